@@ -1,0 +1,39 @@
+# Two commands a new user needs: `make demo` and `make test`.
+# Both create .venv when missing and are idempotent: the install step is skipped
+# while pyproject.toml is unchanged (the stamp file records the last install).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.hoimg-installed
+# Numba's on-disk cache lives beside the sources by default; keep it in the venv instead.
+export NUMBA_CACHE_DIR := $(CURDIR)/$(VENV)/numba-cache
+export MPLBACKEND := Agg
+
+.PHONY: demo test bench samples lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev,dask]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/hoimg demo data/samples --out results/demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py
+
+# Regenerates data/samples/ bit for bit (see data/samples/README.md).
+samples: $(STAMP)
+	$(BIN)/python -m hoimg.phantom.samples data/samples
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+
+clean:
+	rm -rf $(VENV) results .pytest_cache

@@ -1,0 +1,3 @@
+from hoimg.cli import main
+
+raise SystemExit(main())

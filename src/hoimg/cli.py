@@ -1,0 +1,117 @@
+"""The ``hoimg`` command line: ``analyze``, ``phantom``, ``evaluate`` and ``demo``.
+
+Argument parsing only; each sub-command's work lives in its own module, imported when the
+sub-command runs so that ``hoimg --help`` answers instantly.
+
+Exit codes: 0 success, 1 some images failed (the rest finished), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hoimg",
+        description="Measure zonal mineralisation and cortex cleft on radiographs "
+        "(heterotopic ossification vs parosteal osteosarcoma). Research use only.",
+    )
+    parser.add_argument("--version", action="version", version=f"hoimg {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("analyze", help="analyse DICOM files and folders into tables and overlays")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="DICOM files and/or folders")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--recursive", action="store_true", help="descend into sub-folders")
+    p.add_argument("--workers", type=_positive_int, default=None,
+                   help="worker processes (default: usable cores)")
+    p.add_argument("--no-overlays", action="store_true", help="do not write overlay PNGs")
+    p.add_argument("--resume", action="store_true",
+                   help="skip images already done with the same config and version")
+    p.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="run on dask.distributed: 'local' or tcp://HOST:PORT")
+    p.add_argument("--config", metavar="FILE", default=None, help="AnalysisConfig JSON/YAML")
+    p.add_argument("--format", choices=("csv", "parquet", "jsonl"), default="csv",
+                   help="lesion/image table format (jsonl carries full radial profiles)")
+    p.add_argument("--timeout", type=_positive_float, default=None, metavar="SECONDS",
+                   help="per-image time limit")
+    p.add_argument("--pixel-spacing-mm", type=_positive_float, default=None, metavar="MM",
+                   help="spacing to assume for files without one (recorded as 'user')")
+    verbosity = p.add_mutually_exclusive_group()
+    verbosity.add_argument("--quiet", action="store_true", help="errors only")
+    verbosity.add_argument("--verbose", action="store_true", help="one line per image")
+
+    p = sub.add_parser("phantom", help="write synthetic radiographs (DICOM) plus truth.json")
+    p.add_argument("outdir", metavar="OUTDIR")
+    p.add_argument("--n", type=_positive_int, required=True, help="number of images")
+    p.add_argument("--seed", type=int, required=True, help="random seed (same seed, same bytes)")
+
+    p = sub.add_parser("evaluate", help="score a results folder against a truth file")
+    p.add_argument("results", metavar="RESULTS_DIR")
+    p.add_argument("truth", metavar="TRUTH_JSON")
+
+    p = sub.add_parser("demo", help="analyse the bundled samples and score them (make demo)")
+    p.add_argument("samples", nargs="?", default="data/samples")
+    p.add_argument("--out", default="results/demo")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``hoimg`` console script; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
+        return int(exc.code or 0)
+
+    from .errors import HoimgError
+
+    try:
+        if args.command == "analyze":
+            from .batch.cli import run_analyze
+
+            return run_analyze(args)
+        if args.command == "phantom":
+            from .phantom import write_dataset
+
+            truth = write_dataset(args.outdir, n=args.n, seed=args.seed)
+            print(f"wrote {args.n} phantom radiographs and {truth}")
+            return EXIT_OK
+        if args.command == "evaluate":
+            from .evaluate import run_evaluate
+
+            return run_evaluate(args.results, args.truth)
+        if args.command == "demo":
+            from .demo import run_demo
+
+            return run_demo(args.samples, args.out)
+    except HoimgError as exc:
+        print(f"hoimg: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    parser.error(f"unknown command {args.command}")
+    return EXIT_USAGE  # pragma: no cover
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,194 @@
+"""`AnalysisConfig`: every tunable of the pipeline, in physical units, with its default.
+
+The config is a frozen tree of dataclasses, one section per stage. It round-trips through
+JSON and YAML, and its :meth:`AnalysisConfig.hash` is recorded with every result so a
+``--resume`` never mixes outputs of two configurations.
+
+Each stage owns its section; add a parameter there, with a comment saying why the default
+is what it is. Parameters are passed into kernels as arguments, never read as globals.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import InvalidInputError
+
+
+@dataclass(frozen=True)
+class LoadConfig:
+    """Loader limits."""
+
+    # Refuse images declared larger than this before decoding anything (a lying header
+    # must not make us allocate gigabytes).
+    max_megapixels: float = 100.0
+    # Used only when no spacing is known: a typical DR/CR pitch (DOMAIN.md: 0.1-0.2 mm),
+    # so that mm-defined filter scales stay sensible. Results carry `spacing_unknown`.
+    fallback_spacing_mm: float = 0.15
+
+
+@dataclass(frozen=True)
+class SegmentConfig:
+    """Bone and lesion segmentation scales (mm) and thresholds (noise units)."""
+
+    # Soft-tissue background: a blur much larger than any lesion (lesions are 10-80 mm).
+    background_scale_mm: float = 25.0
+    # Smoothing before thresholding; about the detector blur.
+    smoothing_mm: float = 0.3
+    # Lesion seed threshold, in robust noise sigmas above the local background.
+    lesion_threshold_sigma: float = 4.0
+    # Hysteresis: grow seeds into pixels above this many sigmas.
+    lesion_grow_sigma: float = 2.0
+    # Lesions smaller than this area are dropped as noise.
+    min_lesion_area_mm2: float = 2.0
+    # Below this area a candidate is flagged `small`.
+    small_lesion_area_mm2: float = 40.0
+    # Elongation (major/minor axis) above which a candidate is `linear`.
+    linear_elongation: float = 5.0
+    # Closing radius that joins a faint rim into one lesion with its centre.
+    rim_closing_mm: float = 2.0
+    # Minimum bone width; narrower dense structures are not bone.
+    min_bone_width_mm: float = 5.0
+
+
+@dataclass(frozen=True)
+class ProfileConfig:
+    """Radial profile and cleft scan parameters."""
+
+    n_bins: int = 10
+    n_sectors: int = 16
+    # Band just outside the lesion used as its local soft-tissue background.
+    background_band_mm: float = 3.0
+    # s >= rim_start is the rim, s <= core_end is the core (DOMAIN.md feature table).
+    rim_start: float = 0.8
+    core_end: float = 0.4
+    # Search for a cortex within this distance of the lesion (issue: default 15 mm).
+    cleft_reach_mm: float = 15.0
+    # Spacing of the normals along the facing interface.
+    cleft_step_mm: float = 0.5
+    # A dip deeper than this many noise sigmas below both neighbours is a cleft.
+    cleft_dip_sigma: float = 2.0
+    # cleft_fraction at or above this is "complete"; below partial_min it is "absent".
+    cleft_complete_fraction: float = 0.9
+    cleft_partial_min_fraction: float = 0.1
+
+
+@dataclass(frozen=True)
+class ClassifyConfig:
+    """Classifier decision parameters."""
+
+    # A label is given only when its probability exceeds this; else indeterminate.
+    min_confidence: float = 0.6
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    """Overlay rendering."""
+
+    overlay_max_px: int = 2048
+
+
+_SECTIONS = {
+    "load": LoadConfig,
+    "segment": SegmentConfig,
+    "profile": ProfileConfig,
+    "classify": ClassifyConfig,
+    "report": ReportConfig,
+}
+
+
+@dataclass(frozen=True)
+class AnalysisConfig:
+    """All tunables of one analysis, grouped by stage.
+
+    Examples
+    --------
+    >>> cfg = AnalysisConfig().replace(profile={"cleft_reach_mm": 20.0})
+    >>> cfg.profile.cleft_reach_mm
+    20.0
+    >>> AnalysisConfig.from_json(cfg.to_json()) == cfg
+    True
+    """
+
+    load: LoadConfig = field(default_factory=LoadConfig)
+    segment: SegmentConfig = field(default_factory=SegmentConfig)
+    profile: ProfileConfig = field(default_factory=ProfileConfig)
+    classify: ClassifyConfig = field(default_factory=ClassifyConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        """Nested plain dict, JSON-serialisable."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> AnalysisConfig:
+        """Build from a (possibly partial) nested dict; unknown keys are errors."""
+        return cls().replace(**(data or {}))
+
+    def replace(self, **sections: dict[str, Any]) -> AnalysisConfig:
+        """Return a copy with some fields of some sections changed."""
+        updated = {}
+        for name, values in sections.items():
+            if name not in _SECTIONS:
+                raise InvalidInputError(
+                    f"unknown config section {name!r}; expected one of {sorted(_SECTIONS)}"
+                )
+            if not isinstance(values, dict):
+                raise InvalidInputError(f"config section {name!r} must be a mapping")
+            section_cls = _SECTIONS[name]
+            known = {f.name: f for f in dataclasses.fields(section_cls)}
+            for key, value in values.items():
+                if key not in known:
+                    raise InvalidInputError(
+                        f"unknown config key {name}.{key}; known keys: {sorted(known)}"
+                    )
+                default = getattr(section_cls(), key)
+                if isinstance(default, (int, float)) and not isinstance(value, (int, float)):
+                    raise InvalidInputError(f"config {name}.{key} must be a number, got {value!r}")
+            updated[name] = dataclasses.replace(getattr(self, name), **values)
+        return dataclasses.replace(self, **updated)
+
+    def to_json(self) -> str:
+        """Canonical JSON (sorted keys), the input of :meth:`hash`."""
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> AnalysisConfig:
+        return cls.from_dict(json.loads(text))
+
+    def to_yaml(self) -> str:
+        import yaml
+
+        return yaml.safe_dump(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike) -> AnalysisConfig:
+        """Read a JSON (``.json``) or YAML (anything else) config file."""
+        path = os.fspath(path)
+        try:
+            with open(path, encoding="utf-8") as fh:
+                text = fh.read()
+        except OSError as exc:
+            raise InvalidInputError(f"cannot read config: {exc.strerror}", path=path) from exc
+        try:
+            if path.endswith(".json"):
+                data = json.loads(text)
+            else:
+                import yaml
+
+                data = yaml.safe_load(text)
+        except Exception as exc:  # json/yaml syntax errors have many types
+            raise InvalidInputError(f"config is not valid JSON/YAML: {exc}", path=path) from exc
+        try:
+            return cls.from_dict(data)
+        except InvalidInputError as exc:
+            raise InvalidInputError(exc.reason, path=path) from exc
+
+    def hash(self) -> str:
+        """Short SHA-256 of the canonical JSON: equal configs give equal hashes."""
+        return hashlib.sha256(self.to_json().encode()).hexdigest()[:16]
