@@ -1,0 +1,1 @@
+"""Tables and overlay pictures of an analysis."""
