@@ -1,0 +1,72 @@
+import math
+
+import pytest
+
+from hoimg.classify import LesionFeatures, classify
+
+HO, POS, IND = "heterotopic_ossification", "parosteal_osteosarcoma", "indeterminate"
+
+
+def features(**kw):
+    base = dict(
+        zonal_index=0.0, rim_core_ratio=1.0, peak_position=0.5, rim_continuity=0.5,
+        zonal_pattern="uniform", cleft="partial", cleft_fraction=0.5, cleft_width_mm=1.0,
+        attachment_mm=0.0, distance_to_cortex_mm=1.0, length_mm=40.0,
+    )
+    base.update(kw)
+    return LesionFeatures(**base)
+
+
+MATURE_HO = features(zonal_index=0.4, rim_core_ratio=2.3, peak_position=0.9, rim_continuity=0.9,
+                     zonal_pattern="peripheral", cleft="complete", cleft_fraction=1.0,
+                     cleft_width_mm=2.1, attachment_mm=0.0, distance_to_cortex_mm=2.1)
+POS_LESION = features(zonal_index=-0.4, rim_core_ratio=0.5, peak_position=0.1, rim_continuity=0.1,
+                      zonal_pattern="central", cleft="partial", cleft_fraction=0.3,
+                      cleft_width_mm=1.0, attachment_mm=18.0, distance_to_cortex_mm=0.0)
+
+
+def test_typical_ho_and_pos_are_called_with_reasons_citing_values():
+    ho = classify(MATURE_HO)
+    assert ho.label == HO and ho.probabilities[HO] > 0.9
+    assert "dense peripheral rim (rim/core 2.3, rim continuity 90%)" in ho.reasons
+    assert "complete cleft to cortex, 2.1 mm" in ho.reasons
+    pos = classify(POS_LESION)
+    assert pos.label == POS and pos.probabilities[POS] > 0.9
+    assert any(r.startswith("broad attachment 18 mm") for r in pos.reasons)
+
+
+def test_probabilities_sum_to_one():
+    for f in (MATURE_HO, POS_LESION, features()):
+        p = classify(f).probabilities
+        assert set(p) == {HO, POS, IND}
+        assert math.isclose(sum(p.values()), 1.0, abs_tol=1e-12)
+        assert all(0 <= v <= 1 for v in p.values())
+
+
+def test_conflicting_signs_are_indeterminate():
+    rim_but_attached = features(zonal_index=0.4, zonal_pattern="peripheral", rim_core_ratio=2.0,
+                                cleft="partial", cleft_fraction=0.1, attachment_mm=20.0)
+    res = classify(rim_but_attached)
+    assert res.label == IND
+    assert "the two signs disagree" in res.reasons
+
+
+@pytest.mark.parametrize("flag", ["small", "linear", "round_small", "punctate"])
+def test_mimics_are_never_called_confidently(flag):
+    res = classify(features(**{**MATURE_HO.__dict__, "flags": (flag,)}))
+    assert res.label == IND
+    assert res.probabilities[HO] < 0.1
+
+
+def test_central_without_bone_looks_like_neither():
+    res = classify(features(zonal_index=-0.4, zonal_pattern="central", cleft="not_applicable",
+                            cleft_fraction=math.nan, attachment_mm=math.nan))
+    assert res.label == IND
+    assert any("neither the HO nor the POS pattern" in r for r in res.reasons)
+
+
+def test_confidence_threshold_is_an_argument():
+    # evidence 2*(2*0.55-1) = 0.2 log-odds: p(HO) = 0.55
+    weak = features(zonal_index=0.0, zonal_pattern="uniform", cleft="partial", cleft_fraction=0.55)
+    assert classify(weak).label == IND
+    assert classify(weak, min_confidence=0.5).label == HO

@@ -1,0 +1,43 @@
+import json
+
+import pytest
+
+from hoimg.config import AnalysisConfig
+from hoimg.errors import InvalidInputError
+
+
+def test_json_round_trip_and_hash_equality():
+    cfg = AnalysisConfig().replace(profile={"cleft_reach_mm": 20.0}, segment={"smoothing_mm": 0.5})
+    again = AnalysisConfig.from_json(cfg.to_json())
+    assert again == cfg
+    assert again.hash() == cfg.hash()
+    assert cfg.hash() != AnalysisConfig().hash()
+    assert json.loads(cfg.to_json())["profile"]["cleft_reach_mm"] == 20.0
+
+
+def test_yaml_file_round_trip(tmp_path):
+    cfg = AnalysisConfig().replace(classify={"min_confidence": 0.7})
+    path = tmp_path / "cfg.yaml"
+    path.write_text(cfg.to_yaml())
+    assert AnalysisConfig.from_file(path) == cfg
+
+
+def test_unknown_key_names_section_and_key():
+    with pytest.raises(InvalidInputError, match=r"unknown config key profile\.nope"):
+        AnalysisConfig().replace(profile={"nope": 1})
+    with pytest.raises(InvalidInputError, match="unknown config section 'bogus'"):
+        AnalysisConfig.from_dict({"bogus": {}})
+
+
+def test_wrong_type_is_refused():
+    with pytest.raises(InvalidInputError, match="must be a number"):
+        AnalysisConfig().replace(profile={"cleft_reach_mm": "far"})
+
+
+def test_bad_file_error_names_the_file(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text("{not json")
+    with pytest.raises(InvalidInputError) as info:
+        AnalysisConfig.from_file(path)
+    assert str(path) in str(info.value)
+    assert "\n" not in str(info.value)
