@@ -1,0 +1,163 @@
+"""Run a batch on ``dask.distributed``: a local cluster or an existing scheduler.
+
+The tasks are the same :func:`hoimg.batch.worker.analyze_task` calls as in the process
+pool and the journal entries come back to this process, which writes every output, so the
+tables are identical to process-pool mode. Workers read the input files themselves: every
+worker must see the inputs (and the ``--out`` folder, for overlays) under the same absolute
+paths as the machine that runs ``hoimg analyze`` -- a shared file system.
+
+Install with ``pip install hoimg[dask]``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from ..errors import InvalidInputError
+from . import worker as _worker
+
+__all__ = ["run_dask"]
+
+log = logging.getLogger("hoimg.batch")
+
+
+def _import_distributed():
+    try:
+        import distributed
+    except ImportError as exc:
+        raise InvalidInputError(
+            "--scheduler needs dask.distributed, which is not installed; "
+            "run: pip install 'hoimg[dask]'"
+        ) from exc
+    return distributed
+
+
+def _connect(address: str, workers: int | None):
+    distributed = _import_distributed()
+    if address == "local":
+        # Loopback only: a batch on one machine must not open ports to the network.
+        cluster = distributed.LocalCluster(
+            n_workers=workers or 2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            env=dict(_worker.THREAD_ENV),
+            silence_logs=logging.ERROR,
+        )
+        return distributed.Client(cluster), cluster
+    if not address.startswith(("tcp://", "tls://", "ucx://", "ws://", "wss://", "inproc://")):
+        raise InvalidInputError(
+            f"--scheduler must be 'local' or an address like tcp://HOST:8786, got {address!r}"
+        )
+    try:
+        client = distributed.Client(address, timeout="30s")
+    except OSError as exc:
+        raise InvalidInputError(
+            f"cannot reach the Dask scheduler at {address}: {exc}; "
+            "is `dask scheduler` running there?"
+        ) from exc
+    return client, None
+
+
+def _failure_message(exc: BaseException) -> str:
+    name = type(exc).__name__
+    if name == "KilledWorker":
+        return ("the Dask workers analysing this image died repeatedly (a crash in a decoder "
+                "or kernel, or out of memory); retry it alone")
+    return f"Dask task failed: {name}: {' '.join(str(exc).split())}"
+
+
+def run_dask(
+    tasks: Iterable[dict[str, Any]],
+    *,
+    address: str,
+    workers: int | None = None,
+    timeout_s: float | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Analyse ``tasks`` on a Dask cluster, yielding journal entries as they finish.
+
+    Parameters
+    ----------
+    tasks : iterable of dict
+        Task dicts (see :func:`hoimg.batch.worker.analyze_task`); paths are made absolute
+        here because workers do not share this process's working directory.
+    address : str
+        ``"local"`` (a LocalCluster of ``workers`` single-threaded processes on 127.0.0.1)
+        or a scheduler address such as ``tcp://10.0.0.5:8786``.
+    workers : int, optional
+        Workers of a local cluster (default 2); ignored for a remote scheduler.
+    timeout_s : float, optional
+        Per-image limit. A late image becomes an error row and its task is cancelled; a
+        Dask worker thread cannot be interrupted, so it stays busy until the call returns.
+
+    Yields
+    ------
+    dict
+        One journal entry per task, in completion order.
+    """
+    distributed = _import_distributed()
+    client, cluster = _connect(address, workers)
+    try:
+        n_threads = max(1, sum(client.nthreads().values()))
+        # With a timeout only as many tasks as threads are submitted, so a task's clock
+        # starts when it can start; otherwise a second task per thread hides the latency.
+        window = n_threads if timeout_s is not None else 2 * n_threads
+        pending = iter(tasks)
+        inflight: dict[Any, tuple[dict[str, Any], float]] = {}
+        counter = 0
+
+        def submit_more() -> None:
+            nonlocal counter
+            while len(inflight) < window:
+                task = next(pending, None)
+                if task is None:
+                    return
+                task = dict(task, path=os.path.abspath(task["path"]))
+                if task.get("overlay_dir"):
+                    task["overlay_dir"] = os.path.abspath(task["overlay_dir"])
+                counter += 1
+                fut = client.submit(_worker.analyze_task, task, pure=False,
+                                    key=f"hoimg-analyze-{counter}")
+                inflight[fut] = (task, time.monotonic())
+
+        submit_more()
+        while inflight:
+            wait_s = None
+            if timeout_s is not None:
+                oldest = min(t0 for _, t0 in inflight.values())
+                wait_s = max(0.01, oldest + timeout_s - time.monotonic())
+            try:
+                done = distributed.wait(list(inflight), timeout=wait_s,
+                                        return_when="FIRST_COMPLETED").done
+            except TimeoutError:
+                done = set()
+            for fut in done:
+                task, t0 = inflight.pop(fut)
+                if fut.status == "finished":
+                    yield fut.result()
+                else:
+                    yield _worker.error_entry(task["file"], _failure_message(fut.exception()),
+                                              time.monotonic() - t0)
+            if timeout_s is not None:
+                now = time.monotonic()
+                for fut, (task, t0) in list(inflight.items()):
+                    if now - t0 >= timeout_s:
+                        inflight.pop(fut)
+                        fut.cancel()
+                        log.warning("%s: timed out after %.0f s", task["file"], timeout_s)
+                        yield _worker.error_entry(
+                            task["file"],
+                            f"analysis timed out after {timeout_s:g} s (--timeout); "
+                            "the image may be unusually large or trigger a hoimg bug",
+                            now - t0,
+                        )
+            submit_more()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

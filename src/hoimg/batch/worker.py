@@ -1,0 +1,169 @@
+"""Analyse one image inside a worker process and return its table rows.
+
+The same :func:`analyze_task` runs in the process pool and on Dask workers. It never
+raises for a bad image: every failure becomes an ``error`` row with a one-line message.
+
+Threads are pinned to one per worker *before* NumPy/Numba/OpenCV are imported: N workers
+each starting N Numba or BLAS threads on N cores would oversubscribe the machine, and the
+batch gets its parallelism from processes instead.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import os
+import time
+from typing import Any
+
+__all__ = ["THREAD_ENV", "DEFAULT_ANALYZER", "init_worker", "analyze_task"]
+
+# Read by numba / OpenMP / MKL / OpenBLAS / numexpr when they are first imported.
+THREAD_ENV = {
+    "NUMBA_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "NUMEXPR_NUM_THREADS": "1",
+}
+
+DEFAULT_ANALYZER = "hoimg.pipeline:analyze"
+
+_initialised = False
+
+
+def init_worker() -> None:
+    """Pin numeric libraries to one thread in this process (idempotent).
+
+    Must run before the first import of numba; the pool calls it first thing in every
+    worker, and :func:`analyze_task` calls it too so that Dask workers get it as well.
+    """
+    global _initialised
+    if _initialised:
+        return
+    _initialised = True
+    os.environ.update(THREAD_ENV)
+    try:  # OpenCV keeps its own thread pool, not governed by the variables above
+        import cv2
+
+        cv2.setNumThreads(1)
+    except ImportError:  # pragma: no cover - cv2 is a dependency; stay usable without it
+        pass
+
+
+def _resolve(spec: str):
+    module, _, name = spec.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _one_line_error(exc: BaseException, task: dict[str, Any]) -> str:
+    """An actionable one-line message without the opened path (``file`` names the row)."""
+    from ..errors import HoimgError
+
+    if isinstance(exc, HoimgError):
+        text = exc.reason
+    elif isinstance(exc, MemoryError):
+        text = "out of memory while analysing this image; run with fewer --workers"
+    else:
+        text = (
+            f"unexpected {type(exc).__name__}: {exc} "
+            "(a hoimg bug; please report it with this row's file and image_id)"
+        )
+    text = text.replace(task["path"], task["file"])
+    return " ".join(text.split())
+
+
+def _profile_dict(lesion) -> dict[str, Any]:
+    import numpy as np
+
+    prof = getattr(lesion, "profile", None)
+    out: dict[str, Any] = {"lesion_id": int(lesion.id)}
+    for name in ("s", "values", "counts"):
+        value = getattr(prof, name, None)
+        out[name] = None if value is None else np.asarray(value).tolist()
+    return out
+
+
+def _save_overlay(analysis, overlay_dir: str) -> None:
+    """Write ``<image_id>.png`` via a temporary name so a kill never leaves half a PNG."""
+    final = os.path.join(overlay_dir, f"{analysis.image.image_id}.png")
+    tmp = os.path.join(overlay_dir, f".tmp-{os.getpid()}-{analysis.image.image_id}.png")
+    try:
+        analysis.save_overlay(tmp)
+        os.replace(tmp, final)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def analyze_task(task: dict[str, Any]) -> dict[str, Any]:
+    """Analyse one file and return its journal entry.
+
+    Parameters
+    ----------
+    task : dict
+        ``path`` (to open), ``file`` (row label), ``config`` (AnalysisConfig JSON),
+        ``pixel_spacing_mm`` (float or None), ``overlay_dir`` (str or None) and optionally
+        ``analyzer`` ("module:function", default :data:`DEFAULT_ANALYZER`).
+
+    Returns
+    -------
+    dict
+        ``file``, ``status`` ("ok" or "error"), ``image`` (the images.csv row),
+        ``lesions`` (lesions.csv rows) and ``profiles`` (radial profiles per lesion).
+    """
+    init_worker()
+    start = time.perf_counter()
+    file = task["file"]
+    try:
+        from ..config import AnalysisConfig
+        from ..report.tables import image_record, lesion_records
+
+        analyze = _resolve(task.get("analyzer") or DEFAULT_ANALYZER)
+        config = AnalysisConfig.from_json(task["config"])
+        analysis = analyze(
+            task["path"], pixel_spacing_mm=task.get("pixel_spacing_mm"), config=config
+        )
+        lesions = lesion_records(analysis, file=file)
+        profiles = [_profile_dict(les) for les in analysis.lesions]
+        if task.get("overlay_dir"):
+            _save_overlay(analysis, task["overlay_dir"])
+        seconds = round(time.perf_counter() - start, 3)
+        image = image_record(
+            file, status="ok", image=analysis.image, n_lesions=len(lesions), seconds=seconds
+        )
+        return {"file": file, "status": "ok", "image": image, "lesions": lesions,
+                "profiles": profiles}
+    except Exception as exc:  # one image's trouble is a row, never a stopped batch
+        return error_entry(file, _one_line_error(exc, task), time.perf_counter() - start)
+
+
+def error_entry(file: str, message: str, seconds: float = math.nan) -> dict[str, Any]:
+    """The journal entry of a failed image (also used for timeouts and crashed workers)."""
+    from ..report.tables import image_record
+
+    seconds = round(seconds, 3) if math.isfinite(seconds) else math.nan
+    image = image_record(file, status="error", error=message, seconds=seconds)
+    return {"file": file, "status": "error", "image": image, "lesions": [], "profiles": []}
+
+
+def serve(conn) -> None:
+    """Worker-process main loop of the process pool: receive tasks, send entries back."""
+    import signal
+
+    # Ctrl-C reaches the whole process group; the parent decides how to stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    init_worker()
+    try:  # import the pipeline once, up front, so the per-image timeout does not pay for it
+        _resolve(DEFAULT_ANALYZER)
+    except Exception:  # noqa: S110 - reported per image by analyze_task instead
+        pass
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            task = conn.recv()
+        except EOFError:  # parent went away
+            return
+        if task is None:
+            return
+        conn.send(("done", analyze_task(task)))
