@@ -34,26 +34,54 @@ class LoadConfig:
 
 @dataclass(frozen=True)
 class SegmentConfig:
-    """Bone and lesion segmentation scales (mm) and thresholds (noise units)."""
+    """Bone and lesion segmentation scales (mm) and thresholds (noise units).
 
-    # Soft-tissue background: a blur much larger than any lesion (lesions are 10-80 mm).
-    background_scale_mm: float = 25.0
-    # Smoothing before thresholding; about the detector blur.
-    smoothing_mm: float = 0.3
+    Noise units: the robust sigma (1.4826 x local MAD) of a fine high-pass of the smoothed
+    working image, so thresholds do not depend on dose, bit depth or tone curve.
+    """
+
+    # Most work happens on an isotropic grid of this pitch: fine enough for 1 mm clefts and
+    # 2 mm phleboliths (5 px), coarse enough that a 3000 px image costs ~1 Mpx per filter.
+    working_pixel_mm: float = 0.4
+    # Soft-tissue background: Gaussian sigma of a normalised convolution that skips bone,
+    # air, collimation and candidates. Small enough to follow the limb's thickness dome
+    # (the bias grows with sigma^2), large because excluded lesions are interpolated over.
+    background_scale_mm: float = 6.0
+    # Smoothing before thresholding; about the detector blur (MTF 0.5 at 1.5-2 lp/mm).
+    smoothing_mm: float = 0.5
+    # Second, coarse smoothing that lifts a faint rim's lucent interior (a thin shell still
+    # projects 2t of mineral at its centre) above noise, so the lesion comes out whole.
+    coarse_smoothing_mm: float = 2.0
     # Lesion seed threshold, in robust noise sigmas above the local background.
-    lesion_threshold_sigma: float = 4.0
+    lesion_threshold_sigma: float = 5.0
     # Hysteresis: grow seeds into pixels above this many sigmas.
-    lesion_grow_sigma: float = 2.0
+    lesion_grow_sigma: float = 2.5
+    # Seeds must also reach this many sigmas on the coarse map (white noise averages out
+    # there, real mineral does not), which keeps the false-positive rate per image low.
+    coarse_threshold_sigma: float = 4.0
     # Lesions smaller than this area are dropped as noise.
     min_lesion_area_mm2: float = 2.0
     # Below this area a candidate is flagged `small`.
     small_lesion_area_mm2: float = 40.0
+    # Round and below this length (mm): `round_small` (phleboliths are 2-5 mm).
+    round_small_length_mm: float = 6.0
     # Elongation (major/minor axis) above which a candidate is `linear`.
     linear_elongation: float = 5.0
     # Closing radius that joins a faint rim into one lesion with its centre.
     rim_closing_mm: float = 2.0
     # Minimum bone width; narrower dense structures are not bone.
     min_bone_width_mm: float = 5.0
+    # Bone seeds: far denser than soft tissue (cortex is >> noise at any clinical dose).
+    bone_threshold_sigma: float = 12.0
+    # A bone is long: at least this length (mm) and this length/width ratio.
+    min_bone_length_mm: float = 30.0
+    min_bone_elongation: float = 2.0
+    # One-sided tolerance (mm) of the smooth periosteal edge model: the edge may bulge out
+    # this much before the bulge counts as juxtacortical mineral rather than bone.
+    bone_edge_tolerance_mm: float = 1.0
+    # Pixels within this distance (mm) of the field edge (image, collimation, air) do not
+    # seed lesions: the edge's own blur and processing halo would.
+    field_margin_mm: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -76,6 +104,22 @@ class ProfileConfig:
     # cleft_fraction at or above this is "complete"; below partial_min it is "absent".
     cleft_complete_fraction: float = 0.9
     cleft_partial_min_fraction: float = 0.1
+    # The background band starts this far out: skips the detector blur (MTF 0.5 at
+    # ~1.5-2 lp/mm, i.e. ~0.3 mm) and the first part of any edge-enhancement halo.
+    background_gap_mm: float = 0.5
+    # |zonal_index| below this reads "uniform": 0.2 means rim and core differ by a factor
+    # 1.5 after dividing each by what a uniform body of the same outline projects.
+    zonal_uniform_band: float = 0.2
+    # Rim continuity counts a sector when its rim maximum beats the core by this many
+    # standard errors (issue 4: "more than 2 sigma of noise").
+    rim_sigma: float = 2.0
+    # Narrowest gap that counts as a cleft: about the detector blur (~0.3 mm); narrower
+    # mask gaps are segmentation jitter, not a resolvable lucent line.
+    cleft_min_gap_mm: float = 0.3
+    # Cortex level = mean over this depth inside the periosteal edge; lesion level = mean
+    # over this depth inside the lesion's near edge (about one thin HO rim / cortex wall).
+    cleft_cortex_mm: float = 1.0
+    cleft_lesion_mm: float = 1.0
 
 
 @dataclass(frozen=True)

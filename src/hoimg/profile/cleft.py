@@ -1,0 +1,261 @@
+"""Cleft scan: is there a lucent line between the lesion and the cortex, and where not?
+
+Geometry
+    The periosteal edges of the :class:`~hoimg.segment.BoneModel` are resampled every
+    ``step_mm`` of edge length. The *interface* is the set of those edge points whose
+    outward normal enters the lesion mask within ``reach_mm``. The gap of a normal is the
+    distance along it from the edge point to the lesion's nearest-pixel footprint, found by
+    marching and bisection (exact to the mask's pixel boundary), converted to mm with the
+    (row, col) spacing along that direction.
+
+Intensity
+    Bilinear samples on three parallel lines (a band ``step_mm`` wide, so neighbouring
+    normals do not overlap) give a cortex level (mean over ``cleft_cortex_mm`` inside the
+    edge), a gap level (mean over the middle half of the gap) and a lesion level (mean over
+    ``cleft_lesion_mm`` inside the lesion's near edge). ``dip_sigma`` is how far the gap
+    level lies below the lower of the two others, in units of the noise of one line mean.
+
+Decision
+    A normal has a cleft when its gap is at least ``cleft_min_gap_mm`` and its dip at
+    least ``cleft_dip_sigma``; it is in contact when it has no cleft and its gap is below
+    ``cleft_min_gap_mm``. ``cleft_fraction >= cleft_complete_fraction`` is "complete",
+    ``< cleft_partial_min_fraction`` "absent", otherwise "partial".
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..config import ProfileConfig
+from ..errors import InvalidInputError
+from ._common import full_mask, grow, mm_to_px, resolve_config, spacing_of
+from .results import CleftScan
+
+__all__ = ["cleft_scan"]
+
+N_LATERAL = 3  # parallel lines averaged per normal
+
+
+@dataclass(frozen=True)
+class EdgeSamples:
+    """Periosteal edge points resampled every ``step_mm``: the candidate normals."""
+
+    base_rc: np.ndarray  # (K, 2) float64
+    normal_rc: np.ndarray  # (K, 2) float64, unit length in pixel space
+    edge: np.ndarray  # (K,) int64: which CortexEdge
+    seq: np.ndarray  # (K,) int64: sample number along its edge (contiguity)
+    arc_mm: np.ndarray  # (K,) float64
+    mm_per_px: np.ndarray  # (K,) float64: mm per pixel of travel along the normal
+
+
+def resample_edges(bone, spacing: tuple[float, float], step_mm: float) -> EdgeSamples:
+    """Resample every cortex edge of ``bone`` at ``step_mm`` of arc length (nearest point)."""
+    bases, normals, edges, seqs, arcs = [], [], [], [], []
+    sp = np.asarray(spacing, dtype=np.float64)
+    for i, e in enumerate(bone.edges):
+        pts = np.asarray(e.points_rc, dtype=np.float64).reshape(-1, 2)
+        nrm = np.asarray(e.normals_rc, dtype=np.float64).reshape(-1, 2)
+        if pts.shape[0] == 0:
+            continue
+        seg = np.sqrt(((np.diff(pts, axis=0) * sp) ** 2).sum(axis=1))
+        arc = np.concatenate([[0.0], np.cumsum(seg)])
+        targets = np.arange(0.0, arc[-1] + 1e-9, step_mm)
+        idx = np.clip(np.searchsorted(arc, targets), 0, pts.shape[0] - 1)
+        prev = np.clip(idx - 1, 0, pts.shape[0] - 1)
+        idx = np.where(np.abs(arc[prev] - targets) < np.abs(arc[idx] - targets), prev, idx)
+        idx = np.unique(idx)
+        bases.append(pts[idx])
+        normals.append(nrm[idx])
+        edges.append(np.full(idx.size, i, dtype=np.int64))
+        seqs.append(np.arange(idx.size, dtype=np.int64))
+        arcs.append(arc[idx])
+    if not bases:
+        e2 = np.empty((0, 2), dtype=np.float64)
+        e1 = np.empty(0, dtype=np.float64)
+        ei = np.empty(0, dtype=np.int64)
+        return EdgeSamples(e2, e2.copy(), ei, ei.copy(), e1, e1.copy())
+    normal = np.concatenate(normals)
+    norm = np.hypot(normal[:, 0], normal[:, 1])
+    good = norm > 1e-9
+    normal = normal[good] / norm[good, None]
+    mm_per_px = np.hypot(normal[:, 0] * sp[0], normal[:, 1] * sp[1])
+    return EdgeSamples(
+        np.ascontiguousarray(np.concatenate(bases)[good]),
+        np.ascontiguousarray(normal),
+        np.concatenate(edges)[good],
+        np.concatenate(seqs)[good],
+        np.concatenate(arcs)[good],
+        mm_per_px,
+    )
+
+
+def scan_lesion(
+    image: np.ndarray,
+    labels: np.ndarray,
+    label_id: int,
+    bbox: tuple[int, int, int, int],
+    samples: EdgeSamples,
+    noise_sigma: float,
+    spacing: tuple[float, float],
+    reach_mm: float,
+    step_mm: float,
+    cfg: ProfileConfig,
+    offset_rc: tuple[int, int] = (0, 0),
+) -> CleftScan:
+    """Cleft scan of the lesion ``labels == label_id`` (tight box ``bbox``) against edges.
+
+    ``labels`` may be a crop whose pixel (0, 0) is image pixel ``offset_rc``; ``bbox`` is
+    in image coordinates.
+    """
+    from . import _kernels
+
+    if samples.base_rc.shape[0] == 0:
+        return CleftScan.not_applicable(step_mm=step_mm)
+    reach_px = reach_mm / min(spacing)
+    r0, c0, r1, c1 = bbox
+    b = samples.base_rc
+    near = (
+        (b[:, 0] >= r0 - reach_px - 1) & (b[:, 0] <= r1 + reach_px)
+        & (b[:, 1] >= c0 - reach_px - 1) & (b[:, 1] <= c1 + reach_px)
+    )
+    idx = np.flatnonzero(near)
+    if idx.size == 0:
+        return CleftScan.not_applicable(step_mm=step_mm)
+    base = np.ascontiguousarray(b[idx])
+    normal = np.ascontiguousarray(samples.normal_rc[idx])
+    mm_px = samples.mm_per_px[idx]
+    off = np.array(offset_rc, dtype=np.float64)
+    t_hit = _kernels._cast_rays(
+        labels, np.int32(label_id), base - off, normal, reach_mm / mm_px,
+        np.array([r0 - off[0], c0 - off[1], r1 - off[0], c1 - off[1]], dtype=np.int64), 0.5,
+    )
+    hit = np.isfinite(t_hit)
+    if not hit.any():
+        return CleftScan.not_applicable(step_mm=step_mm)
+    idx, base, normal, mm_px, t_hit = idx[hit], base[hit], normal[hit], mm_px[hit], t_hit[hit]
+    base, normal = np.ascontiguousarray(base), np.ascontiguousarray(normal)
+    px = math.sqrt(spacing[0] * spacing[1])
+    levels = _kernels._normal_levels(
+        image, base, normal, t_hit, cfg.cleft_cortex_mm / px, cfg.cleft_lesion_mm / px,
+        0.5 * step_mm / px * (N_LATERAL - 1) / N_LATERAL, N_LATERAL, 1.0,
+    )
+    gap_mm = t_hit * mm_px
+    sigma = noise_sigma / math.sqrt(N_LATERAL) if noise_sigma > 0 else float("nan")
+    with np.errstate(invalid="ignore"):
+        dip = (np.minimum(levels[:, 0], levels[:, 2]) - levels[:, 1]) / sigma
+        has_cleft = (gap_mm >= cfg.cleft_min_gap_mm) & (dip >= cfg.cleft_dip_sigma)
+    contact = ~has_cleft & (gap_mm < cfg.cleft_min_gap_mm)
+    return summarise(
+        base, normal, samples.edge[idx], samples.seq[idx], samples.arc_mm[idx], gap_mm, dip,
+        has_cleft, contact, step_mm, cfg,
+    )
+
+
+def summarise(base, normal, edge, seq, arc_mm, gap_mm, dip, has_cleft, contact, step_mm,
+              cfg: ProfileConfig) -> CleftScan:
+    """Interface features and category from the per-normal measurements."""
+    n = int(gap_mm.size)
+    fraction = float(has_cleft.mean())
+    if fraction >= cfg.cleft_complete_fraction:
+        category = "complete"
+    elif fraction < cfg.cleft_partial_min_fraction:
+        category = "absent"
+    else:
+        category = "partial"
+    # longest run of contact normals that are neighbours on the same edge
+    best = run = 0
+    for i in range(n):
+        if contact[i]:
+            if run and edge[i] == edge[i - 1] and seq[i] == seq[i - 1] + 1 and contact[i - 1]:
+                run += 1
+            else:
+                run = 1
+            best = max(best, run)
+        else:
+            run = 0
+    nan = float("nan")
+    return CleftScan(
+        category=category,
+        cleft_fraction=fraction,
+        cleft_width_mm=float(np.median(gap_mm[has_cleft])) if has_cleft.any() else nan,
+        min_gap_mm=float(gap_mm[has_cleft].min()) if has_cleft.any() else nan,
+        attachment_mm=best * float(step_mm),
+        distance_to_cortex_mm=float(gap_mm.min()),
+        n_normals=n,
+        base_rc=base,
+        normal_rc=normal,
+        arc_mm=np.asarray(arc_mm, dtype=np.float64),
+        gap_mm=gap_mm,
+        dip_sigma=dip,
+        has_cleft=has_cleft,
+        contact=contact,
+        flags=(),
+        step_mm=float(step_mm),
+    )
+
+
+def _noise_sigma(pixels: np.ndarray) -> float:
+    """Robust per-pixel noise: MAD of horizontal neighbour differences / sqrt 2."""
+    d = np.diff(pixels.astype(np.float64), axis=1).ravel()
+    if d.size == 0:
+        return float("nan")
+    return float(1.482602218505602 * np.median(np.abs(d - np.median(d))) / math.sqrt(2.0))
+
+
+def cleft_scan(
+    radiograph,
+    bone,
+    lesion_mask: np.ndarray,
+    *,
+    bbox_rc: tuple[int, int, int, int] | None = None,
+    reach_mm: float | None = None,
+    step_mm: float | None = None,
+    config=None,
+) -> CleftScan:
+    """Scan the interface between one lesion and the cortex for a lucent cleft.
+
+    Parameters
+    ----------
+    radiograph : hoimg.Radiograph
+    bone : hoimg.segment.BoneModel
+        Its ``edges`` (periosteal curves with outward normals) are scanned; None or no
+        edges gives a "not_applicable" scan.
+    lesion_mask : (M, N) bool ndarray, or the (r1-r0, c1-c0) crop of ``bbox_rc``
+    bbox_rc : (r0, c0, r1, c1), optional
+        End-exclusive box that ``lesion_mask`` is the crop of.
+    reach_mm, step_mm : float, optional
+        How far from the cortex a lesion still faces it (default 15 mm) and the spacing of
+        the normals along the cortex (default 0.5 mm); from ``config.profile``.
+    config : AnalysisConfig or ProfileConfig, optional
+
+    Returns
+    -------
+    CleftScan
+    """
+    cfg, fallback = resolve_config(config)
+    reach_mm = float(cfg.cleft_reach_mm if reach_mm is None else reach_mm)
+    step_mm = float(cfg.cleft_step_mm if step_mm is None else step_mm)
+    if not (reach_mm > 0 and step_mm > 0):
+        raise InvalidInputError(f"reach_mm and step_mm must be > 0, got {reach_mm}, {step_mm}")
+    shape = radiograph.shape
+    crop, bbox = full_mask(lesion_mask, shape, bbox_rc)
+    if bone is None or not bone.edges:
+        return CleftScan.not_applicable(step_mm=step_mm)
+    spacing = spacing_of(radiograph, fallback)
+    samples = resample_edges(bone, spacing, step_mm)
+    # rays stop at the lesion's box, so the label crop of that box is all they need
+    labels = np.ascontiguousarray(crop, dtype=np.int32)
+    image = np.ascontiguousarray(radiograph.pixels, dtype=np.float32)
+    band = grow(bbox, int(math.ceil(mm_to_px(cfg.background_band_mm, spacing))) + 2, shape)
+    window = image[band[0]:band[2], band[1]:band[3]]
+    outside = np.ones(window.shape, dtype=bool)
+    outside[bbox[0] - band[0]:bbox[2] - band[0], bbox[1] - band[1]:bbox[3] - band[1]] = ~crop
+    if bone.labels.shape == tuple(shape):
+        outside &= bone.labels[band[0]:band[2], band[1]:band[3]] == 0
+    fill = float(np.median(window[outside])) if outside.any() else 0.0
+    noise = _noise_sigma(np.where(outside, window, fill))
+    return scan_lesion(image, labels, 1, bbox, samples, noise, spacing, reach_mm, step_mm, cfg,
+                       offset_rc=(bbox[0], bbox[1]))
