@@ -149,7 +149,7 @@ def run_dask(
                     if now - t0 >= timeout_s:
                         inflight.pop(fut)
                         fut.cancel()
-                        log.warning("%s: timed out after %.0f s", task["file"], timeout_s)
+                        log.debug("%s: timed out after %.0f s", task["file"], timeout_s)
                         yield _worker.error_entry(
                             task["file"],
                             f"analysis timed out after {timeout_s:g} s (--timeout); "

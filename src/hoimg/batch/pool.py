@@ -163,7 +163,7 @@ def _poll_slot(slot: _Slot, ready: set, timeout_s: float | None):
     elif slot.proc.sentinel not in ready:
         task = slot.task
         if task is not None and timeout_s is not None and now - slot.started >= timeout_s:
-            log.warning("%s: timed out after %.0f s; worker replaced", task["file"], timeout_s)
+            log.debug("%s: timed out after %.0f s; worker replaced", task["file"], timeout_s)
             entry = _worker.error_entry(
                 task["file"],
                 f"analysis timed out after {timeout_s:g} s (--timeout); "
@@ -182,7 +182,7 @@ def _poll_slot(slot: _Slot, ready: set, timeout_s: float | None):
     if task is None:
         log.error("a worker %s while idle; replacing it", how)
         return None, True
-    log.warning("%s: worker %s; image failed, worker replaced", task["file"], how)
+    log.debug("%s: worker %s; image failed, worker replaced", task["file"], how)
     entry = _worker.error_entry(
         task["file"],
         f"the worker analysing this image {how} (a crash in a decoder or kernel, or the "
