@@ -20,7 +20,9 @@ from typing import Any
 from ..errors import InvalidInputError
 from . import worker as _worker
 
-__all__ = ["run_dask"]
+__all__ = ["run_dask", "check_scheduler"]
+
+_SCHEMES = ("tcp://", "tls://", "ucx://", "ws://", "wss://", "inproc://")
 
 log = logging.getLogger("hoimg.batch")
 
@@ -34,6 +36,16 @@ def _import_distributed():
             "run: pip install 'hoimg[dask]'"
         ) from exc
     return distributed
+
+
+def check_scheduler(address: str) -> None:
+    """Raise :class:`InvalidInputError` (a usage error) for a bad ``--scheduler`` value or a
+    missing ``dask.distributed``, before any image is analysed."""
+    _import_distributed()
+    if address != "local" and not address.startswith(_SCHEMES):
+        raise InvalidInputError(
+            f"--scheduler must be 'local' or an address like tcp://HOST:8786, got {address!r}"
+        )
 
 
 def _connect(address: str, workers: int | None):
@@ -50,10 +62,7 @@ def _connect(address: str, workers: int | None):
             silence_logs=logging.ERROR,
         )
         return distributed.Client(cluster), cluster
-    if not address.startswith(("tcp://", "tls://", "ucx://", "ws://", "wss://", "inproc://")):
-        raise InvalidInputError(
-            f"--scheduler must be 'local' or an address like tcp://HOST:8786, got {address!r}"
-        )
+    check_scheduler(address)
     try:
         client = distributed.Client(address, timeout="30s")
     except OSError as exc:

@@ -173,9 +173,9 @@ def run_batch(
     config = config or AnalysisConfig()
     files, skipped = discover(list(inputs), recursive=recursive)
     if scheduler is not None:
-        from .dask_runner import _import_distributed
+        from .dask_runner import check_scheduler
 
-        _import_distributed()  # a missing extra is a usage error, before any work
+        check_scheduler(scheduler)  # a missing extra or bad address fails before any work
 
     overlay_dir = os.path.join(out_dir, "overlays")
     os.makedirs(overlay_dir if overlays else out_dir, exist_ok=True)

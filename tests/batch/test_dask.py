@@ -1,0 +1,38 @@
+"""Dask mode: a real LocalCluster (2 worker processes on loopback) equals the process pool."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import make_dicom
+
+from hoimg.batch import run_batch
+from hoimg.errors import InvalidInputError
+
+pytest.importorskip("distributed")
+
+
+def _without_seconds(path):
+    return [line.rsplit(",", 1)[0] for line in path.read_text().splitlines()]
+
+
+def test_local_cluster_equals_process_pool(good_tree, tmp_path, stub):
+    make_dicom(good_tree / "hang.dcm", seed=11)
+    (good_tree / "bad.dcm").write_bytes(b"\0" * 128 + b"DICM" + b"\xff" * 64)
+    pool_out, dask_out = tmp_path / "pool", tmp_path / "dask"
+    a = run_batch([str(good_tree)], str(pool_out), recursive=True, workers=2, analyzer=stub,
+                  progress="quiet", timeout_s=4.0)
+    b = run_batch([str(good_tree)], str(dask_out), recursive=True, workers=2, analyzer=stub,
+                  progress="quiet", timeout_s=4.0, scheduler="local")
+    assert (a.ok, a.error) == (b.ok, b.error) == (6, 2)
+    assert (pool_out / "lesions.csv").read_bytes() == (dask_out / "lesions.csv").read_bytes()
+    assert _without_seconds(pool_out / "images.csv") == _without_seconds(dask_out / "images.csv")
+    assert sorted(p.name for p in (pool_out / "overlays").iterdir()) == sorted(
+        p.name for p in (dask_out / "overlays").iterdir())
+
+
+def test_bad_scheduler_address_is_a_usage_error(good_tree, tmp_path):
+    out = tmp_path / "o"
+    with pytest.raises(InvalidInputError, match="tcp://HOST:8786"):
+        run_batch([str(good_tree)], str(out), scheduler="localhost:8786",
+                  progress="quiet")
+    assert not out.exists()  # rejected before anything was written
