@@ -32,6 +32,10 @@ SAFE_META_FIELDS = (
     "bits_stored",
     "sop_class",
     "rescale_type",
+    # added by the loader (issue 8): which frame of how many, and which decoder route
+    "number_of_frames",
+    "frame",
+    "decoder",
 )
 
 
