@@ -197,9 +197,11 @@ def summarise(base, normal, edge, seq, arc_mm, gap_mm, dip, has_cleft, contact, 
     )
 
 
-def _noise_sigma(pixels: np.ndarray) -> float:
-    """Robust per-pixel noise: MAD of horizontal neighbour differences / sqrt 2."""
-    d = np.diff(pixels.astype(np.float64), axis=1).ravel()
+def _noise_sigma(pixels: np.ndarray, usable: np.ndarray) -> float:
+    """Robust per-pixel noise: MAD of horizontal neighbour differences / sqrt 2, over pairs
+    of ``usable`` pixels."""
+    pairs = usable[:, 1:] & usable[:, :-1]
+    d = np.diff(pixels.astype(np.float64), axis=1)[pairs]
     if d.size == 0:
         return float("nan")
     return float(1.482602218505602 * np.median(np.abs(d - np.median(d))) / math.sqrt(2.0))
@@ -255,7 +257,6 @@ def cleft_scan(
     outside[bbox[0] - band[0]:bbox[2] - band[0], bbox[1] - band[1]:bbox[3] - band[1]] = ~crop
     if bone.labels.shape == tuple(shape):
         outside &= bone.labels[band[0]:band[2], band[1]:band[3]] == 0
-    fill = float(np.median(window[outside])) if outside.any() else 0.0
-    noise = _noise_sigma(np.where(outside, window, fill))
+    noise = _noise_sigma(window, outside)
     return scan_lesion(image, labels, 1, bbox, samples, noise, spacing, reach_mm, step_mm, cfg,
                        offset_rc=(bbox[0], bbox[1]))
