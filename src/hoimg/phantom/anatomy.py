@@ -60,14 +60,17 @@ class Limb:
 
     def bone_radius_mm(self, u: np.ndarray) -> np.ndarray:
         """Outer (periosteal) bone radius at ``u``."""
-        f = self.flare_fraction(u)
-        return self.shaft_radius_mm + (self.flare_radius_mm - self.shaft_radius_mm) * f
+        return self._radius_from_flare(self.flare_fraction(u))
 
     def marrow_radius_mm(self, u: np.ndarray) -> np.ndarray:
         """Inner (endosteal) radius: the cortex thins where the bone flares."""
-        r = self.bone_radius_mm(u)
-        cortex = self.cortex_mm * (self.shaft_radius_mm / r) ** 1.5
-        return r - cortex
+        return self._marrow_from_radius(self.bone_radius_mm(u))
+
+    def _radius_from_flare(self, f):
+        return self.shaft_radius_mm + (self.flare_radius_mm - self.shaft_radius_mm) * f
+
+    def _marrow_from_radius(self, r):
+        return r - self.cortex_mm * (self.shaft_radius_mm / r) ** 1.5
 
     def cortex_edge_v_mm(self, u: np.ndarray, side: int) -> np.ndarray:
         """``v`` of the projected outer cortex edge on ``side`` (+1 or -1) of the bone."""
@@ -82,8 +85,9 @@ class Limb:
         """Path length of each tissue along the ray through (u, v), mm.
 
         Returns a dict with keys ``skin`` (counted as muscle-like soft tissue), ``fat``,
-        ``muscle``, ``cortical_bone``, ``marrow`` and ``trabecular_mm_g_cm3`` (the
-        hydroxyapatite line integral in the marrow, mm * g/cm^3).
+        ``muscle``, ``cortical_bone``, ``marrow``, ``trabecular_mm_g_cm3`` (the
+        hydroxyapatite line integral in the marrow, mm * g/cm^3) and ``bone_mask`` (bool,
+        the projected bone footprint).
         """
         scale = np.clip(1.0 + self.taper_per_mm * u, 0.6, 1.4)
         w = self.half_width_mm * scale
@@ -93,12 +97,14 @@ class Limb:
         muscle_all = ellipse_chord_mm(
             v, w - self.skin_mm - self.fat_mm, d - self.skin_mm - self.fat_mm
         )
-        r_out = self.bone_radius_mm(u)
-        r_in = self.marrow_radius_mm(u)
+        # the bone radius depends on u only: evaluate it once for the whole grid
+        flare = self.flare_fraction(u)
+        r_out = self._radius_from_flare(flare)
+        r_in = self._marrow_from_radius(r_out)
         dv = v - self.bone_offset_mm
         bone = ellipse_chord_mm(dv, r_out, r_out)
         marrow = ellipse_chord_mm(dv, r_in, r_in)
-        trab = self.trabecular_density_g_cm3 * self.flare_fraction(u) * marrow
+        trab = self.trabecular_density_g_cm3 * flare * marrow
         return {
             "skin": outer - below_skin,
             "fat": below_skin - muscle_all,
@@ -106,6 +112,7 @@ class Limb:
             "cortical_bone": bone - marrow,
             "marrow": marrow,
             "trabecular_mm_g_cm3": trab,
+            "bone_mask": bone > 0,
         }
 
     def bone_mask(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:

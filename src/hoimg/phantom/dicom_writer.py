@@ -7,6 +7,8 @@ every one round-trips bit-exactly through pydicom (see tests/phantom/test_dicom.
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 
 from ..radiograph import pseudonymous_id
@@ -27,11 +29,9 @@ _MANUFACTURERS = ("HOIMG-SIM ACME", "HOIMG-SIM RADIANT", "HOIMG-SIM NORTHSTAR")
 
 
 def _uid(seed: int, index: int, what: str) -> str:
-    from pydicom.uid import generate_uid
-
-    return str(
-        generate_uid(prefix=None, entropy_srcs=["hoimg-phantom", str(seed), str(index), what])
-    )
+    """A fixed UID under the UUID root 2.25: the first 128 bits of a SHA-256 of the inputs."""
+    digest = hashlib.sha256(f"hoimg-phantom/{seed}/{index}/{what}".encode()).digest()
+    return "2.25." + str(int.from_bytes(digest[:16], "big"))
 
 
 def _ds_str(value: float, digits: int) -> str:
@@ -198,7 +198,9 @@ def build_dataset(phantom):
         # pydicom compresses only a dataset that is still uncompressed
         ds.file_meta.TransferSyntaxUID = UID("1.2.840.10008.1.2.1")
         ds.PixelData = arr.tobytes()
-        ds.compress(UID(d["transfer_syntax_uid"]), encoding_plugin=plugin)
+        ds.compress(
+            UID(d["transfer_syntax_uid"]), encoding_plugin=plugin, generate_instance_uid=False
+        )
     return ds
 
 

@@ -92,8 +92,11 @@ def project_lesions(grid: Grid, lesions) -> tuple[np.ndarray, np.ndarray, list]:
     return mineral, labels, windows
 
 
-def transmitted_fraction(limb, u, v, lesion_mineral, effective_kev: float) -> np.ndarray:
-    """Polyenergetic Beer-Lambert transmission sum_k w_k exp(-sum_m mu_mk L_m), float32."""
+def transmitted_fraction(limb, u, v, lesion_mineral, effective_kev: float):
+    """Polyenergetic Beer-Lambert transmission ``sum_k w_k exp(-sum_m mu_mk L_m)``.
+
+    Returns (transmission float32, bone footprint bool).
+    """
     paths = limb.path_lengths_mm(u, v)
     soft = paths["skin"] + paths["muscle"]
     mineral = paths["trabecular_mm_g_cm3"] + lesion_mineral
@@ -109,7 +112,7 @@ def transmitted_fraction(limb, u, v, lesion_mineral, effective_kev: float) -> np
             + mu["hydroxyapatite"] * mineral
         )
         out += np.float32(w) * np.exp(-att)
-    return out
+    return out, paths["bone_mask"]
 
 
 def blur_mm(image: np.ndarray, sigma_mm: float, spacing_mm: float) -> np.ndarray:

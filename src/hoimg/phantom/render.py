@@ -146,32 +146,38 @@ def render_case(rng, params, *, seed: int, index: int):
     # -- projection --------------------------------------------------------------------
     mineral, labels, windows = imaging.project_lesions(grid, lesions)
     u, v = grid.uv()
-    transmission = imaging.transmitted_fraction(limb, u, v, mineral, params["effective_kev"])
-    bone_labels = limb.bone_mask(u, v).astype(np.int32)
+    transmission, bone = imaging.transmitted_fraction(limb, u, v, mineral, params["effective_kev"])
+    bone_labels = bone.astype(np.int32)
     del u, v
-    if params["heel"]:
-        axis = params["heel_axis"]
-        n = rows if axis < 2 else cols
-        ramp = np.linspace(-1, 1, n, dtype=np.float32) * np.float32(
-            params["heel_strength"] * (1 if axis % 2 else -1)
-        )
-        transmission *= (1 + ramp)[:, None] if axis < 2 else (1 + ramp)[None, :]
-    field = (
+    # incident beam: heel effect along one axis, collimator leakage outside the field
+    incident = (
         imaging.collimation_field(rows, cols, margins_px, 0.6 / s)
         if params["collimation"]
         else np.ones((rows, cols), np.float32)
     )
+    field = incident.copy()
+    incident += np.float32(params["collimator_leak"]) * (1 - field)
+    if params["heel"]:
+        axis = params["heel_axis"]
+        n = rows if axis < 2 else cols
+        ramp = 1 + np.linspace(-1, 1, n, dtype=np.float32) * np.float32(
+            params["heel_strength"] * (1 if axis % 2 else -1)
+        )
+        incident *= ramp[:, None] if axis < 2 else ramp[None, :]
+    primary = incident * transmission
     if params["marker"]:
         r0, c0, mask = _marker(grid, params, margins_px)
-        sub = transmission[r0 : r0 + mask.shape[0], c0 : c0 + mask.shape[1]]
+        sub = primary[r0 : r0 + mask.shape[0], c0 : c0 + mask.shape[1]]
         sub[mask] *= np.float32(0.004)  # lead: almost nothing gets through
-    primary = transmission * (field + np.float32(params["collimator_leak"]) * (1 - field))
     if params["scatter"]:
+        # Scatter arises where photons interact in the patient (source ~ incident * (1 - T)),
+        # spreads over tens of mm, and is scaled to the drawn scatter-to-primary ratio in
+        # soft tissue (DOMAIN.md: ~0.1-0.3 hand, 0.4-1 knee).
         limb_frac = min(1.0, limb.half_width_mm / 80.0)
         spr = params["spr_base"] + params["spr_extra"] * limb_frac
-        broad = imaging.blur_mm(transmission * field, params["scatter_sigma_mm"], s)
-        ref = bone_labels[::8, ::8] == 0
-        soft = (transmission[::8, ::8] < 0.5) & ref & (field[::8, ::8] > 0.5)
+        broad = imaging.blur_mm(incident * (1 - transmission), params["scatter_sigma_mm"], s)
+        sub_t = transmission[::8, ::8]
+        soft = (sub_t < 0.7) & (bone_labels[::8, ::8] == 0) & (field[::8, ::8] > 0.5)
         if soft.any():
             k = (
                 spr

@@ -1,0 +1,119 @@
+"""Truth computed from the 3-D geometry agrees with the projected pixels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from hoimg.phantom import generate
+
+SMALL = dict(rows=600, cols=520, spacing_mm=0.1, collimation=False, marker=False, text=False)
+
+
+def _pixel_gap_mm(ph, k: int) -> float:
+    """Smallest distance between lesion k's footprint and the bone footprint, from pixels."""
+    dist_px = ndimage.distance_transform_edt(ph.bone_labels == 0)
+    return float(dist_px[ph.lesion_labels == k].min()) * ph.truth["spacing_mm"][0]
+
+
+@pytest.mark.parametrize(("angle", "gap"), [(0.0, 3.0), (30.0, 1.2), (-80.0, 4.5)])
+def test_ho_gap_matches_geometry(angle, gap):
+    ph = generate(
+        11,
+        0,
+        **SMALL,
+        limb_angle_deg=angle,
+        axis_offset_mm=(0.0, 0.0),
+        lesions=[{"kind": "ho", "stage": "mature", "length_mm": 30.0, "gap_mm": gap, "u_mm": 0.0}],
+    )
+    (les,) = ph.truth["lesions"]
+    assert les["cleft"] == "complete"
+    assert les["attachment_mm"] == 0.0
+    assert les["gap_mm"] == pytest.approx(gap, abs=0.05)
+    # independent check on the pixel grid: pixel centres resolve the gap to about a pixel
+    assert _pixel_gap_mm(ph, 1) == pytest.approx(gap, abs=1.5 * ph.truth["spacing_mm"][0])
+
+
+def test_pos_partial_cleft_and_broad_attachment():
+    ph = generate(
+        12,
+        0,
+        **SMALL,
+        limb_angle_deg=10.0,
+        axis_offset_mm=(0.0, 0.0),
+        lesions=[{"kind": "pos", "length_mm": 40.0, "gap_mm": 1.5, "u_mm": 0.0}],
+    )
+    (les,) = ph.truth["lesions"]
+    assert les["class"] == "parosteal_osteosarcoma"
+    assert les["zonal"] == "central"
+    assert les["cleft"] == "partial"
+    assert les["gap_mm"] == pytest.approx(1.5, abs=0.03)
+    assert les["attachment_mm"] > les["length_mm"] / 3
+    assert 0.1 < les["cleft_fraction"] < 0.9
+    # the footprint touches the bone somewhere (zero pixel gap)
+    assert _pixel_gap_mm(ph, 1) == pytest.approx(0.0, abs=1e-9)
+
+
+@pytest.mark.parametrize("index", range(4))
+def test_truth_bboxes_contain_projected_footprint(index):
+    ph = generate(5, index, rows=700, cols=640, n_lesions=2)
+    assert ph.lesion_labels.max() == len(ph.truth["lesions"])
+    covered = np.zeros(ph.lesion_labels.shape, bool)
+    for k, les in enumerate(ph.truth["lesions"], start=1):
+        r0, c0, r1, c1 = les["bbox_rc"]
+        rr, cc = np.nonzero(ph.lesion_labels == k)
+        if rr.size:  # a later lesion may cover an earlier one entirely
+            assert rr.min() >= r0 and rr.max() < r1 and cc.min() >= c0 and cc.max() < c1
+        assert r0 <= les["centroid_rc"][0] < r1 and c0 <= les["centroid_rc"][1] < c1
+        covered[r0:r1, c0:c1] = True
+    # every pixel that carries lesion mineral lies inside some truth bbox
+    assert not np.any((ph.lesion_density > 0) & ~covered)
+
+
+def test_truth_fields_follow_design_contract():
+    ph = generate(3, 1, rows=640, cols=640, lesions=[{"kind": "ho"}, {"kind": "punctate"}])
+    case = ph.truth
+    for key in (
+        "file",
+        "spacing_mm",
+        "lesions",
+        "spacing_source",
+        "photometric",
+        "transfer_syntax",
+        "rows",
+        "cols",
+        "limb_angle_deg",
+        "patient_name",
+    ):
+        assert key in case
+    classes = {"ho": "heterotopic_ossification", "pos": "parosteal_osteosarcoma"}
+    for les in case["lesions"]:
+        assert les["class"] == classes.get(les["kind"], "other")
+        assert les["cleft"] in ("complete", "partial", "absent", "not_applicable")
+        if les["kind"] == "ho":
+            assert les["zonal"] == "peripheral" and les["stage"] in (
+                "immature",
+                "intermediate",
+                "mature",
+            )
+        else:
+            assert les["zonal"] is None and les["stage"] is None
+
+
+def test_ho_mineral_is_rim_dense_in_the_image():
+    """Noise and processing off: background-subtracted HO density peaks near the rim."""
+    ph = generate(
+        21,
+        0,
+        **SMALL,
+        noise=False,
+        processing=False,
+        limb_angle_deg=0.0,
+        axis_offset_mm=(0.0, 0.0),
+        lesions=[{"kind": "ho", "stage": "intermediate", "length_mm": 35.0, "u_mm": 0.0}],
+    )
+    les = ph.truth["lesions"][0]
+    rc = np.round(les["centroid_rc"]).astype(int)
+    centre = ph.lesion_density[rc[0], rc[1]]
+    assert ph.lesion_density[ph.lesion_labels == 1].max() > 1.5 * centre
