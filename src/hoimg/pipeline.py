@@ -252,16 +252,39 @@ def analyze(source, *, pixel_spacing_mm=None, config=None) -> Analysis:
     hoimg.errors.HoimgError
         With a one-line message naming the file and the problem.
     """
-    from .classify import LesionFeatures, classify
-    from .flags import check
     from .io import load
-    from .profile import measure_lesions
     from .segment import find_bone, find_lesions
 
     config = _coerce_config(config)
     image = load(source, pixel_spacing_mm=pixel_spacing_mm, config=config.load)
     bone = find_bone(image, config=config)
     candidates = find_lesions(image, bone, config=config)
+    return analyze_segmented(image, bone, candidates, config=config)
+
+
+def analyze_segmented(image: Radiograph, bone, candidates, *, config=None) -> Analysis:
+    """Measure and classify lesions whose segmentation is already known.
+
+    Use this to analyse your own masks (e.g. expert outlines, or a phantom's truth masks):
+    build :class:`hoimg.segment.LesionCandidates` from a label image and pass it with a
+    :class:`hoimg.segment.BoneModel`.
+
+    Parameters
+    ----------
+    image : Radiograph
+    bone : hoimg.segment.BoneModel
+    candidates : hoimg.segment.LesionCandidates
+    config : AnalysisConfig, dict or path, optional
+
+    Returns
+    -------
+    Analysis
+    """
+    from .classify import LesionFeatures, classify
+    from .flags import check
+    from .profile import measure_lesions
+
+    config = _coerce_config(config)
     measured = measure_lesions(image, bone, candidates, config=config)
 
     image_flags = tuple(f for f in image.flags if f in _IMAGE_FLAGS_ON_LESIONS)
