@@ -29,8 +29,13 @@ def diamond_angle(dr: np.ndarray, dc: np.ndarray) -> np.ndarray:
     return np.where((dr == 0) & (dc == 0), 0.0, out)
 
 
+def strided(values, max_samples):
+    stride = -(-values.size // max_samples)
+    return values[::stride]
+
+
 def radial_profile_window(image, labels, label_id, exclude, r0, c0, r1, c1, band_inner,
-                          band_outer, n_bins, n_sectors, edges):
+                          band_outer, n_bins, n_sectors, edges, max_samples):
     """Twin of _radial_profile_window."""
     img = image[r0:r1, c0:c1].astype(np.float64)
     lab = labels[r0:r1, c0:c1]
@@ -63,9 +68,9 @@ def radial_profile_window(image, labels, label_id, exclude, r0, c0, r1, c1, band
     if not use.any():
         use = band
     stats = np.full(8, np.nan)
-    stats[0] = np.median(img[use])
+    stats[0] = np.median(strided(img[use], max_samples))
     pairs = band[:, :-1] & band[:, 1:]
-    diffs = (img[:, 1:] - img[:, :-1])[pairs]
+    diffs = strided((img[:, 1:] - img[:, :-1])[pairs], max_samples)
     stats[1] = 1.482602218505602 * np.median(np.abs(diffs - np.median(diffs))) / np.sqrt(2.0)
     # gradient index over inside pixels away from the window border
     inner = inside.copy()
@@ -141,4 +146,79 @@ def normal_levels(image, base, normal, t_hit, cortex_px, lesion_px, lateral_px, 
         if th >= 2 * dt:
             out[i, 1] = line_mean(i, 0.25 * th, 0.75 * th)
         out[i, 2] = line_mean(i, th, th + lesion_px)
+    return out
+
+
+def spearman(x, y):
+    """Spearman rank correlation (average ranks for ties); NaN for < 3 points."""
+    if x.size < 3:
+        return float("nan")
+
+    def ranks(a):
+        order = np.argsort(a, kind="mergesort")
+        r = np.empty(a.size, dtype=np.float64)
+        r[order] = np.arange(a.size, dtype=np.float64)
+        for v in np.unique(a):
+            sel = a == v
+            if sel.sum() > 1:
+                r[sel] = r[sel].mean()
+        return r
+
+    rx, ry = ranks(x), ranks(y)
+    rx -= rx.mean()
+    ry -= ry.mean()
+    den = np.sqrt(np.sum(rx * rx) * np.sum(ry * ry))
+    return float(np.sum(rx * ry) / den) if den > 0 else float("nan")
+
+
+def profile_features(sums, counts, ref_sums, stats, rim_start, core_end, rim_sigma, min_ppb):
+    """Twin of _profile_features, written bin-array-wise for one lesion at a time."""
+    out = np.full((sums.shape[0], 7), np.nan)
+    for li in range(sums.shape[0]):
+        su, co, rs, st = sums[li], counts[li], ref_sums[li], stats[li]
+        n_sec, n_bins = su.shape
+        s = (np.arange(n_bins) + 0.5) / n_bins
+        bg, noise = st[0], st[1]
+        cnt = co.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            values = su.sum(axis=0) / cnt - bg
+        values[cnt == 0] = np.nan
+        few = (cnt == 0).any() or cnt.sum() < min_ppb * n_bins or np.isnan(bg)
+        out[li, 6] = float(few)
+        ok = np.flatnonzero(np.isfinite(values))
+        if ok.size:
+            k = int(ok[np.argmax(values[ok])])
+            pos = s[k]
+            if 0 < k < n_bins - 1 and np.isfinite(values[k - 1]) and np.isfinite(values[k + 1]):
+                a, b, c = values[k - 1], values[k], values[k + 1]
+                den = a - 2 * b + c
+                if den < 0:
+                    pos += 0.5 * (a - c) / den * (s[1] - s[0])
+            out[li, 0] = min(max(pos, 0.0), 1.0)
+        rim, core = s >= rim_start, s <= core_end
+        n_rim, n_core = cnt[rim].sum(), cnt[core].sum()
+        if n_rim and n_core and np.isfinite(bg):
+            rim_mean = su[:, rim].sum() / n_rim - bg
+            core_mean = su[:, core].sum() / n_core - bg
+            peak_abs = np.nanmax(np.abs(values))
+            se = noise / np.sqrt(n_core) if np.isfinite(noise) else 0.0
+            out[li, 1] = rim_mean / max(core_mean, 2 * se, 0.02 * peak_abs, 1e-12)
+            x = max(rim_mean, 0) / (rs[rim].sum() / n_rim)
+            y = max(core_mean, 0) / (rs[core].sum() / n_core)
+            out[li, 2] = (x - y) / (x + y) if x + y > 0 else 0.0
+            if np.isfinite(noise):
+                hits = 0
+                for k in range(n_sec):
+                    sel = (s >= 0.5) & (co[k] > 0)
+                    if not sel.any():
+                        continue
+                    sv = su[k, sel] / co[k, sel] - bg
+                    j = int(np.argmax(sv))
+                    se_k = noise * np.sqrt(1.0 / co[k, sel][j] + 1.0 / n_core)
+                    hits += sv[j] - core_mean > rim_sigma * se_k
+                out[li, 3] = hits / n_sec
+        if st[4] > 0:
+            out[li, 4] = st[3] / st[4]
+        fin = np.isfinite(values)
+        out[li, 5] = spearman(s[fin], values[fin])
     return out

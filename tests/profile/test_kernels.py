@@ -49,7 +49,7 @@ def test_radial_profile_window_matches_numpy(seed):
     exclude[:, :20] = 1
     edges = sector_edges(8)
     for lid in np.unique(labels[labels > 0]):
-        args = (image, labels, np.int32(lid), exclude, 2, 3, 68, 77, 1.5, 6.0, 10, 8, edges)
+        args = (image, labels, np.int32(lid), exclude, 2, 3, 68, 77, 1.5, 6.0, 10, 8, edges, 64)
         got = K._radial_profile_window(*args)
         want = ref.radial_profile_window(*args)
         np.testing.assert_array_equal(got[1], want[1])  # identical binning, pixel for pixel
@@ -64,10 +64,10 @@ def test_radial_profile_batch_equals_single_calls():
     ids = np.unique(labels[labels > 0]).astype(np.int32)
     windows = np.array([[0, 0, 70, 80]] * ids.size, dtype=np.int64)
     none = np.zeros((1, 1), dtype=np.int32)
-    batch = K._radial_profile_batch(image, labels, ids, none, windows, 1.0, 5.0, 6, 4, edges)
+    batch = K._radial_profile_batch(image, labels, ids, none, windows, 1.0, 5.0, 6, 4, edges, 50)
     for i, lid in enumerate(ids):
         single = K._radial_profile_window(image, labels, lid, none, 0, 0, 70, 80, 1.0, 5.0, 6, 4,
-                                          edges)
+                                          edges, 50)
         for b, s in zip(batch, single, strict=True):
             np.testing.assert_array_equal(b[i], s)
 
@@ -110,3 +110,32 @@ def test_bilinear_and_normal_levels_match_map_coordinates():
     want = ref.normal_levels(*args)
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
     np.testing.assert_allclose(got, want, atol=1e-6)
+
+
+def test_profile_features_match_numpy():
+    rng = np.random.default_rng(13)
+    labels, image = _blobs(rng, shape=(90, 90), n=4)
+    # give the lesions different radial structure: a bright rim on some, a bright core on others
+    image = image + rng.normal(0, 1, image.shape).astype(np.float32)
+    ids = np.unique(labels[labels > 0]).astype(np.int32)
+    windows = np.array([[0, 0, 90, 90]] * ids.size, dtype=np.int64)
+    none = np.zeros((1, 1), dtype=np.int32)
+    sums, counts, ref_sums, stats = K._radial_profile_batch(
+        image, labels, ids, none, windows, 1.0, 5.0, 8, 6, sector_edges(6), 1024)
+    sums[0, :, -2:] *= 1.5  # rim-heavy
+    sums[1, :, :2] *= 1.5  # core-heavy
+    counts[2, 0, 0] = 0  # an empty sector-bin
+    sums[2, 0, 0] = 0.0
+    args = (sums, counts, ref_sums, stats, 0.8, 0.4, 2.0, 10)
+    got = K._profile_features(*args)
+    want = ref.profile_features(*args)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+    assert got[0, 2] > 0 > got[1, 2]
+
+
+def test_spearman_handles_ties():
+    x = np.array([0.1, 0.2, 0.3, 0.4, 0.5])
+    y = np.array([1.0, 1.0, 2.0, 3.0, 2.0])
+    assert K._spearman(x, y) == pytest.approx(ref.spearman(x, y), abs=1e-12)
+    assert np.isnan(K._spearman(x[:2], y[:2]))
