@@ -21,7 +21,8 @@ def sniff(head: bytes) -> str | None:
     if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
         return "tiff"
     if len(head) >= 8:
-        group, element = struct.unpack_from("<HH", head, 0)
-        if group in _DICOM_FIRST_GROUPS and element <= 0x0100:
-            return "dicom"
+        for order in "<>":  # little- or (rare, retired) big-endian without file meta
+            group, element = struct.unpack_from(f"{order}HH", head, 0)
+            if group in _DICOM_FIRST_GROUPS and element <= 0x0100:
+                return "dicom"
     return None

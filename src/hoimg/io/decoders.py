@@ -89,7 +89,7 @@ ROUTES: dict[str, tuple[str, ...]] = {
     **{ts: ("imagecodecs:jpeg8", "imagecodecs:ljpeg", "pydicom:") for ts in _JPEG_LOSSLESS},
     **{ts: ("imagecodecs:jpegls", "pydicom:pyjpegls", "pydicom:") for ts in _JPEG_LS},
     **{ts: ("imagecodecs:jpeg2k", "pydicom:pylibjpeg", "pydicom:") for ts in _J2K},
-    **{ts: ("imagecodecs:jpeg2k", "imagecodecs:htj2k", "pydicom:") for ts in _HTJ2K},
+    **{ts: ("imagecodecs:htj2k", "imagecodecs:jpeg2k", "pydicom:") for ts in _HTJ2K},
 }
 
 # What to install when nothing can decode a syntax (pydicom's plug-in packages).
@@ -121,10 +121,14 @@ def _pydicom_plugins(transfer_syntax: str) -> tuple[str, ...]:
     """Names of pydicom decoding plug-ins whose dependencies are installed."""
     from pydicom.pixels import get_decoder
 
+    ts = _uid.UID(transfer_syntax)
     try:
-        return tuple(get_decoder(_uid.UID(transfer_syntax)).available_plugins)
+        decoder = get_decoder(ts)
     except NotImplementedError:
         return ()
+    if not ts.is_encapsulated:
+        return ("",)  # native data: pydicom decodes it itself, no plug-in needed
+    return tuple(decoder.available_plugins)
 
 
 def routes_for(fmt: PixelFormat) -> list[str]:
@@ -167,11 +171,11 @@ def missing_codec_error(fmt: PixelFormat, path: str | None) -> UnsupportedCodecE
     )
 
 
-def _native_frame(ds, fmt: PixelFormat, index: int) -> np.ndarray:
+def _native_frame(pixel_data: memoryview, fmt: PixelFormat, index: int) -> np.ndarray:
     """A frame of native little-endian data, with pydicom's unused-bit correction."""
     start = index * fmt.frame_bytes
     arr = np.frombuffer(
-        ds.PixelData, dtype=fmt.dtype.newbyteorder("<"), count=fmt.rows * fmt.cols, offset=start
+        pixel_data, dtype=fmt.dtype.newbyteorder("<"), count=fmt.rows * fmt.cols, offset=start
     )
     arr = arr.reshape(fmt.rows, fmt.cols)
     if fmt.bits_stored < 8 * fmt.dtype.itemsize:
@@ -191,10 +195,12 @@ def _correct_unused_bits(arr: np.ndarray, fmt: PixelFormat) -> np.ndarray:
     return np.bitwise_and(arr, np.array((1 << fmt.bits_stored) - 1, dtype=arr.dtype))
 
 
-def _encapsulated_frame(ds, fmt: PixelFormat, index: int) -> bytes:
+def _encapsulated_frame(pixel_data: memoryview, fmt: PixelFormat, index: int) -> bytes:
     from pydicom.encaps import get_frame
 
-    return get_frame(ds.PixelData, index, number_of_frames=fmt.number_of_frames)
+    # pydicom parses fragments from bytes or a stream; BytesIO over a memoryview would copy
+    # anyway, and the compressed value is small next to the decoded frame.
+    return get_frame(bytes(pixel_data), index, number_of_frames=fmt.number_of_frames)
 
 
 def _codestream_info(frame: bytes, fmt: PixelFormat) -> CodestreamInfo | None:
@@ -210,14 +216,13 @@ def _imagecodecs_frame(
     is_j2k = codec in ("jpeg2k", "htj2k")
     if info is None or info.components != 1 or info.precision > 8 * fmt.dtype.itemsize:
         return None
-    if is_j2k and (
-        info.precision != fmt.bits_stored or info.is_signed != bool(fmt.pixel_representation)
-    ):
-        # pydicom re-interprets mismatched J2K signedness (e.g. Toshiba PixRep 1 files).
+    if is_j2k and info.is_signed != bool(fmt.pixel_representation):
+        # pydicom re-interprets mismatched J2K signedness (e.g. Toshiba PixRep 1 files);
+        # a precision above Bits Stored with matching signedness is returned as decoded.
         return None
     decode = _imagecodecs_codec(codec)
     assert decode is not None
-    kwargs = {"numthreads": 1} if is_j2k else {}
+    kwargs = {"numthreads": 1} if codec == "jpeg2k" else {}
     arr = np.asarray(decode(frame, **kwargs))
     if arr.shape != (fmt.rows, fmt.cols):
         raise ValueError(f"decoded frame has shape {arr.shape}, header says {(fmt.rows, fmt.cols)}")
@@ -231,14 +236,22 @@ def _imagecodecs_frame(
     return arr
 
 
-def _pydicom_frame(ds, fmt: PixelFormat, index: int, plugin: str) -> np.ndarray:
+def _pydicom_frame(
+    ds, pixel_data: memoryview, fmt: PixelFormat, index: int, plugin: str
+) -> np.ndarray:
     from pydicom.pixels import pixel_array
 
+    if "PixelData" not in ds:  # header-only parse: hand pydicom its own copy of the value
+        encapsulated = _uid.UID(fmt.transfer_syntax).is_encapsulated
+        vr = "OB" if encapsulated or fmt.bits_allocated <= 8 else "OW"
+        ds.add_new(0x7FE00010, vr, bytes(pixel_data))
+        if encapsulated:
+            ds["PixelData"].is_undefined_length = True
     return pixel_array(ds, index=index, decoding_plugin=plugin)
 
 
 def decode_frame(
-    ds, fmt: PixelFormat, index: int, *, path: str | None = None
+    ds, pixel_data: memoryview, fmt: PixelFormat, index: int, *, path: str | None = None
 ) -> tuple[np.ndarray, str]:
     """Decode frame ``index`` of ``ds`` into stored values, as pydicom would.
 
@@ -246,6 +259,8 @@ def decode_frame(
     ----------
     ds : pydicom.Dataset
         A dataset whose header has been validated against ``fmt`` (sizes, lengths).
+    pixel_data : memoryview
+        The (7FE0,0010) Pixel Data value (see :func:`hoimg.io.header.parse_image`).
     fmt : PixelFormat
         Its pixel format.
     index : int
@@ -273,7 +288,7 @@ def decode_frame(
     frame, info = b"", None
     if fmt.transfer_syntax in _CODESTREAM_SYNTAXES:
         try:
-            frame = _encapsulated_frame(ds, fmt, index)
+            frame = _encapsulated_frame(pixel_data, fmt, index)
         except Exception as exc:
             raise CorruptFileError(
                 f"frame {index} could not be found in the encapsulated (7FE0,0010) Pixel Data "
@@ -295,13 +310,13 @@ def decode_frame(
         kind, _, name = route.partition(":")
         try:
             if kind == "numpy":
-                arr = _native_frame(ds, fmt, index)
+                arr = _native_frame(pixel_data, fmt, index)
             elif kind == "imagecodecs":
                 arr = _imagecodecs_frame(frame, info, fmt, name)
                 if arr is None:
                     continue
             else:
-                arr = _pydicom_frame(ds, fmt, index, name)
+                arr = _pydicom_frame(ds, pixel_data, fmt, index, name)
         except Exception as exc:  # each decoder has its own error types; try the next
             failure = exc
             continue

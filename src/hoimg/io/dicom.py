@@ -44,12 +44,13 @@ def load_dicom(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # pydicom's tolerance warnings; see header.parse
-            ds = header.parse(data, path)
-            header.check_is_image(ds, path)
+            ds, pixel_data = header.parse_image(data, path)
+            header.check_is_image(ds, path, has_pixels=pixel_data is not None)
+            assert pixel_data is not None
             fmt = header.pixel_format(ds, path, max_megapixels=config.max_megapixels)
             index = header.require_frame(fmt, frame, path)
-            header.check_pixel_data_length(ds, fmt, path)
-            stored, route = decode_frame(ds, fmt, index, path=path)
+            header.check_pixel_data_length(pixel_data, fmt, path)
+            stored, route = decode_frame(ds, pixel_data, fmt, index, path=path)
             pixels, window, flags = _to_analysis_units(stored, ds, fmt, index, path)
             spacing = spacing_override or header.spacing_from_dataset(ds, index, path)
             meta = _safe_meta(ds, fmt, route, index)

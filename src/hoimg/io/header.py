@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+import struct
 import warnings
 from typing import Any
 
@@ -74,11 +75,67 @@ def parse(data: bytes, path: str | None, *, stop_before_pixels: bool = False) ->
     CorruptFileError
         Header parse failures, pathological nesting and empty datasets.
     """
+    return _read(io.BytesIO(data), path, stop_before_pixels)
+
+
+def parse_image(data: bytes, path: str | None) -> tuple[Dataset, memoryview | None]:
+    """Parse the header and locate Pixel Data *without copying it*.
+
+    Returns
+    -------
+    ds : Dataset
+        Everything before (7FE0,0010).
+    pixel_data : memoryview or None
+        The Pixel Data value as a view into ``data`` (to the end of the file when
+        encapsulated), or None when there is no Pixel Data element.
+    """
+    fp = io.BytesIO(data)
+    ds = _read(fp, path, stop_before_pixels=True)
+    ts = _uid.UID(str(ds.file_meta.TransferSyntaxUID))
+    implicit, little = ds.original_encoding
+    if ts.is_deflated or not ts.is_little_endian or little is False:
+        # Inflated / byte-swapped streams are not views of the file: let pydicom read it.
+        # The element stays in the dataset: pydicom needs its VR to byte-swap big-endian data.
+        full = _read(io.BytesIO(data), path, stop_before_pixels=False)
+        try:
+            pixels = full.get("PixelData")
+        except Exception:
+            pixels = None
+        return full, (None if pixels is None else memoryview(pixels))
+    return ds, _pixel_data_view(data, fp.tell(), bool(implicit))
+
+
+# Explicit-VR VRs with a 2-byte reserved field and a 4-byte length (PS3.5 7.1.2).
+_LONG_VRS = frozenset(
+    {b"OB", b"OW", b"OD", b"OF", b"OL", b"OV", b"SQ", b"UC", b"UN", b"UR", b"UT", b"SV", b"UV"}
+)
+
+
+def _pixel_data_view(data: bytes, pos: int, implicit: bool) -> memoryview | None:
+    """The value of the (7FE0,0010) element starting at ``pos``, as a view; None if absent."""
+    if pos + 8 > len(data) or data[pos : pos + 4] != b"\xe0\x7f\x10\x00":
+        return None
+    vr = data[pos + 4 : pos + 6]
+    if implicit or not vr.isalpha():
+        length, start = struct.unpack_from("<I", data, pos + 4)[0], pos + 8
+    elif vr in _LONG_VRS:
+        if pos + 12 > len(data):
+            return memoryview(b"")
+        length, start = struct.unpack_from("<I", data, pos + 8)[0], pos + 12
+    else:
+        length, start = struct.unpack_from("<H", data, pos + 6)[0], pos + 8
+    view = memoryview(data)
+    if length == 0xFFFFFFFF:  # encapsulated: fragments run to the sequence delimiter
+        return view[start:]
+    return view[start : start + length]  # shorter than declared if the file is truncated
+
+
+def _read(fp: io.BytesIO, path: str | None, stop_before_pixels: bool) -> Dataset:
     try:
         with warnings.catch_warnings():
             # pydicom warns about every oddity it tolerates; hoimg reports what matters.
             warnings.simplefilter("ignore")
-            ds = dcmread(io.BytesIO(data), force=True, stop_before_pixels=stop_before_pixels)
+            ds = dcmread(fp, force=True, stop_before_pixels=stop_before_pixels)
     except RecursionError:
         raise CorruptFileError(
             "the DICOM header nests sequences too deeply to parse (RecursionError); the file "
@@ -173,14 +230,13 @@ def _int_tag(ds: Dataset, keyword: str, path: str | None, *, default: int | None
         ) from None
 
 
-def check_is_image(ds: Dataset, path: str | None) -> None:
+def check_is_image(ds: Dataset, path: str | None, *, has_pixels: bool) -> None:
     """Refuse SR, RT plans, waveforms and other objects without a radiograph."""
     sop = str(value(ds, "SOPClassUID", path) or "")
     modality = str(value(ds, "Modality", path) or "").strip().upper()
     non_image_sop = sop.startswith(_NON_IMAGE_SOP_PREFIXES) or (
         sop.startswith(_RT_PREFIX) and sop != _RT_IMAGE
     )
-    has_pixels = "PixelData" in ds
     if non_image_sop or modality in _NON_IMAGE_MODALITIES or not has_pixels:
         what = _uid.UID(sop).name if sop else (modality or "this object")
         why = "it has no (7FE0,0010) Pixel Data" if not has_pixels else f"its SOP class is {what}"
@@ -257,17 +313,9 @@ def pixel_format(ds: Dataset, path: str | None, *, max_megapixels: float) -> Pix
     )
 
 
-def check_pixel_data_length(ds: Dataset, fmt: PixelFormat, path: str | None) -> None:
+def check_pixel_data_length(data: memoryview, fmt: PixelFormat, path: str | None) -> None:
     """Refuse Pixel Data shorter than the header declares (never decode a lie)."""
-    try:
-        data = ds.PixelData
-    except Exception as exc:
-        raise CorruptFileError(
-            f"(7FE0,0010) Pixel Data cannot be read ({type(exc).__name__}); the file is "
-            "damaged, re-export it",
-            path=path,
-        ) from exc
-    have = len(data) if data is not None else 0
+    have = len(data)
     ts = _uid.UID(fmt.transfer_syntax)
     if not ts.is_encapsulated:
         need = fmt.frame_bytes * fmt.number_of_frames
@@ -281,7 +329,7 @@ def check_pixel_data_length(ds: Dataset, fmt: PixelFormat, path: str | None) -> 
             )
         return
     # Encapsulated: an item tag, a Basic Offset Table and at least one non-empty fragment.
-    if have < 16 or data[:4] != b"\xfe\xff\x00\xe0":
+    if have < 16 or bytes(data[:4]) != b"\xfe\xff\x00\xe0":
         raise TruncatedPixelDataError(
             f"(7FE0,0010) Pixel Data is encapsulated ({ts.name}) but holds only {have} bytes "
             "without a valid item sequence; the file is truncated, copy it again from the archive",

@@ -178,12 +178,10 @@ def _record(root: str, rel: str) -> ScanRecord:
             rel, "skipped", "no image: (0028,0010) Rows / (0028,0011) Columns missing", **base
         )
     try:
-        ds.PixelData = b""  # header-only read: stand in for the Pixel Data it stopped before
-        check_is_image(ds, rel)
+        # header-only read: assume the Pixel Data it stopped before is there
+        check_is_image(ds, rel, has_pixels=True)
     except HoimgError as exc:
         return ScanRecord(rel, "skipped", exc.reason, **base)
-    except Exception:
-        pass
     return ScanRecord(rel, "dicom", "", **base)
 
 
