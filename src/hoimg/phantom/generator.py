@@ -130,7 +130,9 @@ def _draw_params(rng: np.random.Generator, index: int) -> dict[str, Any]:
         p["limb_angle_deg"] = float(rng.uniform(75.0, 105.0) * rng.choice([-1, 1]))
     p["axis_offset_frac"] = (float(rng.uniform(-0.1, 0.1)), float(rng.uniform(-0.12, 0.12)))
     p["effective_kev"] = float(rng.uniform(42.0, 54.0))
-    p["dose_per_mm2"] = float(math.exp(rng.uniform(math.log(3e4), math.log(1e6))))
+    # effective (DQE-weighted) quanta per mm^2 in the open beam: a few uGy at the detector
+    # at ~50 keV gives ~1e5-2e6; the low end makes visibly noisy images.
+    p["dose_per_mm2"] = float(math.exp(rng.uniform(math.log(1e5), math.log(2e6))))
     p["spr_base"] = float(rng.uniform(0.1, 0.3))
     p["spr_extra"] = float(rng.uniform(0.0, 0.7))
     p["scatter_sigma_mm"] = float(rng.uniform(15.0, 50.0))

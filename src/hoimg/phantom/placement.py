@@ -134,14 +134,17 @@ def sample_pos(rng, limb, spec: dict) -> LobulatedLesion:
     extra_rho = rng.uniform(0.3, 0.7, size=n_extra)
     attach_pos = rng.uniform(-1, 1)
     tilt = math.radians(rng.uniform(-8.0, 8.0))
+    body_offset = rng.uniform(0.25, 0.5)
 
     semi_a = length / 2
     room = lateral_room_mm(limb, u_c, side) - gap
-    semi_b = min(semi_a * aspect, max(0.45 * room, 4.0))
+    semi_b = min(semi_a * aspect, max(0.6 * room, 4.0))
     semi_a = max(semi_a, semi_b * 1.1)
     edge = float(limb.cortex_edge_v_mm(np.float64(u_c), side))
-    # The body's inner surface crosses the cleft line, so the string sign runs along it.
-    body_v = edge + side * (gap + 0.8 * semi_b)
+    # The body's density peak sits close to the cortex (POS is densest at its centre and
+    # base); the cleft band cuts through its dense inner part, so the string sign is a thin
+    # lucent line between dense tumour and cortex, with no density valley behind it.
+    body_v = edge + side * (gap + body_offset * semi_b)
     lobes = [(u_c, body_v, semi_a, semi_b, semi_b * 1.1, tilt, rho0)]
     for (fu, fv), fs, fr in zip(extra, extra_size, extra_rho, strict=True):
         r = fs * semi_b
@@ -162,13 +165,16 @@ def sample_pos(rng, limb, spec: dict) -> LobulatedLesion:
     # (not the lobe's rounded ends) sets where the attachment stops: a sharp, known length.
     base_b = gap + 0.5 * semi_b
     overlap = min(overlap, 0.4 * base_b)
+    # The base wraps round the shaft, so it is as deep along the beam as the body: with
+    # the density peak of the body that makes the base project at least as dense.
+    base_edge = float(limb.cortex_edge_v_mm(np.float64(att_c), side))
     lobes.append(
         (
             att_c,
-            edge + side * 0.2 * base_b,
+            base_edge + side * 0.2 * base_b,
             1.3 * att_len / 2,
             base_b,
-            base_b,
+            max(base_b, 1.1 * semi_b),
             0.0,
             rho0 * rng.uniform(0.9, 1.2),
         )
