@@ -3,6 +3,7 @@ import math
 import pytest
 
 from hoimg.classify import LesionFeatures, classify
+from hoimg.classify.model import FEATURES, LogisticModel, default_model
 
 HO, POS, IND = "heterotopic_ossification", "parosteal_osteosarcoma", "indeterminate"
 

@@ -1,27 +1,27 @@
-"""A transparent, calibrated-rules classifier for HO versus parosteal osteosarcoma.
+"""Classify one lesion: a transparent logistic model plus explicit abstention rules.
 
-The model adds two pieces of evidence on a log-odds scale, each from one radiological sign
-(DOMAIN.md):
+``p(HO | HO or POS)`` comes from a logistic model over the measured features (see
+:mod:`hoimg.classify.model`; coefficients are data in ``coefficients.json``). The features
+are grouped by the radiological sign they carry (DOMAIN.md):
 
-* **zonal evidence** from the zonal index (rim denser than a uniform body of the same outline
-  would project: HO; centre denser: POS), scaled by how far it is from zero in units of its
-  measurement noise;
-* **cleft evidence** from the cleft fraction and the attachment length relative to the
-  lesion length (complete cleft: HO; broad attachment: POS).
+* **zonal**: zonal index, peak position, rim/core ratio, rim continuity (rim-dense: HO;
+  centre-dense: POS);
+* **cleft**: cleft fraction and attachment length relative to lesion length (complete cleft:
+  HO; broad attachment: POS).
 
-``p(HO | HO or POS) = sigmoid(zonal + cleft)``. An *indeterminate* share is then reserved for
-(a) conflicting signs (both strong, opposite directions), (b) likely mimics (small, linear,
-round-small, punctate), (c) a central pattern with no bone attachment (looks like neither
-pattern), and (d) unknown spacing where a size threshold matters. The label is the most
-probable class if its probability reaches ``min_confidence``, else indeterminate.
-
-Every weight is a named argument with a default; none is fitted to phantoms.
+A share of probability is then reserved for *indeterminate*, each for a stated reason:
+(a) the two signs disagree, both with conviction; (b) the lesion looks like a mimic (small,
+linear, round-small, punctate); (c) a central pattern with no bone within reach (neither the
+HO nor the POS pattern); (d) unknown spacing where a size criterion matters. The label is the
+more probable of HO and POS if it reaches ``min_confidence``, else indeterminate.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
+from .model import LogisticModel, default_model, feature_vector
 
 HO, POS, IND = "heterotopic_ossification", "parosteal_osteosarcoma", "indeterminate"
 MIMIC_FLAGS = ("small", "linear", "round_small", "punctate")
@@ -57,7 +57,7 @@ class Classification:
     cleft_evidence: float
 
 
-def _finite(x: float) -> bool:
+def _finite(x) -> bool:
     return x is not None and math.isfinite(x)
 
 
@@ -65,56 +65,42 @@ def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(min(x, 50.0), -50.0)))
 
 
-def _zonal_evidence(f: LesionFeatures, zonal_scale: float, max_abs: float) -> tuple[float, list[str]]:
+def _zonal_reason(f: LesionFeatures) -> str:
     if not _finite(f.zonal_index):
-        return 0.0, ["radial profile could not be measured"]
-    e = max(-max_abs, min(max_abs, f.zonal_index / zonal_scale))
+        return "radial profile could not be measured"
     rc = f"rim/core {f.rim_core_ratio:.1f}" if _finite(f.rim_core_ratio) else "rim/core n/a"
     if f.zonal_pattern == "peripheral":
         cont = f", rim continuity {f.rim_continuity:.0%}" if _finite(f.rim_continuity) else ""
-        return e, [f"dense peripheral rim ({rc}{cont})"]
+        return f"dense peripheral rim ({rc}{cont})"
     if f.zonal_pattern == "central":
         pk = f", peak at s={f.peak_position:.2f}" if _finite(f.peak_position) else ""
-        return e, [f"densest at the centre ({rc}{pk})"]
-    return e, [f"no zonal pattern: mineral as a uniform body would project ({rc})"]
+        return f"densest at the centre ({rc}{pk})"
+    return f"no zonal pattern: density as a uniform body would project ({rc})"
 
 
-def _cleft_evidence(
-    f: LesionFeatures, cleft_weight: float, attach_weight: float
-) -> tuple[float, list[str], bool]:
-    """Return (evidence, reasons, attached)."""
+def _cleft_reasons(f: LesionFeatures) -> list[str]:
     if f.cleft == "not_applicable" or not _finite(f.cleft_fraction):
-        return 0.0, ["no cortex within reach: cleft not applicable"], False
-    reasons = []
-    frac = f.cleft_fraction
-    e = cleft_weight * (2.0 * frac - 1.0)
-    attached = False
-    if _finite(f.attachment_mm) and f.attachment_mm > 0 and _finite(f.length_mm) and f.length_mm > 0:
-        rel = min(f.attachment_mm / f.length_mm, 1.0)
-        # DOMAIN.md: POS attachment > 1/3 of lesion length; below ~1/10 it is a touch point.
-        e -= attach_weight * max(0.0, rel - 0.1) / (1 / 3 - 0.1)
-        attached = rel >= 0.1
-        if attached:
-            reasons.append(f"broad attachment {f.attachment_mm:.0f} mm ({rel:.0%} of length)")
+        return ["no cortex within reach: cleft not applicable"]
     if f.cleft == "complete":
         w = f", {f.cleft_width_mm:.1f} mm" if _finite(f.cleft_width_mm) else ""
-        reasons.insert(0, f"complete cleft to cortex{w}")
+        reasons = [f"complete cleft to cortex{w}"]
     elif f.cleft == "partial":
-        reasons.insert(0, f"partial cleft ({frac:.0%} of the interface)")
+        reasons = [f"partial cleft ({f.cleft_fraction:.0%} of the interface)"]
     else:
-        reasons.insert(0, "no cleft to the cortex")
-    return e, reasons, attached
+        reasons = ["no cleft to the cortex"]
+    if _finite(f.attachment_mm) and f.attachment_mm > 0 and _finite(f.length_mm) and f.length_mm > 0:
+        rel = min(f.attachment_mm / f.length_mm, 1.0)
+        if rel >= 0.1:
+            reasons.append(f"broad attachment {f.attachment_mm:.0f} mm ({rel:.0%} of length)")
+    return reasons
 
 
 def classify(
     features: LesionFeatures,
     *,
     min_confidence: float = 0.6,
-    zonal_scale: float = 0.1,
-    max_zonal_evidence: float = 4.0,
-    cleft_weight: float = 2.0,
-    attach_weight: float = 2.5,
     conflict_scale: float = 1.5,
+    model: LogisticModel | None = None,
 ) -> Classification:
     """Classify one lesion.
 
@@ -123,46 +109,39 @@ def classify(
     features : LesionFeatures
     min_confidence : float
         A label needs at least this probability; otherwise indeterminate.
-    zonal_scale : float
-        Zonal index worth one unit of log-odds (0.1 is about the index's spread on a
-        noiseless uniform body, i.e. its no-information width).
-    max_zonal_evidence, cleft_weight, attach_weight : float
-        Caps and weights of the two signs on the log-odds scale.
     conflict_scale : float
-        Evidence (log-odds) at which two opposite signs make the call 63% indeterminate.
+        Log-odds at which two opposite signs make the call 63% indeterminate.
+    model : LogisticModel, optional
+        Defaults to the committed coefficients.
 
     Returns
     -------
     Classification
     """
-    zonal_e, reasons = _zonal_evidence(features, zonal_scale, max_zonal_evidence)
-    cleft_e, cleft_reasons, attached = _cleft_evidence(features, cleft_weight, attach_weight)
-    reasons += cleft_reasons
+    model = model or default_model()
+    groups = model.group_logits(feature_vector(features))
+    zonal_e, cleft_e = groups["zonal"], groups["cleft"]
+    reasons = [_zonal_reason(features), *_cleft_reasons(features)]
 
-    p_ho_vs_pos = _sigmoid(zonal_e + cleft_e)
-    indeterminate = []  # independent reasons to withhold a call, each with a strength in [0, 1]
-    if zonal_e * cleft_e < 0:
-        strength = 1.0 - math.exp(-min(abs(zonal_e), abs(cleft_e)) / conflict_scale)
-        indeterminate.append(strength)
+    p_ho_vs_pos = _sigmoid(model.intercept + zonal_e + cleft_e)
+    withhold = []  # independent reasons to withhold a call, each a strength in [0, 1]
+    if zonal_e * cleft_e < 0 and min(abs(zonal_e), abs(cleft_e)) > 0.5:
+        withhold.append(1.0 - math.exp(-min(abs(zonal_e), abs(cleft_e)) / conflict_scale))
         reasons.append("the two signs disagree")
     mimic = [f for f in MIMIC_FLAGS if f in features.flags]
     if mimic:
-        indeterminate.append(0.95)
+        withhold.append(0.95)
         reasons.append(f"likely mimic ({', '.join(mimic).replace('_', ' ')}), not a HO/POS pattern")
     if features.zonal_pattern == "central" and features.cleft == "not_applicable":
-        indeterminate.append(0.7)
+        withhold.append(0.7)
         reasons.append("central mineral away from bone: neither the HO nor the POS pattern")
     if not features.spacing_known and mimic:
-        indeterminate.append(0.5)
+        withhold.append(0.5)
         reasons.append("pixel spacing unknown, so the size criteria are unreliable")
     p_keep = 1.0
-    for s in indeterminate:
-        p_keep *= 1.0 - s
-    probs = {
-        HO: p_keep * p_ho_vs_pos,
-        POS: p_keep * (1.0 - p_ho_vs_pos),
-        IND: 1.0 - p_keep,
-    }
+    for strength in withhold:
+        p_keep *= 1.0 - strength
+    probs = {HO: p_keep * p_ho_vs_pos, POS: p_keep * (1.0 - p_ho_vs_pos), IND: 1.0 - p_keep}
     best = max((HO, POS), key=probs.__getitem__)
     label = best if probs[best] >= min_confidence else IND
     return Classification(

@@ -1,0 +1,69 @@
+import numpy as np
+import pytest
+
+from hoimg.report import overlay
+from hoimg.report.overlay import LABEL_COLOURS, render, render_png
+
+
+def _has_colour(rgb, colour, where):
+    hits = np.all(rgb[where] == np.asarray(colour, np.uint8), axis=-1)
+    return hits.mean()
+
+
+def test_label_colour_lies_on_the_lesion_boundary(truth_analysis):
+    import cv2
+
+    (les,) = truth_analysis.lesions
+    rgb = render(truth_analysis)
+    assert rgb.shape[:2] == truth_analysis.image.shape  # 900 px < 2048: no downsampling
+    mask = (truth_analysis.lesion_labels == les.id).astype(np.uint8)
+    ring = cv2.dilate(mask, np.ones((3, 3), np.uint8)) - cv2.erode(mask, np.ones((3, 3), np.uint8))
+    on_boundary = _has_colour(rgb, LABEL_COLOURS[les.label], ring.astype(bool))
+    assert on_boundary > 0.5
+    # and that colour is not painted over the lesion interior
+    interior = cv2.erode(mask, np.ones((9, 9), np.uint8)).astype(bool)
+    assert _has_colour(rgb, LABEL_COLOURS[les.label], interior) < 0.05
+
+
+def test_scale_bar_length_matches_spacing(truth_analysis):
+    rgb = render(truth_analysis)
+    h, w = rgb.shape[:2]
+    spacing_col = truth_analysis.image.spacing_mm[1]
+    bar_mm = overlay.scale_bar_mm(w, spacing_col)
+    pad = max(8, round(min(h, w) / 60))
+    row = rgb[h - pad - 1, :, :]
+    white = np.all(row == 255, axis=-1)
+    run = np.flatnonzero(white[pad:])  # bar starts at x = pad
+    length_px = run[np.flatnonzero(np.diff(run) != 1)[0]] + 1 if np.any(np.diff(run) != 1) else run[-1] + 1
+    assert length_px == pytest.approx(bar_mm / spacing_col, abs=1.0)
+
+
+def test_downsampled_to_the_limit_without_distortion(truth_analysis):
+    rgb = render(truth_analysis, max_px=450)
+    rows, cols = truth_analysis.image.shape
+    assert max(rgb.shape[:2]) == 450
+    assert rgb.shape[0] / rgb.shape[1] == pytest.approx(rows / cols, abs=0.01)
+
+
+def test_no_patient_identifier_is_drawn(truth_analysis, ho_phantom, monkeypatch):
+    drawn = []
+    real = overlay._text
+    monkeypatch.setattr(overlay, "_text", lambda c, t, *a, **k: (drawn.append(t), real(c, t, *a, **k)))
+    png = render_png(truth_analysis)
+    name = ho_phantom.truth["patient_name"]
+    assert drawn and any(truth_analysis.image.image_id in t for t in drawn)
+    for part in name.replace("^", " ").split():
+        assert all(part.lower() not in t.lower() for t in drawn)
+        assert part.encode() not in png
+
+
+def test_spacing_unknown_notice(ho_phantom, monkeypatch):
+    import hoimg
+
+    res = hoimg.analyze(ho_phantom.radiograph.pixels.copy())  # an array: no spacing
+    drawn = []
+    real = overlay._text
+    monkeypatch.setattr(overlay, "_text", lambda c, t, *a, **k: (drawn.append(t), real(c, t, *a, **k)))
+    render(res)
+    assert res.image.spacing_source == "unknown"
+    assert any(t.startswith("spacing unknown") for t in drawn)
