@@ -66,8 +66,32 @@ def test_central_without_bone_looks_like_neither():
     assert any("neither the HO nor the POS pattern" in r for r in res.reasons)
 
 
+def _model(**weights):
+    names = [n for n, _ in FEATURES]
+    return LogisticModel(intercept=0.0, weights={n: weights.get(n, 0.0) for n in names},
+                         means=dict.fromkeys(names, 0.0), scales=dict.fromkeys(names, 1.0),
+                         provenance={})
+
+
 def test_confidence_threshold_is_an_argument():
-    # evidence 2*(2*0.55-1) = 0.2 log-odds: p(HO) = 0.55
-    weak = features(zonal_index=0.0, zonal_pattern="uniform", cleft="partial", cleft_fraction=0.55)
-    assert classify(weak).label == IND
-    assert classify(weak, min_confidence=0.5).label == HO
+    # only the cleft fraction counts: (0.55 - 0.5) * 4 = 0.2 log-odds, so p(HO) = sigmoid(0.2)
+    model = _model(cleft_fraction=4.0)
+    weak = features(cleft_fraction=0.55)
+    res = classify(weak, model=model)
+    assert res.probabilities[HO] == pytest.approx(1 / (1 + math.exp(-0.2)))
+    assert res.label == IND
+    assert classify(weak, min_confidence=0.5, model=model).label == HO
+
+
+def test_group_logits_split_the_evidence_by_sign():
+    model = _model(zonal_index=10.0, attachment_fraction=-3.0)
+    res = classify(features(zonal_index=0.3, attachment_mm=20.0, length_mm=40.0), model=model)
+    assert res.zonal_evidence == pytest.approx(3.0)
+    assert res.cleft_evidence == pytest.approx(-1.5)
+    assert "the two signs disagree" in res.reasons
+
+
+def test_committed_coefficients_load_with_provenance():
+    model = default_model()
+    assert set(model.weights) == {n for n, _ in FEATURES}
+    assert model.provenance["script"] == "tools/fit_classifier.py"
