@@ -65,7 +65,7 @@ def test_cli_on_the_whole_mix_with_the_real_pipeline(tmp_path, shared_dicom):
     expect = {rel: "ok" for rel in names}
     expect.update({Path(rel).name: "error" for rel in BROKEN_SHARED})
     expect.update({"report.pdf": "skipped", "readme.txt": "skipped", "blank.dcm": "skipped"})
-    assert images["status"].to_dict() == expect
+    assert images["status"].to_dict() == expect, images[["status", "error"]].to_string()
     for rel in BROKEN_SHARED:
         err = images.loc[Path(rel).name, "error"]
         assert err and "\n" not in err and str(root) not in err

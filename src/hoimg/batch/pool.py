@@ -36,13 +36,13 @@ _STOP_GRACE_S = 5.0
 class _Slot:
     """One worker process, its pipe and the task it holds."""
 
-    def __init__(self, ctx, serve: Callable) -> None:
+    def __init__(self, ctx, serve: Callable, warm_up: bool) -> None:
         parent, child = ctx.Pipe(duplex=True)
         # Numeric thread pins must reach the child's environment before it imports NumPy.
         saved = {k: os.environ.get(k) for k in _worker.THREAD_ENV}
         os.environ.update(_worker.THREAD_ENV)
         try:
-            self.proc = ctx.Process(target=serve, args=(child,), daemon=True)
+            self.proc = ctx.Process(target=serve, args=(child, warm_up), daemon=True)
             self.proc.start()
         finally:
             for k, v in saved.items():
@@ -88,6 +88,7 @@ def run_pool(
     workers: int,
     timeout_s: float | None = None,
     serve: Callable = _worker.serve,
+    warm_up: bool = True,
 ) -> Iterator[dict[str, Any]]:
     """Analyse ``tasks`` in ``workers`` spawned processes, yielding entries as they finish.
 
@@ -102,7 +103,10 @@ def run_pool(
         Per-image limit. An image that overruns becomes an error row and its worker is
         killed and replaced.
     serve : callable
-        Worker main loop (tests substitute one).
+        Worker main loop ``serve(conn, warm_up)``.
+    warm_up : bool
+        Let each worker analyse a synthetic image before its first task (see
+        :func:`hoimg.batch.worker.serve`); off when a test analyzer replaces the pipeline.
 
     Yields
     ------
@@ -114,20 +118,25 @@ def run_pool(
     ctx = mp.get_context("spawn")
     pending = iter(tasks)
     exhausted = False
-    slots = [_Slot(ctx, serve) for _ in range(workers)]
+    slots = [_Slot(ctx, serve, warm_up) for _ in range(workers)]
+    strikes = 0  # workers lost without holding an image, since the last finished image
+
+    def refill() -> None:
+        nonlocal exhausted
+        for slot in slots:
+            if slot.ready and slot.task is None and not exhausted:
+                task = next(pending, None)
+                if task is None:
+                    exhausted = True
+                else:
+                    slot.assign(task)
+
     try:
         while True:
-            # hand a task to every idle, ready worker
-            for slot in slots:
-                if slot.ready and slot.task is None and not exhausted:
-                    task = next(pending, None)
-                    if task is None:
-                        exhausted = True
-                    else:
-                        slot.assign(task)
-            busy = [s for s in slots if s.task is not None or not s.ready]
+            refill()
             if exhausted and not any(s.task is not None for s in slots):
                 return
+            busy = [s for s in slots if s.task is not None or not s.ready]
             now = time.monotonic()
             deadlines = [s.born + _START_TIMEOUT_S for s in busy if not s.ready]
             if timeout_s is not None:
@@ -135,13 +144,26 @@ def run_pool(
             wait_s = max(0.0, min(deadlines) - now) if deadlines else None
             handles = [s.conn for s in busy] + [s.proc.sentinel for s in busy]
             ready = set(wait(handles, timeout=wait_s))
+            entries = []
             for i, slot in enumerate(slots):
                 entry, replace = _poll_slot(slot, ready, timeout_s)
                 if entry is not None:
-                    yield entry
+                    entries.append(entry)
+                    strikes = 0
                 if replace:
+                    if entry is None:
+                        strikes += 1
+                        if strikes > 3 * workers:
+                            raise RuntimeError(
+                                "batch workers keep dying before they take an image; "
+                                "check that `python -c 'import hoimg.pipeline'` works"
+                            )
                     slot.kill()
-                    slots[i] = _Slot(ctx, serve)
+                    slots[i] = _Slot(ctx, serve, warm_up)
+            # Workers get their next image before the caller journals these results, so
+            # they never wait on the caller's disk writes.
+            refill()
+            yield from entries
     finally:
         _stop(slots)
 

@@ -225,7 +225,8 @@ def run_batch(
     tasks = _tasks(todo, config, pixel_spacing_mm, overlay_dir if overlays else None, analyzer)
     journal = Journal(out_dir, fresh=not resume)
     try:
-        for entry in _execute(tasks, len(todo), scheduler, workers, timeout_s):
+        for entry in _execute(tasks, len(todo), scheduler, workers, timeout_s,
+                              warm_up=analyzer is None):
             entry["key"] = keys[entry["file"]]
             entry["overlay"] = overlays and entry["status"] == "ok"
             journal.append(entry)
@@ -252,7 +253,7 @@ def _tasks(todo, config, pixel_spacing_mm, overlay_dir, analyzer) -> Iterator[di
                "analyzer": analyzer}
 
 
-def _execute(tasks, n_tasks, scheduler, workers, timeout_s):
+def _execute(tasks, n_tasks, scheduler, workers, timeout_s, *, warm_up: bool):
     if n_tasks == 0:
         return iter(())
     if scheduler is not None:
@@ -262,7 +263,7 @@ def _execute(tasks, n_tasks, scheduler, workers, timeout_s):
     from .pool import run_pool
 
     n = min(workers or usable_cores(), n_tasks)
-    return run_pool(tasks, workers=n, timeout_s=timeout_s)
+    return run_pool(tasks, workers=n, timeout_s=timeout_s, warm_up=warm_up)
 
 
 def _finish(summary, out_dir, fmt, files, skipped, run_info) -> BatchSummary:
