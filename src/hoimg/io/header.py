@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+import operator
 import struct
 import warnings
 from typing import Any
@@ -413,9 +414,13 @@ def require_frame(fmt: PixelFormat, frame: int | None, path: str | None) -> int:
                 path=path,
             )
         return 0
-    if isinstance(frame, bool) or not isinstance(frame, int) or not 0 <= frame < n:
+    try:
+        index = -1 if isinstance(frame, bool) else operator.index(frame)  # ints, numpy ints
+    except TypeError:
+        index = -1
+    if not 0 <= index < n:
         raise InvalidInputError(
             f"frame={frame!r} is out of range: this file has {n} frame(s), use 0..{n - 1}",
             path=path,
         )
-    return frame
+    return index
