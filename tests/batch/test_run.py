@@ -236,3 +236,41 @@ def test_cli_folder_of_junk_only_exits_0(tmp_path):
     rc = main(["analyze", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--quiet"])
     assert rc == 0
     assert _images(tmp_path / "out")["status"].tolist() == ["skipped"]
+
+
+def test_explicitly_named_non_dicom_file_is_an_error_row(good_tree, tmp_path, stub):
+    notes = good_tree / "notes.txt"
+    notes.write_text("not an image")
+    summary = run_batch([str(notes), str(good_tree / "a.dcm")], str(tmp_path / "out"),
+                        analyzer=stub, progress="quiet", workers=1)
+    images = _images(tmp_path / "out").set_index("file")
+    assert images["status"].to_dict() == {"a.dcm": "ok", "notes.txt": "error"}
+    assert "not a DICOM file" in images.loc["notes.txt", "error"]
+    assert summary.exit_code == 1
+
+
+def test_sigterm_writes_tables_of_finished_images(good_tree, tmp_path, stub):
+    for i in range(8):
+        make_dicom(good_tree / f"more{i}.dcm", seed=40 + i)
+    out = tmp_path / "out"
+    env = dict(os.environ, HOIMG_STUB_DELAY_S="0.4")
+    script = (
+        "import sys; from hoimg.batch.cli import _sigterm_as_interrupt; "
+        "from hoimg.batch import run_batch\n"
+        "with _sigterm_as_interrupt():\n"
+        f"    s = run_batch([{str(good_tree)!r}], {str(out)!r}, recursive=True, workers=1, "
+        "analyzer='_stub_pipeline:slow_analyze', progress='quiet')\n"
+        "sys.exit(s.exit_code)"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], env=env)
+    journal = out / ".hoimg" / "journal.jsonl"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if journal.exists() and journal.read_bytes().count(b"\n") >= 2:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 1
+    images = _images(out)
+    assert 2 <= len(images) < 14 and (images["status"] == "ok").all()
+    assert json.loads((out / "run.json").read_text())["status"] == "interrupted"

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import signal
 import sys
+import threading
 
 __all__ = ["run_analyze"]
 
@@ -20,6 +23,24 @@ def _setup_logging(quiet: bool, verbose: bool) -> None:
     logger.setLevel(logging.ERROR if quiet else logging.INFO)
 
 
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """Treat SIGTERM (a scheduler or `kill` stopping the job) like Ctrl-C: the batch then
+    writes the tables of the images finished so far before exiting."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _raise(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, _raise)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run_analyze(args: argparse.Namespace) -> int:
     """Run ``hoimg analyze`` from parsed arguments and return the exit code.
 
@@ -32,19 +53,20 @@ def run_analyze(args: argparse.Namespace) -> int:
 
     _setup_logging(args.quiet, args.verbose)
     config = AnalysisConfig.from_file(args.config) if args.config else AnalysisConfig()
-    summary = run_batch(
-        args.inputs,
-        args.out,
-        config=config,
-        recursive=args.recursive,
-        workers=args.workers,
-        overlays=not args.no_overlays,
-        resume=args.resume,
-        scheduler=args.scheduler,
-        fmt=args.format,
-        timeout_s=args.timeout,
-        pixel_spacing_mm=args.pixel_spacing_mm,
-        progress="quiet" if args.quiet else "auto",
-        verbose=args.verbose,
-    )
+    with _sigterm_as_interrupt():
+        summary = run_batch(
+            args.inputs,
+            args.out,
+            config=config,
+            recursive=args.recursive,
+            workers=args.workers,
+            overlays=not args.no_overlays,
+            resume=args.resume,
+            scheduler=args.scheduler,
+            fmt=args.format,
+            timeout_s=args.timeout,
+            pixel_spacing_mm=args.pixel_spacing_mm,
+            progress="quiet" if args.quiet else "auto",
+            verbose=args.verbose,
+        )
     return summary.exit_code
