@@ -1,4 +1,4 @@
-"""The ``hoimg`` command line: ``analyze``, ``phantom``, ``evaluate`` and ``demo``.
+"""The ``hoimg`` command line: ``analyze``, ``phantom`` and ``evaluate``.
 
 Argument parsing only; each sub-command's work lives in its own module, imported when the
 sub-command runs so that ``hoimg --help`` answers instantly.
@@ -70,10 +70,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="score a results folder against a truth file")
     p.add_argument("results", metavar="RESULTS_DIR")
     p.add_argument("truth", metavar="TRUTH_JSON")
-
-    p = sub.add_parser("demo", help="analyse the bundled samples and score them (make demo)")
-    p.add_argument("samples", nargs="?", default="data/samples")
-    p.add_argument("--out", default="results/demo")
     return parser
 
 
@@ -102,10 +98,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .evaluate import run_evaluate
 
             return run_evaluate(args.results, args.truth)
-        if args.command == "demo":
-            from .demo import run_demo
-
-            return run_demo(args.samples, args.out)
     except HoimgError as exc:
         print(f"hoimg: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
