@@ -20,12 +20,20 @@ HO_STAGES = ("immature", "intermediate", "mature")
 
 # (shell thickness mm, rim density g/cm^3, core density g/cm^3, rim patchiness)
 # immature: faint, thin, flocculent; intermediate: thin rim, lucent centre;
-# mature: thick dense rim, the centre partly filled (DOMAIN.md time course).
+# mature: thick dense rim, the centre partly filled (DOMAIN.md time course). Patchiness
+# above ~0.5 opens gaps in the rim (DOMAIN.md: rim continuity 0.3-0.8 when intermediate).
 _HO_STAGE_RANGES = {
-    "immature": ((0.8, 2.0), (0.06, 0.15), (0.0, 0.02), (0.5, 0.9)),
-    "intermediate": ((1.0, 2.5), (0.15, 0.35), (0.0, 0.04), (0.2, 0.5)),
-    "mature": ((2.0, 5.0), (0.35, 0.8), (0.03, 0.15), (0.05, 0.2)),
+    "immature": ((0.8, 2.0), (0.06, 0.15), (0.0, 0.02), (0.7, 1.0)),
+    "intermediate": ((1.0, 2.5), (0.2, 0.45), (0.0, 0.04), (0.35, 0.8)),
+    "mature": ((2.0, 5.0), (0.35, 0.8), (0.03, 0.15), (0.05, 0.25)),
 }
+
+
+def _pick(spec: dict, key: str, drawn):
+    """``spec[key]`` when pinned, else the drawn value. The draw always happens, so pinning
+    one parameter leaves every other draw of the case unchanged."""
+    value = spec.get(key)
+    return drawn if value is None else value
 
 
 def _muscle_half_width(limb, u: float) -> float:
@@ -62,11 +70,11 @@ def _shift_to_gap(lesion_factory, limb, side: int, target_gap: float, vc: float)
 
 def sample_ho(rng, limb, spec: dict) -> ShellLesion:
     """Heterotopic ossification: an ellipsoidal shell elongated along the muscle."""
-    stage = spec.get("stage") or HO_STAGES[int(rng.integers(3))]
-    side = int(spec.get("side") or rng.choice([-1, 1]))
+    stage = _pick(spec, "stage", HO_STAGES[int(rng.integers(3))])
+    side = int(_pick(spec, "side", rng.choice([-1, 1])))
     u_c = float(spec.get("u_mm", 0.0))
-    length = float(spec.get("length_mm") or rng.uniform(20.0, 80.0))
-    gap = float(spec.get("gap_mm") or rng.uniform(1.0, 5.0))
+    length = float(_pick(spec, "length_mm", rng.uniform(20.0, 80.0)))
+    gap = float(_pick(spec, "gap_mm", rng.uniform(1.0, 5.0)))
     aspect = rng.uniform(0.35, 0.7)
     depth_ratio = rng.uniform(0.8, 1.3)
     tilt = math.radians(rng.uniform(-12.0, 12.0))
@@ -119,10 +127,13 @@ def sample_ho(rng, limb, spec: dict) -> ShellLesion:
 
 def sample_pos(rng, limb, spec: dict) -> LobulatedLesion:
     """Parosteal osteosarcoma: centre-dense lobes with a dense base on the cortex."""
-    side = int(spec.get("side") or rng.choice([-1, 1]))
+    side = int(_pick(spec, "side", rng.choice([-1, 1])))
     u_c = float(spec.get("u_mm", 0.0))
-    length = float(spec.get("length_mm") or rng.uniform(15.0, 80.0))
-    gap = float(spec.get("gap_mm") or rng.uniform(0.5, 2.0))
+    length = float(_pick(spec, "length_mm", rng.uniform(15.0, 80.0)))
+    # The string sign is seen in ~60-70% of POS (Jelinek 1996); without it the tumour
+    # meets the cortex wherever it reaches it (gap 0: cleft absent or only at the ends).
+    drawn_gap = rng.uniform(0.5, 2.0) if rng.uniform() < 0.7 else 0.0
+    gap = float(_pick(spec, "gap_mm", drawn_gap))
     attach_frac = rng.uniform(0.35, 0.8)
     aspect = rng.uniform(0.3, 0.6)
     rho0 = rng.uniform(0.4, 1.3)
@@ -206,7 +217,7 @@ def _soft_tissue_v(rng, limb, u: float, margin_mm: float) -> float:
 def sample_phlebolith(rng, limb, spec: dict) -> ShellLesion:
     """A 2-5 mm round venous calcification, usually with a lucent centre."""
     u_c = float(spec.get("u_mm", 0.0))
-    radius = float(spec.get("length_mm") or rng.uniform(2.0, 5.0)) / 2
+    radius = float(_pick(spec, "length_mm", rng.uniform(2.0, 5.0))) / 2
     t = radius * rng.uniform(0.3, 0.5)
     rho = rng.uniform(0.6, 1.4)
     lucent = rng.uniform() < 0.7
@@ -225,7 +236,7 @@ def sample_phlebolith(rng, limb, spec: dict) -> ShellLesion:
 def sample_vascular(rng, limb, spec: dict) -> TubeLesion:
     """Calcified vessel wall running roughly along the limb (tram lines)."""
     u_c = float(spec.get("u_mm", 0.0))
-    length = float(spec.get("length_mm") or rng.uniform(30.0, 80.0))
+    length = float(_pick(spec, "length_mm", rng.uniform(30.0, 80.0)))
     radius = rng.uniform(1.5, 3.0)
     v = _soft_tissue_v(rng, limb, u_c, radius + 3.0)
     return TubeLesion(
@@ -246,7 +257,7 @@ def sample_punctate(rng, limb, spec: dict) -> DotCluster:
     """A cluster of 0.5-2 mm mineral dots (venous insufficiency, dystrophic calcification)."""
     u_c = float(spec.get("u_mm", 0.0))
     n = int(rng.integers(5, 26))
-    extent = float(spec.get("length_mm") or rng.uniform(10.0, 30.0)) / 2
+    extent = float(_pick(spec, "length_mm", rng.uniform(10.0, 30.0))) / 2
     v = _soft_tissue_v(rng, limb, u_c, extent * 0.6 + 2.0)
     offs = rng.normal(size=(n, 2)) * np.array([extent / 2.0, extent / 3.5])
     offs = np.clip(offs, -extent, extent)

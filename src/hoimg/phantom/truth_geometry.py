@@ -12,7 +12,7 @@ Definitions (all in the image plane, mm, measured perpendicular to the shaft axi
 * ``attachment_mm`` = the longest run of zero-gap rows along the interface.
 * ``gap_mm`` = the narrowest positive gap on the interface: the cleft width of an HO
   (closest approach), the "string sign" width of a POS beside its attachment; None when
-  there is no positive gap (fully attached).
+  the cleft is absent (only slivers where the outline curves away from the cortex).
 * ``cleft_fraction`` = share of interface rows with a positive gap.
 * ``cleft`` = "not_applicable" when the lesion is farther than ``reach_mm`` from the
   cortex; else "complete" with no attachment, "absent" when the cleft fraction is below
@@ -62,7 +62,7 @@ def cleft_truth(
         return out
     face = gap <= dmin + INTERFACE_MARGIN_MM
     g = gap[face]
-    open_ = g > 0.5 * step_v_mm
+    open_ = g > 1.5 * step_v_mm  # beyond the v-grid quantisation
     attach = _longest_run(~open_) * step_u_mm
     frac = float(open_.mean())
     gap_mm = float(g[open_].min()) if open_.any() else None
@@ -70,6 +70,7 @@ def cleft_truth(
         cleft = "complete"
     elif frac < 0.1:
         cleft = "absent"
+        gap_mm = None  # only sliver gaps where the outline curves away: no cleft to measure
     else:
         cleft = "partial"
     out.update(
