@@ -36,3 +36,21 @@ def test_bad_scheduler_address_is_a_usage_error(good_tree, tmp_path):
         run_batch([str(good_tree)], str(out), scheduler="localhost:8786",
                   progress="quiet")
     assert not out.exists()  # rejected before anything was written
+
+
+def test_existing_scheduler_by_address(good_tree, tmp_path, stub):
+    from distributed import LocalCluster
+
+    run_batch([str(good_tree)], str(tmp_path / "pool"), workers=1, analyzer=stub,
+              progress="quiet", overlays=False)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        summary = run_batch([str(good_tree)], str(tmp_path / "tcp"), analyzer=stub,
+                            progress="quiet", overlays=False,
+                            scheduler=cluster.scheduler_address)
+    assert summary.ok == 3  # non-recursive: a.dcm, b.dcm, e.dcm
+    assert (tmp_path / "pool" / "lesions.csv").read_bytes() == (
+        tmp_path / "tcp" / "lesions.csv").read_bytes()
+    run = (tmp_path / "tcp" / "run.json").read_text()
+    assert cluster.scheduler_address in run

@@ -73,6 +73,37 @@ def _connect(address: str, workers: int | None):
     return client, None
 
 
+def _worker_hoimg_version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+def _check_workers(client) -> None:
+    """Fail early, with a usage error, when the cluster cannot run this hoimg."""
+    from .. import __version__
+
+    try:
+        client.wait_for_workers(1, timeout=60)
+    except TimeoutError as exc:
+        raise InvalidInputError(
+            "the Dask cluster has no workers; start some with `dask worker ADDRESS`"
+        ) from exc
+    try:
+        versions = client.run(_worker_hoimg_version)
+    except Exception as exc:
+        raise InvalidInputError(
+            f"cannot run hoimg on the Dask workers ({type(exc).__name__}: {exc}); install "
+            f"hoimg {__version__} in every worker's environment"
+        ) from exc
+    wrong = {addr: v for addr, v in versions.items() if v != __version__}
+    if wrong:
+        raise InvalidInputError(
+            f"Dask workers run other hoimg versions {sorted(set(wrong.values()))}, this is "
+            f"{__version__}; results would mix versions, so install {__version__} on them"
+        )
+
+
 def _failure_message(exc: BaseException) -> str:
     name = type(exc).__name__
     if name == "KilledWorker":
@@ -112,6 +143,7 @@ def run_dask(
     distributed = _import_distributed()
     client, cluster = _connect(address, workers)
     try:
+        _check_workers(client)
         n_threads = max(1, sum(client.nthreads().values()))
         # With a timeout only as many tasks as threads are submitted, so a task's clock
         # starts when it can start; otherwise a second task per thread hides the latency.
