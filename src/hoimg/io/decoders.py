@@ -103,6 +103,11 @@ _PACKAGE_HINT: dict[str, str] = {
 }
 
 
+# Decoder failures are caught broadly (pylibjpeg-rle's Rust panics derive from
+# BaseException), but never these.
+_NEVER_CATCH = (KeyboardInterrupt, SystemExit, GeneratorExit)
+
+
 @cache
 def _imagecodecs_codec(name: str) -> Callable[..., np.ndarray] | None:
     """imagecodecs' ``<name>_decode`` if imagecodecs is installed and was built with it."""
@@ -317,7 +322,9 @@ def decode_frame(
                     continue
             else:
                 arr = _pydicom_frame(ds, pixel_data, fmt, index, name)
-        except Exception as exc:  # each decoder has its own error types; try the next
+        except _NEVER_CATCH:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - Rust decoders panic with a BaseException
             failure = exc
             continue
         return arr, route

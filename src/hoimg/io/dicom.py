@@ -55,9 +55,9 @@ def load_dicom(
             spacing = spacing_override or header.spacing_from_dataset(ds, index, path)
             meta = _safe_meta(ds, fmt, route, index)
             image_id = _image_id(ds, data, fmt, index)
-    except HoimgError:
+    except (HoimgError, KeyboardInterrupt, SystemExit, GeneratorExit):
         raise
-    except Exception as exc:  # any other parse surprise is a damaged file, never a crash
+    except BaseException as exc:  # noqa: BLE001 - any other surprise is a damaged file
         raise CorruptFileError(
             f"the file cannot be read as DICOM ({type(exc).__name__}: "
             f"{' '.join(str(exc).split())[:160]}); it is damaged, re-export it",
