@@ -194,7 +194,7 @@ def build_dataset(phantom):
         ds["PixelData"].VR = "OB"
         ds["PixelData"].is_undefined_length = True
     else:
-        plugin = {"rle": "pydicom", "jpeg_ls": "pyjpegls", "jpeg2000": "pylibjpeg"}[ts]
+        plugin = {"rle": "pylibjpeg", "jpeg_ls": "pyjpegls", "jpeg2000": "pylibjpeg"}[ts]
         # pydicom compresses only a dataset that is still uncompressed
         ds.file_meta.TransferSyntaxUID = UID("1.2.840.10008.1.2.1")
         ds.PixelData = arr.tobytes()

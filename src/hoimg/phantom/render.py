@@ -15,6 +15,7 @@ from .processing import log_signal, present
 from .truth_geometry import cleft_truth
 
 _PLACEMENT_TRIES = 30
+_STRIP_ROWS = 128
 _LESION_CLEARANCE_MM = 5.0
 
 
@@ -145,10 +146,15 @@ def render_case(rng, params, *, seed: int, index: int):
 
     # -- projection --------------------------------------------------------------------
     mineral, labels, windows = imaging.project_lesions(grid, lesions)
-    u, v = grid.uv()
-    transmission, bone = imaging.transmitted_fraction(limb, u, v, mineral, params["effective_kev"])
-    bone_labels = bone.astype(np.int32)
-    del u, v
+    transmission = np.empty((rows, cols), np.float32)
+    bone_labels = np.empty((rows, cols), np.int32)
+    # strips of rows keep the many per-tissue temporaries in cache (about 2x faster at 3000^2)
+    for r0 in range(0, rows, _STRIP_ROWS):
+        r1 = min(r0 + _STRIP_ROWS, rows)
+        u, v = grid.uv(r0, r1)
+        t, bone = imaging.transmitted_fraction(limb, u, v, mineral[r0:r1], params["effective_kev"])
+        transmission[r0:r1] = t
+        bone_labels[r0:r1] = bone
     # incident beam: heel effect along one axis, collimator leakage outside the field
     incident = (
         imaging.collimation_field(rows, cols, margins_px, 0.6 / s)
