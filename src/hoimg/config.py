@@ -43,10 +43,11 @@ class SegmentConfig:
     # Most work happens on an isotropic grid of this pitch: fine enough for 1 mm clefts and
     # 2 mm phleboliths (5 px), coarse enough that a 3000 px image costs ~1 Mpx per filter.
     working_pixel_mm: float = 0.4
-    # Soft-tissue background: Gaussian sigma of a normalised convolution that skips bone,
-    # air, collimation and candidates. Small enough to follow the limb's thickness dome
-    # (the bias grows with sigma^2), large because excluded lesions are interpolated over.
-    background_scale_mm: float = 6.0
+    # Soft-tissue background: Gaussian window (sigma) of a local quadratic fit that skips
+    # bone, air, collimation and candidates. The quadratic follows the limb's thickness
+    # dome at any window; the window must be wide against lesions (10-80 mm) so that a
+    # smooth, centre-dense lesion is not fitted as background.
+    background_scale_mm: float = 15.0
     # Smoothing before thresholding; about the detector blur (MTF 0.5 at 1.5-2 lp/mm).
     smoothing_mm: float = 0.5
     # Second, coarse smoothing that lifts a faint rim's lucent interior (a thin shell still
@@ -69,10 +70,20 @@ class SegmentConfig:
     linear_elongation: float = 5.0
     # Closing radius that joins a faint rim into one lesion with its centre.
     rim_closing_mm: float = 2.0
+    # Holes up to this area (mm^2) are filled into a lesion: the largest lesions (80 mm
+    # long, DOMAIN.md) fit; larger "holes" are soft tissue enclosed by other structures.
+    max_hole_mm2: float = 4000.0
     # Minimum bone width; narrower dense structures are not bone.
     min_bone_width_mm: float = 5.0
-    # Bone seeds: far denser than soft tissue (cortex is >> noise at any clinical dose).
-    bone_threshold_sigma: float = 12.0
+    # Widest bone expected (a femoral metaphysis is ~40 mm in an adult): the two cortices
+    # of a shaft up to this wide are joined into one bone candidate.
+    max_bone_width_mm: float = 45.0
+    # Bone seeds: the cortices are the densest extended structures. A pixel seeds a bone
+    # when its residual is above this fraction of the image's 99.5th-percentile residual
+    # (relative, so dose and processing do not matter) ...
+    bone_relative_threshold: float = 0.35
+    # ... and above this many local sigmas (so flat images do not seed noise).
+    bone_threshold_sigma: float = 6.0
     # A bone is long: at least this length (mm) and this length/width ratio.
     min_bone_length_mm: float = 30.0
     min_bone_elongation: float = 2.0
@@ -120,6 +131,14 @@ class ProfileConfig:
     # over this depth inside the lesion's near edge (about one thin HO rim / cortex wall).
     cleft_cortex_mm: float = 1.0
     cleft_lesion_mm: float = 1.0
+    # The facing interface is the normals whose gap is within this of the lesion's
+    # closest approach: the part of the outline that faces the cortex, not its far ends
+    # curving away (the phantom truth uses the same 3 mm margin).
+    cleft_interface_margin_mm: float = 3.0
+    # cleft_width_mm is this quantile of the gap over cleft normals: the width at the
+    # cleft's narrowest part, robust to a single ragged mask pixel (the median is kept as
+    # CleftScan.median_gap_mm).
+    cleft_width_quantile: float = 0.1
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,272 @@
+"""Local soft-tissue background and local noise, both at mm-defined scales.
+
+The background is a *normalised convolution*: blur(image * w) / blur(w) with w = 0 on
+bone, candidates, air and collimation, so it interpolates the soft tissue underneath
+dense structures instead of being pulled up by them. It is computed on a grid about a
+third of the blur sigma wide (cheap) and interpolated back.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._grid import WorkGrid, ellipse, gaussian
+
+
+def normalized_blur(
+    image: np.ndarray, weight: np.ndarray, sigma_px: float, *, fallback: float = 3.0
+) -> np.ndarray:
+    """Weighted Gaussian mean of ``image`` with weights ``weight`` (working grid).
+
+    Where the weights within reach are too sparse (a large excluded lesion or bone), the
+    estimate falls back to a ``fallback`` times larger blur, so the result is defined
+    everywhere a weight exists at all.
+
+    Parameters
+    ----------
+    image : (M, N) ndarray of float32
+    weight : (M, N) ndarray of bool or float
+    sigma_px : float
+        Gaussian sigma in working pixels.
+
+    Returns
+    -------
+    (M, N) ndarray of float32
+    """
+    import cv2
+
+    rows, cols = image.shape
+    w = weight.astype(np.float32)
+    step = max(int(sigma_px / 3.0), 1)
+    small = (max(cols // step, 1), max(rows // step, 1))
+    if step > 1:
+        img_s = cv2.resize(image * w, small, interpolation=cv2.INTER_AREA)
+        w_s = cv2.resize(w, small, interpolation=cv2.INTER_AREA)
+    else:
+        img_s, w_s = image * w, w
+    sig = sigma_px / step
+    num = gaussian(img_s, sig)
+    den = gaussian(w_s, sig)
+    eps = 1e-6
+    out = num / np.maximum(den, eps)
+    if fallback > 1.0:
+        num2 = gaussian(img_s, sig * fallback)
+        den2 = gaussian(w_s, sig * fallback)
+        broad = num2 / np.maximum(den2, eps)
+        # Full trust in the fine estimate once a fifth of its kernel has weight.
+        alpha = np.clip(den / 0.2, 0.0, 1.0)
+        out = alpha * out + (1 - alpha) * broad
+        den = den2
+    if not np.any(w_s > 0):
+        out[:] = float(np.median(image))
+    else:
+        none = den < eps
+        if np.any(none):
+            out[none] = float(np.median(image[weight > 0]))
+    if step > 1:
+        out = cv2.resize(out, (cols, rows), interpolation=cv2.INTER_LINEAR)
+    return out.astype(np.float32)
+
+
+# Exponents (of d_col, d_row) of the local quadratic basis 1, x, y, x^2, xy, y^2.
+_BASIS = ((0, 0), (1, 0), (0, 1), (2, 0), (1, 1), (0, 2))
+
+
+def quadratic_background(
+    image: np.ndarray, weight: np.ndarray, sigma_px: float, *, min_cover: float = 0.15
+) -> np.ndarray:
+    """Local weighted quadratic fit of ``image`` (normalised differential convolution).
+
+    At every pixel a quadratic surface is fitted to the weighted pixels under a Gaussian
+    window of ``sigma_px``; its value at the centre is the background. A plain weighted
+    mean is biased by sigma^2 x curvature / 2 on the limb's thickness dome, which at low
+    noise is many sigmas; the quadratic fit is not. Where less than ``min_cover`` of the
+    window has weight the fit is blended into a 3x wider weighted mean, which stays
+    stable under large excluded lesions.
+    """
+    import cv2
+
+    rows, cols = image.shape
+    w = weight.astype(np.float32)
+    step = max(int(sigma_px / 3.0), 1)
+    small = (max(cols // step, 1), max(rows // step, 1))
+    if step > 1:
+        wi = cv2.resize(image * w, small, interpolation=cv2.INTER_AREA)
+        ws = cv2.resize(w, small, interpolation=cv2.INTER_AREA)
+    else:
+        wi, ws = image * w, w
+    sig = sigma_px / step
+    rad = max(int(np.ceil(3.0 * sig)), 1)
+    d = np.arange(-rad, rad + 1, dtype=np.float64) / sig
+    g = np.exp(-0.5 * d * d)
+    g /= g.sum()
+    kern = [(g * d**i).astype(np.float32) for i in range(5)]
+
+    def filt(src, i, j):
+        return cv2.sepFilter2D(src, cv2.CV_32F, kern[i], kern[j], borderType=cv2.BORDER_CONSTANT)
+
+    mom = {}
+    for i in range(5):
+        for j in range(5 - i):
+            mom[(i, j)] = filt(ws, i, j).astype(np.float64)
+    rhs = np.stack([filt(wi, i, j).astype(np.float64) for i, j in _BASIS], axis=-1)
+    n = len(_BASIS)
+    a = np.empty(ws.shape + (n, n))
+    for k, (i1, j1) in enumerate(_BASIS):
+        for m, (i2, j2) in enumerate(_BASIS):
+            a[..., k, m] = mom[(i1 + i2, j1 + j2)]
+    cover = mom[(0, 0)]
+    # Ridge on the slope/curvature terms keeps sparse windows well-posed.
+    ridge = 1e-3 * np.maximum(cover, 1e-9)
+    for k in range(1, n):
+        a[..., k, k] += ridge
+    a[..., 0, 0] += 1e-12
+    coef = np.linalg.solve(a, rhs[..., None])[..., 0]
+    fit = coef[..., 0]
+    broad = normalized_blur(
+        (wi / np.maximum(ws, 1e-9)).astype(np.float32), ws > 1e-6, 3.0 * sig, fallback=3.0
+    ).astype(np.float64)
+    alpha = np.clip((cover - 0.5 * min_cover) / (0.5 * min_cover), 0.0, 1.0)
+    out = alpha * fit + (1 - alpha) * broad
+    out = out.astype(np.float32)
+    if step > 1:
+        out = cv2.resize(out, (cols, rows), interpolation=cv2.INTER_LINEAR)
+    return out
+
+
+def fine_noise(image: np.ndarray, valid: np.ndarray, smoothing_px: float) -> float:
+    """Quantum-noise sigma of a smoothed map: robust spread of its fine high-pass.
+
+    The map minus its own blur at twice its smoothing keeps the noise and only the
+    sharpest structure; the median absolute value over ``valid`` ignores the structure.
+    Used where the residual's own spread is inflated by what is being looked for.
+    """
+    hp = image - gaussian(image, max(2.0 * smoothing_px, 1.0))
+    vals = np.abs(hp[valid]) if np.any(valid) else np.abs(hp.ravel())
+    return max(float(np.median(vals)) / 0.6745, 1e-12)
+
+
+def local_sigma(values: np.ndarray, member: np.ndarray, block_px: int) -> np.ndarray:
+    """Robust local spread of ``values`` about zero: median(|v|) / 0.6745 per block.
+
+    Computed over ``member`` pixels in blocks of ``block_px``; the residual about zero
+    counts the background model's local misfit and anatomical clutter along with the
+    quantum noise, so thresholds in these units hold at any dose. Blocks with too few
+    members take the median of their neighbours (then of all blocks); the block grid is
+    smoothed and interpolated back.
+    """
+    import cv2
+
+    rows, cols = values.shape
+    b = max(int(block_px), 4)
+    nbr, nbc = max(rows // b, 1), max(cols // b, 1)
+    hr, hc = min(nbr * b, rows), min(nbc * b, cols)
+    bh, bw = hr // nbr, hc // nbc
+    hr, hc = nbr * bh, nbc * bw
+    a = np.abs(values[:hr, :hc]).reshape(nbr, bh, nbc, bw).transpose(0, 2, 1, 3).reshape(nbr, nbc, -1)
+    m = member[:hr, :hc].reshape(nbr, bh, nbc, bw).transpose(0, 2, 1, 3).reshape(nbr, nbc, -1)
+    enough = m.mean(axis=2) >= 0.3
+    med = np.full((nbr, nbc), np.nan)
+    for r, c in zip(*np.nonzero(enough)):
+        med[r, c] = np.median(a[r, c][m[r, c]])
+    good = np.isfinite(med) & (med > 0)
+    if not np.any(good):
+        pool = np.abs(values[member]) if np.any(member) else np.abs(values.ravel())
+        fill = float(np.median(pool)) if pool.size else 1.0
+        med = np.full((nbr, nbc), fill if fill > 0 else 1.0)
+    else:
+        padded = np.pad(np.where(good, med, np.nan), 1, constant_values=np.nan)
+        win = np.stack([padded[i : i + nbr, j : j + nbc] for i in range(3) for j in range(3)])
+        with np.errstate(all="ignore"):
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                neigh = np.nanmedian(win, axis=0)
+        med = np.where(good, med, neigh)
+        gm = float(np.median(med[good]))
+        med = np.where(np.isfinite(med), med, gm)
+        # A large lesion can fill a block and inflate its spread; local clutter varies,
+        # but not by more than a few times the image's typical level.
+        med = np.minimum(med, 3.0 * gm)
+    sig = (med / 0.6745).astype(np.float32)
+    if min(nbr, nbc) >= 3:
+        sig = cv2.blur(sig, (3, 3))
+    out = cv2.resize(sig, (cols, rows), interpolation=cv2.INTER_LINEAR)
+    floor = max(float(np.median(sig)) * 0.2, 1e-12)
+    return np.maximum(out, floor)
+
+
+def fill_holes(mask: np.ndarray, max_hole_px: float | None = None) -> np.ndarray:
+    """Fill the holes of a bool mask; only holes up to ``max_hole_px`` pixels if given.
+
+    The limit keeps a ring of dense structures (bone, skin, other lesions) from enclosing
+    and swallowing a large stretch of soft tissue.
+    """
+    import cv2
+
+    m = mask.astype(np.uint8)
+    contours, hierarchy = cv2.findContours(m, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    out = m.copy()
+    if hierarchy is None:
+        return out > 0
+    holes = [
+        c
+        for c, h in zip(contours, hierarchy[0])
+        if h[3] >= 0 and (max_hole_px is None or cv2.contourArea(c) <= max_hole_px)
+    ]
+    if holes:
+        cv2.drawContours(out, holes, -1, 1, thickness=cv2.FILLED)
+    return out > 0
+
+
+def soft_tissue_background(
+    smooth: np.ndarray,
+    valid: np.ndarray,
+    grid: WorkGrid,
+    *,
+    scale_mm: float,
+    dense_sigma: float,
+    closing_mm: float,
+    max_hole_mm2: float,
+    exclude: np.ndarray | None = None,
+    iterations: int = 3,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Iterated local-quadratic background that skips everything dense.
+
+    Each pass excludes pixels more than ``dense_sigma`` local sigmas above the previous
+    background, closed at ``closing_mm`` and hole-filled (holes up to ``max_hole_mm2``)
+    so a lesion's lucent centre is excluded along with its rim. ``exclude`` (bone
+    candidates) is never used as soft tissue.
+
+    Returns
+    -------
+    background, sigma, excluded : (M, N) ndarrays
+        The background, the local residual sigma (:func:`local_sigma` over the soft tissue
+        that was used) and the excluded (dense) mask.
+    """
+    import cv2
+
+    sig_px = grid.px(scale_mm)
+    block = max(int(round(grid.px(8.0))), 8)
+    grow = ellipse(grid.px(0.8))
+    close = ellipse(grid.px(closing_mm))
+    max_hole_px = max_hole_mm2 / grid.pixel_mm**2
+    excluded = np.zeros_like(valid)
+    base = valid if exclude is None else valid & ~exclude
+    w = base
+    for it in range(iterations + 1):
+        bg = quadratic_background(smooth, w, sig_px)
+        resid = smooth - bg
+        sigma = local_sigma(resid, w, block)
+        if it == iterations:
+            break
+        dense = ((resid > dense_sigma * sigma) & valid).astype(np.uint8)
+        dense = cv2.morphologyEx(dense, cv2.MORPH_CLOSE, close)
+        dense = cv2.dilate(dense, grow)
+        excluded = fill_holes(dense > 0, max_hole_px)
+        # Far *below* the fit is not soft tissue either (air the field mask missed, the
+        # edge of the collimation): leave it out too, or the skin edge biases the fit.
+        lucent = resid < -2.0 * dense_sigma * sigma
+        w = base & ~excluded & ~lucent
+    return bg, sigma, excluded

@@ -1,0 +1,237 @@
+"""Smooth periosteal edges of one bone, fitted in the bone's own (along, across) frame.
+
+The dense component of a bone is resampled onto a frame whose rows run along the shaft
+axis (PCA) and whose columns run across it. In every row the two periosteal edges are the
+outermost half-maximum crossings of the bone's residual density (sub-pixel, linear
+interpolation). Each edge, as a function of the position along the shaft, is then fitted
+by a polynomial with *one-sided* robust trimming: juxtacortical mineral can only push the
+apparent edge outwards, so outward bulges are outliers and are replaced by the fit. That
+is what keeps a parosteal osteosarcoma (attached to the cortex by definition) out of the
+bone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class FrameFit:
+    """Edges of one bone in its frame; rows i <-> u = u0 + i, columns j <-> v = v0 + j.
+
+    ``lo``/``hi`` hold column positions (sub-pixel) of the two edges per row, NaN where the
+    row has no bone; ``bulge_*`` marks rows whose measured edge was replaced by the fit.
+    """
+
+    center_rc: np.ndarray  # (2,) working-grid PCA centre
+    along_rc: np.ndarray  # (2,) unit vector along the shaft
+    across_rc: np.ndarray  # (2,) unit vector across (points to the "hi" side)
+    u0: float
+    v0: float
+    lo: np.ndarray
+    hi: np.ndarray
+    bulge_lo: np.ndarray
+    bulge_hi: np.ndarray
+    thick_lo_px: np.ndarray
+    thick_hi_px: np.ndarray
+
+    def to_work_rc(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Frame (row i, col j) -> working-grid (row, col), shape (..., 2)."""
+        u = self.u0 + np.asarray(i, dtype=np.float64)
+        v = self.v0 + np.asarray(j, dtype=np.float64)
+        return (
+            self.center_rc
+            + u[..., None] * self.along_rc
+            + v[..., None] * self.across_rc
+        )
+
+
+def principal_axes(rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Centre, major and minor unit vectors (row, col) of a point set, sign-normalised."""
+    pts = np.stack([rows, cols], axis=1).astype(np.float64)
+    center = pts.mean(axis=0)
+    cov = np.cov((pts - center).T)
+    evals, evecs = np.linalg.eigh(cov)
+    major = evecs[:, 1]
+    # Deterministic sign: along points down the image (or right when horizontal).
+    if major[0] < -1e-9 or (abs(major[0]) <= 1e-9 and major[1] < 0):
+        major = -major
+    minor = np.array([-major[1], major[0]])
+    return center, major, minor
+
+
+def _robust_trend(
+    x: np.ndarray, y: np.ndarray, deg: int, tol: float, x_all: np.ndarray
+) -> tuple[np.ndarray, float, np.ndarray]:
+    """Polynomial fit of y(x) that ignores outward (positive) bulges.
+
+    Returns the fit at ``x``, the robust residual scale and the fit at ``x_all``.
+    """
+    keep = np.ones_like(x, dtype=bool)
+    x0, span = x.mean(), max(np.ptp(x), 1.0)
+    xs = (x - x0) / span
+    coef = np.array([np.median(y)])
+    fit = np.full_like(y, np.median(y))
+    scale = tol
+    for _ in range(8):
+        if keep.sum() <= deg + 2:
+            break
+        coef = np.polyfit(xs[keep], y[keep], deg)
+        fit = np.polyval(coef, xs)
+        res = y - fit
+        scale = 1.4826 * float(np.median(np.abs(res[keep]))) + 1e-6
+        new = (res < max(tol, 2.5 * scale)) & (res > -max(3 * tol, 4.0 * scale))
+        if np.array_equal(new, keep):
+            break
+        keep = new
+    return fit, scale, np.polyval(coef, (x_all - x0) / span)
+
+
+def _running_median(y: np.ndarray, window: int) -> np.ndarray:
+    from scipy.ndimage import median_filter
+
+    return median_filter(y, size=max(int(window) | 1, 3), mode="nearest")
+
+
+def fit_frame(
+    residual: np.ndarray,
+    component: np.ndarray,
+    *,
+    px_mm: float,
+    tolerance_mm: float,
+) -> FrameFit | None:
+    """Fit the two periosteal edges of the bone ``component`` (bool, working grid).
+
+    Parameters
+    ----------
+    residual : (M, N) ndarray of float32
+        Density above the soft-tissue background.
+    component : (M, N) ndarray of bool
+        The bone's dense connected component (may include attached lesions).
+    px_mm : float
+        Working pixel size.
+    tolerance_mm : float
+        Outward deviation from the smooth edge still counted as bone.
+    """
+    import cv2
+
+    rr, cc = np.nonzero(component)
+    if rr.size < 20:
+        return None
+    center, along, across = principal_axes(rr, cc)
+    u = (rr - center[0]) * along[0] + (cc - center[1]) * along[1]
+    v = (rr - center[0]) * across[0] + (cc - center[1]) * across[1]
+    margin = 3.0 / px_mm
+    u0, u1 = float(u.min()), float(u.max())
+    v0, v1 = float(v.min()) - margin, float(v.max()) + margin
+    h, w = int(np.ceil(u1 - u0)) + 1, int(np.ceil(v1 - v0)) + 1
+    # Inverse map: frame (x=j, y=i) -> image (x=col, y=row).
+    m = np.array(
+        [
+            [across[1], along[1], center[1] + u0 * along[1] + v0 * across[1]],
+            [across[0], along[0], center[0] + u0 * along[0] + v0 * across[0]],
+        ],
+        dtype=np.float64,
+    )
+    flags = cv2.WARP_INVERSE_MAP
+    res_f = cv2.warpAffine(residual, m, (w, h), flags=cv2.INTER_LINEAR | flags,
+                           borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+    comp_f = cv2.warpAffine(component.astype(np.uint8), m, (w, h),
+                            flags=cv2.INTER_NEAREST | flags, borderValue=0) > 0
+    comp_f = cv2.dilate(comp_f.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    has = comp_f.any(axis=1)
+    if has.sum() < 5:
+        return None
+    idx = np.arange(h)
+    # Each side's threshold is half its own cortex peak, taken from a long running median
+    # along the shaft: a dense lesion on one side must not raise the other side's level,
+    # and a lesion shorter than half the window does not move either.
+    cols = np.arange(w)
+    first = np.where(has, np.argmax(comp_f, axis=1), 0)
+    last = np.where(has, w - 1 - np.argmax(comp_f[:, ::-1], axis=1), 0)
+    mid = 0.5 * (first + last)
+    left = comp_f & (cols[None, :] <= mid[:, None])
+    right = comp_f & (cols[None, :] >= mid[:, None])
+    window = int(max(60.0, 0.33 * has.sum() * px_mm) / px_mm)
+    thr_sides = []
+    for side in (left, right):
+        pk = np.where(side, res_f, -np.inf).max(axis=1)
+        okr = np.isfinite(pk) & has
+        if okr.sum() < 3:
+            return None
+        pk = np.interp(idx, idx[okr], pk[okr])
+        thr_sides.append(0.5 * _running_median(pk, window))
+    thr_lo, thr_hi = thr_sides
+    above_lo = (res_f >= thr_lo[:, None]) & left
+    above_hi = (res_f >= thr_hi[:, None]) & right
+    has &= above_lo.any(axis=1) & above_hi.any(axis=1)
+    lo = np.full(h, np.nan)
+    hi = np.full(h, np.nan)
+    rows = np.nonzero(has)[0]
+    if rows.size < 5:
+        return None
+    jl = np.argmax(above_lo[rows], axis=1)
+    jh = w - 1 - np.argmax(above_hi[rows, ::-1], axis=1)
+    t = thr_lo[rows]
+    a = res_f[rows, jl]
+    b = res_f[rows, np.maximum(jl - 1, 0)]
+    lo[rows] = jl - np.clip((a - t) / np.maximum(a - b, 1e-12), 0.0, 1.0)
+    t = thr_hi[rows]
+    a = res_f[rows, jh]
+    b = res_f[rows, np.minimum(jh + 1, w - 1)]
+    hi[rows] = jh + np.clip((a - t) / np.maximum(a - b, 1e-12), 0.0, 1.0)
+
+    length_mm = rows.size * px_mm
+    deg = 1 if length_mm < 40 else (2 if length_mm < 100 else 3)
+    tol = tolerance_mm / px_mm
+    x = rows.astype(np.float64)
+    # Rows between measured stretches (a lesion cut the dense mask) take the fit too,
+    # so the bone continues under the lesion.
+    gap = np.zeros(h, bool)
+    gap[rows[0] : rows[-1] + 1] = True
+    gap[rows] = False
+    x_gap = np.nonzero(gap)[0].astype(np.float64)
+    fit_hi, s_hi, gap_hi = _robust_trend(x, hi[rows], deg, tol, x_gap)
+    fit_lo, s_lo, gap_lo = _robust_trend(x, -lo[rows], deg, tol, x_gap)
+    bulge_hi = np.zeros(h, bool)
+    bulge_lo = np.zeros(h, bool)
+    out_hi = hi[rows] - fit_hi > max(tol, 2.5 * s_hi)
+    out_lo = -lo[rows] - fit_lo > max(tol, 2.5 * s_lo)
+    bulge_hi[rows] = out_hi
+    bulge_lo[rows] = out_lo
+    hi[rows[out_hi]] = fit_hi[out_hi]
+    lo[rows[out_lo]] = -fit_lo[out_lo]
+    if x_gap.size:
+        g = x_gap.astype(int)
+        hi[g], lo[g] = gap_hi, -gap_lo
+        bulge_hi[g] = bulge_lo[g] = True
+    rows = np.nonzero(np.isfinite(lo) & np.isfinite(hi))[0]
+
+    # Cortical thickness: a projected tube peaks at the endosteal radius, so the distance
+    # from the periosteal edge to the row's inner maximum is the cortex.
+    thick_lo = np.full(h, np.nan)
+    thick_hi = np.full(h, np.nan)
+    for r in rows:
+        a, b = lo[r], hi[r]
+        half = 0.5 * (b - a)
+        if half < 2:
+            continue
+        j0, j1 = int(np.floor(a)), int(np.ceil(a + half))
+        if not bulge_lo[r] and j1 > j0:
+            thick_lo[r] = j0 + int(np.argmax(res_f[r, j0:j1])) - a
+        j0, j1 = int(np.floor(b - half)), int(np.ceil(b)) + 1
+        if not bulge_hi[r] and j1 > j0:
+            thick_hi[r] = b - (j0 + int(np.argmax(res_f[r, j0:j1])))
+    thick_lo = np.where(thick_lo >= 0, thick_lo, np.nan)
+    thick_hi = np.where(thick_hi >= 0, thick_hi, np.nan)
+    return FrameFit(center, along, across, u0, v0, lo, hi, bulge_lo, bulge_hi, thick_lo, thick_hi)
+
+
+def contiguous_runs(ok: np.ndarray, min_len: int = 2) -> list[tuple[int, int]]:
+    """[start, stop) index runs where ``ok`` is True, at least ``min_len`` long."""
+    d = np.diff(np.concatenate([[0], ok.astype(np.int8), [0]]))
+    starts = np.nonzero(d == 1)[0]
+    stops = np.nonzero(d == -1)[0]
+    return [(int(a), int(b)) for a, b in zip(starts, stops) if b - a >= min_len]

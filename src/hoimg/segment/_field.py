@@ -1,0 +1,201 @@
+"""What is not patient: collimation borders, open-field air, lead markers, burned-in text.
+
+All three are *uniform*: a collimated or unexposed border and burned-in text are flat
+(often exactly constant after clipping), open-field air is flat at the low end, and a lead
+marker is a plateau far denser than any tissue. None of them may seed a lesion or a bone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._grid import WorkGrid, ellipse
+
+
+def _robust_sigma(x: np.ndarray) -> float:
+    """1.4826 x MAD: the standard deviation of Gaussian noise, robust to outliers."""
+    if x.size == 0:
+        return 0.0
+    return float(1.4826 * np.median(np.abs(x - np.median(x))))
+
+
+def constant_mask(work: np.ndarray, value_range: float) -> np.ndarray:
+    """Pixels whose 3x3 neighbourhood is flat to 1e-5 of the image range (clipped/burned-in)."""
+    import cv2
+
+    k = np.ones((3, 3), np.uint8)
+    spread = cv2.dilate(work, k) - cv2.erode(work, k)
+    return spread <= 1e-5 * value_range
+
+
+def _pair_noise(img: np.ndarray) -> float:
+    """Noise sigma of an image from its neighbour differences (robust to edges)."""
+    d = np.concatenate([np.diff(img, axis=0).ravel(), np.diff(img, axis=1).ravel()])
+    return float(np.median(np.abs(d)) / 0.6745 / np.sqrt(2.0)) if d.size else 0.0
+
+
+def _side_views(img: np.ndarray) -> list[np.ndarray]:
+    """The image seen from each border (top, bottom, left, right): row 0 is the border."""
+    return [img, img[::-1], img.T, img.T[::-1]]
+
+
+def collimation_depths(img: np.ndarray, grid: WorkGrid, *, max_frac: float = 0.3) -> list[int]:
+    """Depth in working pixels of a collimation band on each side (top, bottom, left, right).
+
+    A collimator edge is a straight line along which the image steps by the *same sign*
+    almost everywhere: with leakage the collimated side is the anatomy plus a constant
+    attenuation offset; blanked by processing it is a constant. Anatomy never steps at the
+    same row across the whole image. For each side the step across every candidate line
+    (mean over 1 mm on either side) is taken per column; a line is a collimator edge when
+    at least 85% of the columns not already inside another side's band step the same way
+    by more than 5 noise sigmas. The deepest such maximum-step line within ``max_frac`` of
+    the image is the band's inner edge. 0 means no collimation on that side.
+    """
+    noise = max(_pair_noise(img), 1e-12)
+    h = max(int(round(grid.px(1.0))), 2)
+    depths = [0, 0, 0, 0]
+    for _ in range(2):
+        new = []
+        for side, view in enumerate(_side_views(img)):
+            n_in, n_across = view.shape
+            kmax = int(max_frac * n_in)
+            if kmax <= 2 * h + 1:
+                new.append(0)
+                continue
+            # Columns inside the bands of the two perpendicular sides do not step here.
+            other = (2, 3) if side < 2 else (0, 1)
+            lo_c, hi_c = depths[other[0]], n_across - depths[other[1]]
+            if hi_c - lo_c < 10:
+                new.append(0)
+                continue
+            v = view[: kmax + h + 1, lo_c:hi_c].astype(np.float64)
+            cs = np.concatenate([np.zeros((1, v.shape[1])), np.cumsum(v, axis=0)])
+            ks = np.arange(h, kmax)
+            outer = (cs[ks] - cs[ks - h]) / h
+            inner = (cs[ks + 1 + h] - cs[ks + 1]) / h
+            d = outer - inner
+            med = np.median(d, axis=1)
+            sign = np.sign(med)
+            frac = np.mean((np.sign(d) == sign[:, None]) & (np.abs(d) > 5 * noise), axis=1)
+            ok = (frac >= 0.85) & (np.abs(med) > 10 * noise)
+            if not ok.any():
+                new.append(0)
+                continue
+            # The edge is where the consistent step is largest; a blurred edge spans a few
+            # lines, so take the strongest of the qualifying ones.
+            cand = np.nonzero(ok)[0]
+            best = cand[np.argmax(np.abs(med[cand]))]
+            new.append(int(ks[best]) + 1)
+        if new == depths:
+            break
+        depths = new
+    return depths
+
+
+def _otsu(values: np.ndarray) -> tuple[float, float]:
+    """Otsu threshold of ``values`` and its effectiveness (between / total variance)."""
+    hist, edges = np.histogram(values, bins=256)
+    p = hist.astype(np.float64) / max(hist.sum(), 1)
+    centres = 0.5 * (edges[:-1] + edges[1:])
+    w0 = np.cumsum(p)
+    mu = np.cumsum(p * centres)
+    mu_t = mu[-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        between = (mu_t * w0 - mu) ** 2 / (w0 * (1 - w0))
+    between = np.nan_to_num(between)
+    i = int(np.argmax(between))
+    total = float(np.sum(p * (centres - mu_t) ** 2))
+    return float(edges[i + 1]), float(between[i] / total) if total > 0 else 0.0
+
+
+def _valley_depth(values: np.ndarray, threshold: float) -> float:
+    """Histogram minimum between the two modes, relative to the smaller mode (0 = empty)."""
+    hist, edges = np.histogram(values, bins=64)
+    h = np.convolve(hist.astype(np.float64), np.ones(3) / 3.0, mode="same")
+    centres = 0.5 * (edges[1:] + edges[:-1])
+    below = centres < threshold
+    if below.all() or not below.any():
+        return 1.0
+    i_lo = int(np.argmax(np.where(below, h, -1)))
+    i_hi = int(np.argmax(np.where(~below, h, -1)))
+    peak = min(h[i_lo], h[i_hi])
+    return float(h[i_lo : i_hi + 1].min() / peak) if peak > 0 else 1.0
+
+
+def air_mask(coarse: np.ndarray, field: np.ndarray) -> np.ndarray:
+    """Open-field air: the dark class of a clearly bimodal field that reaches its edge.
+
+    Air (direct exposure) is far less dense than any tissue and the skin is a short
+    transition, so inside the exposed field the histogram (1st-98th percentile, markers
+    and text left out) has two modes with an almost empty valley: Otsu effectiveness
+    >= 0.82 and a valley below 20% of the smaller mode. Tissue thickness and bone vary
+    continuously, so an image without air fails this test and nothing is returned. The
+    dark class counts only where it reaches the field's border.
+    """
+    import cv2
+
+    vals = coarse[field]
+    if vals.size < 100:
+        return np.zeros_like(field)
+    p1, p98 = np.percentile(vals, [1, 98])
+    vals = vals[(vals >= p1) & (vals <= p98)]
+    if vals.size < 100 or p98 <= p1:
+        return np.zeros_like(field)
+    t, eta = _otsu(vals)
+    low = vals < t
+    if eta < 0.82 or low.mean() < 0.02 or low.mean() > 0.85 or _valley_depth(vals, t) > 0.2:
+        return np.zeros_like(field)
+    cand = ((coarse < t) & field).astype(np.uint8)
+    n, lab = cv2.connectedComponents(cand, connectivity=8)
+    rim = field & ~(cv2.erode(field.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0)
+    rim[[0, -1], :] |= field[[0, -1], :]
+    rim[:, [0, -1]] |= field[:, [0, -1]]
+    keep = np.unique(lab[rim & (cand > 0)])
+    keep = keep[keep > 0]
+    return np.isin(lab, keep) if keep.size else np.zeros_like(field)
+
+
+def outside_mask(work: np.ndarray, grid: WorkGrid) -> np.ndarray:
+    """Return the (working-grid) bool mask of collimation borders and open-field air.
+
+    1. Collimator bands: :func:`collimation_depths` (leaky or blanked, each side).
+    2. Exactly constant regions touching the border (blanked/clipped borders of any
+       shape).
+    3. Open-field air inside the exposed field: :func:`air_mask`.
+    """
+    import cv2
+
+    rows, cols = work.shape
+    out = np.zeros((rows, cols), bool)
+    top, bottom, left, right = collimation_depths(work, grid)
+    out[:top, :] = True
+    out[rows - bottom :, :] = True
+    out[:, :left] = True
+    out[:, cols - right :] = True
+    lo, hi = np.percentile(work, [0.1, 99.9])
+    const = constant_mask(work, float(hi - lo) or 1.0)
+    n, lab = cv2.connectedComponents(const.astype(np.uint8), connectivity=8)
+    border = np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]])
+    keep = np.unique(border[border > 0])
+    if keep.size:
+        out |= np.isin(lab, keep)
+    f = max(int(round(1.0 / grid.pixel_mm)), 1)
+    small = (max(cols // f, 1), max(rows // f, 1))
+    coarse = cv2.resize(work, small, interpolation=cv2.INTER_AREA)
+    field = cv2.resize((~out).astype(np.uint8), small, interpolation=cv2.INTER_NEAREST) > 0
+    air = air_mask(coarse, field)
+    if air.any():
+        air = cv2.resize(air.astype(np.uint8), (cols, rows), interpolation=cv2.INTER_NEAREST) > 0
+        out |= air
+    return out
+
+
+def plateau_mask(work: np.ndarray, outside: np.ndarray) -> np.ndarray:
+    """Exactly flat regions not already outside: burned-in text and clipped markers."""
+    import cv2
+
+    lo, hi = np.percentile(work, [0.1, 99.9])
+    flat = constant_mask(work, float(hi - lo) or 1.0) & ~outside
+    # A single flat pixel is chance; text strokes and markers are several pixels wide.
+    flat = cv2.morphologyEx(flat.astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    return flat > 0

@@ -1,0 +1,138 @@
+"""The isotropic working grid shared by bone and lesion segmentation.
+
+Segmentation runs mostly on a downsampled copy of the image whose pixels are square and
+``working_pixel_mm`` wide, whatever the detector pitch (0.1-0.2 mm) or anisotropy. Every
+scale in mm becomes a pixel count on this grid, and results are mapped back to the input
+grid through :meth:`WorkGrid.to_input_rc`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..config import AnalysisConfig, LoadConfig, SegmentConfig
+from ..errors import InvalidInputError
+from ..radiograph import Radiograph
+
+
+def resolve_config(config) -> tuple[SegmentConfig, LoadConfig]:
+    """Accept an AnalysisConfig, a SegmentConfig or None; return (segment, load) sections."""
+    if config is None:
+        return SegmentConfig(), LoadConfig()
+    if isinstance(config, AnalysisConfig):
+        return config.segment, config.load
+    if isinstance(config, SegmentConfig):
+        return config, LoadConfig()
+    raise InvalidInputError(
+        f"config must be an AnalysisConfig, a SegmentConfig or None, got {type(config).__name__}"
+    )
+
+
+@dataclass(frozen=True)
+class WorkGrid:
+    """Mapping between the input pixel grid and the isotropic working grid.
+
+    Attributes
+    ----------
+    input_shape : (int, int)
+        (rows, cols) of the radiograph.
+    spacing_mm : (float, float)
+        (row, col) input pitch actually used (the fallback when the image has none).
+    pixel_mm : float
+        Working pixel size (square).
+    shape : (int, int)
+        (rows, cols) of the working grid.
+    spacing_assumed : bool
+        True when ``spacing_mm`` is the configured fallback, not the image's own.
+    """
+
+    input_shape: tuple[int, int]
+    spacing_mm: tuple[float, float]
+    pixel_mm: float
+    shape: tuple[int, int]
+    spacing_assumed: bool
+
+    @property
+    def scale_rc(self) -> tuple[float, float]:
+        """Input pixels per working pixel along (row, col)."""
+        return (
+            self.input_shape[0] / self.shape[0],
+            self.input_shape[1] / self.shape[1],
+        )
+
+    def px(self, mm: float) -> float:
+        """A length in mm as working pixels."""
+        return mm / self.pixel_mm
+
+    def to_input_rc(self, rc: np.ndarray) -> np.ndarray:
+        """Map (..., 2) working-grid (row, col) coordinates to input-grid coordinates.
+
+        Pixel centres map to pixel centres (the convention of ``cv2.resize``).
+        """
+        sr, sc = self.scale_rc
+        out = np.empty_like(np.asarray(rc, dtype=np.float64))
+        out[..., 0] = (rc[..., 0] + 0.5) * sr - 0.5
+        out[..., 1] = (rc[..., 1] + 0.5) * sc - 0.5
+        return out
+
+    def to_work_rc(self, rc: np.ndarray) -> np.ndarray:
+        """Inverse of :meth:`to_input_rc`."""
+        sr, sc = self.scale_rc
+        out = np.empty_like(np.asarray(rc, dtype=np.float64))
+        out[..., 0] = (rc[..., 0] + 0.5) / sr - 0.5
+        out[..., 1] = (rc[..., 1] + 0.5) / sc - 0.5
+        return out
+
+
+def make_grid(radiograph: Radiograph, seg: SegmentConfig, load: LoadConfig) -> WorkGrid:
+    """Build the working grid of ``radiograph``.
+
+    With unknown spacing the loader's ``fallback_spacing_mm`` (a typical DR/CR pitch) is
+    assumed, so mm scales stay sensible; callers flag the result ``spacing_unknown``.
+    The grid is never finer than the input (no upsampling).
+    """
+    rows, cols = radiograph.shape
+    assumed = radiograph.spacing_mm is None
+    if assumed:
+        sp = (float(load.fallback_spacing_mm),) * 2
+    else:
+        sp = radiograph.spacing_mm
+    pixel_mm = max(float(seg.working_pixel_mm), sp[0], sp[1])
+    shape = (
+        max(int(round(rows * sp[0] / pixel_mm)), 1),
+        max(int(round(cols * sp[1] / pixel_mm)), 1),
+    )
+    return WorkGrid((rows, cols), (float(sp[0]), float(sp[1])), pixel_mm, shape, assumed)
+
+
+def downsample(image: np.ndarray, grid: WorkGrid) -> np.ndarray:
+    """Area-average ``image`` onto the working grid (float32)."""
+    import cv2
+
+    if image.shape == grid.shape:
+        return np.ascontiguousarray(image, dtype=np.float32)
+    return cv2.resize(
+        np.ascontiguousarray(image, dtype=np.float32),
+        (grid.shape[1], grid.shape[0]),
+        interpolation=cv2.INTER_AREA,
+    )
+
+
+def gaussian(image: np.ndarray, sigma_px: float) -> np.ndarray:
+    """OpenCV Gaussian blur with reflected borders; ``sigma_px`` <= 0.3 returns a copy."""
+    import cv2
+
+    if sigma_px <= 0.3:
+        return image.copy()
+    return cv2.GaussianBlur(image, (0, 0), sigmaX=sigma_px, sigmaY=sigma_px,
+                            borderType=cv2.BORDER_REFLECT)
+
+
+def ellipse(radius_px: float) -> np.ndarray:
+    """Disc structuring element of the given radius (at least 3x3)."""
+    import cv2
+
+    k = max(int(round(radius_px)), 1) * 2 + 1
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
