@@ -165,7 +165,7 @@ def mutated_files(draw) -> bytes:
 
 
 @settings(
-    max_examples=300,
+    max_examples=200,
     deadline=None,
     derandomize=True,  # seeded: the same examples on every run
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],

@@ -19,12 +19,13 @@ import warnings
 from typing import Any
 
 import numpy as np
+from pydicom.uid import UID
 
 from ..config import LoadConfig
 from ..errors import CorruptFileError, HoimgError
 from ..radiograph import Radiograph, pseudonymous_id
 from . import header
-from .decoders import PixelFormat, decode_frame
+from .decoders import PixelFormat, decode_frame, missing_codec_error
 from .spacing import SpacingResult, user_spacing
 
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R BT.601, as OpenCV
@@ -48,6 +49,8 @@ def load_dicom(
             header.check_is_image(ds, path, has_pixels=pixel_data is not None)
             assert pixel_data is not None
             fmt = header.pixel_format(ds, path, max_megapixels=config.max_megapixels)
+            if not UID(fmt.transfer_syntax).is_transfer_syntax:  # private / unknown syntax
+                raise missing_codec_error(fmt, path)
             index = header.require_frame(fmt, frame, path)
             header.check_pixel_data_length(pixel_data, fmt, path)
             stored, route = decode_frame(ds, pixel_data, fmt, index, path=path)

@@ -94,7 +94,8 @@ def parse_image(data: bytes, path: str | None) -> tuple[Dataset, memoryview | No
     ds = _read(fp, path, stop_before_pixels=True)
     ts = _uid.UID(str(ds.file_meta.TransferSyntaxUID))
     implicit, little = ds.original_encoding
-    if ts.is_deflated or not ts.is_little_endian or little is False:
+    swapped_or_inflated = ts.is_transfer_syntax and (ts.is_deflated or not ts.is_little_endian)
+    if swapped_or_inflated or little is False:
         # Inflated / byte-swapped streams are not views of the file: let pydicom read it.
         # The element stays in the dataset: pydicom needs its VR to byte-swap big-endian data.
         full = _read(io.BytesIO(data), path, stop_before_pixels=False)
