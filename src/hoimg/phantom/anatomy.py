@@ -1,4 +1,6 @@
-"""The limb: skin, subcutaneous fat, muscle and a tubular bone with a metaphyseal flare.
+"""The limb: skin, subcutaneous fat, muscle and a tubular bone with a metaphyseal flare,
+sometimes a second, slimmer parallel bone (forearm, leg) and fat planes between muscle
+compartments.
 
 Everything is described in *limb coordinates* (mm): ``u`` along the limb axis, ``v`` across
 it in the image plane, ``z`` along the beam. All solids are cylinders along ``u`` whose
@@ -36,6 +38,11 @@ class Limb:
         Diaphyseal cortical thickness; it thins in the flare in proportion to the radius.
     trabecular_density_g_cm3 : float
         Hydroxyapatite in the metaphyseal marrow (trabecular bone), fading into the shaft.
+    second_bone : (offset_mm, radius_mm, cortex_mm) or None
+        A straight, slimmer bone parallel to the main one (ulna/fibula-like).
+    fat_planes : tuple of (v_centre_mm, half_width_mm, half_depth_mm, thickness_mm)
+        Elliptic fat sheaths around muscle compartments; seen edge-on they project as
+        faint lucent lines along the limb.
     """
 
     half_width_mm: float
@@ -51,6 +58,8 @@ class Limb:
     flare_direction: float
     cortex_mm: float
     trabecular_density_g_cm3: float
+    second_bone: tuple[float, float, float] | None = None
+    fat_planes: tuple[tuple[float, float, float, float], ...] = ()
 
     # -- bone ---------------------------------------------------------------------------
     def flare_fraction(self, u: np.ndarray) -> np.ndarray:
@@ -86,8 +95,8 @@ class Limb:
 
         Returns a dict with keys ``skin`` (counted as muscle-like soft tissue), ``fat``,
         ``muscle``, ``cortical_bone``, ``marrow``, ``trabecular_mm_g_cm3`` (the
-        hydroxyapatite line integral in the marrow, mm * g/cm^3) and ``bone_mask`` (bool,
-        the projected bone footprint).
+        hydroxyapatite line integral in the marrow, mm * g/cm^3) and ``bone_mask`` (int32:
+        1 on the main bone's projected footprint, 2 on the second bone's).
         """
         scale = np.clip(1.0 + self.taper_per_mm * u, 0.6, 1.4)
         w = self.half_width_mm * scale
@@ -105,19 +114,42 @@ class Limb:
         bone = ellipse_chord_mm(dv, r_out, r_out)
         marrow = ellipse_chord_mm(dv, r_in, r_in)
         trab = self.trabecular_density_g_cm3 * flare * marrow
+        mask = (bone > 0).astype(np.int32)
+        all_bone, all_marrow = bone, marrow
+        if self.second_bone is not None:
+            off, r2, c2 = self.second_bone
+            bone2 = ellipse_chord_mm(v - off, r2, r2)
+            marrow2 = ellipse_chord_mm(v - off, r2 - c2, r2 - c2)
+            mask[bone2 > 0] = 2
+            all_bone, all_marrow = bone + bone2, marrow + marrow2
+        planes = 0.0
+        for vc, hw, hd, t in self.fat_planes:
+            planes = planes + (
+                ellipse_chord_mm(v - vc, hw, hd) - ellipse_chord_mm(v - vc, hw - t, hd - t)
+            )
+        muscle = np.maximum(muscle_all - all_bone - planes, 0.0)
         return {
             "skin": outer - below_skin,
-            "fat": below_skin - muscle_all,
-            "muscle": np.maximum(muscle_all - bone, 0.0),
-            "cortical_bone": bone - marrow,
-            "marrow": marrow,
+            "fat": below_skin - muscle_all + (muscle_all - all_bone - muscle).clip(0.0),
+            "muscle": muscle,
+            "cortical_bone": all_bone - all_marrow,
+            "marrow": all_marrow,
             "trabecular_mm_g_cm3": trab,
-            "bone_mask": bone > 0,
+            "bone_mask": mask,
         }
 
     def bone_mask(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-        """True where the ray crosses the bone (its projected footprint)."""
+        """True where the ray crosses the main bone (its projected footprint)."""
         return np.abs(v - self.bone_offset_mm) < self.bone_radius_mm(u)
+
+    def bone_intervals_v(self, u: float) -> list[tuple[float, float]]:
+        """Lateral (v) extents of every bone at ``u``, main bone first."""
+        r = float(self.bone_radius_mm(np.float64(u)))
+        out = [(self.bone_offset_mm - r, self.bone_offset_mm + r)]
+        if self.second_bone is not None:
+            off, r2, _ = self.second_bone
+            out.append((off - r2, off + r2))
+        return out
 
 
 def sample_limb(rng: np.random.Generator, half_length_mm: float) -> Limb:
@@ -138,13 +170,32 @@ def sample_limb(rng: np.random.Generator, half_length_mm: float) -> Limb:
     muscle_half = half_width - skin - fat
     # the bone must sit inside muscle with room for a lesion beside it
     max_off = max(0.0, 0.35 * muscle_half - shaft_r * 0.5)
+    offset = rng.uniform(-max_off, max_off)
+    # draws for the optional anatomy happen every time, so the stream never shifts
+    has_second = rng.uniform() < 0.25
+    side2 = float(rng.choice([-1.0, 1.0]))
+    r2 = shaft_r * rng.uniform(0.4, 0.7)
+    gap2 = rng.uniform(4.0, 20.0)
+    n_planes = int(rng.integers(0, 4))
+    plane_draws = rng.uniform(size=(3, 4))
+    second = None
+    if has_second:
+        off2 = offset + side2 * (shaft_r + gap2 + r2)
+        if abs(off2) + r2 < muscle_half - 3.0:
+            second = (float(off2), float(r2), float(r2 * 0.35))
+    planes = []
+    for k in range(n_planes):
+        a, b, c, d = plane_draws[k]
+        hw = muscle_half * (0.3 + 0.4 * a)
+        vc = (muscle_half - hw) * (2 * b - 1)
+        planes.append((float(vc), float(hw), float(half_depth * (0.3 + 0.4 * c)), 1.0 + 2.0 * d))
     return Limb(
         half_width_mm=half_width,
         half_depth_mm=half_depth,
         taper_per_mm=rng.uniform(-0.002, 0.002),
         skin_mm=skin,
         fat_mm=fat,
-        bone_offset_mm=rng.uniform(-max_off, max_off),
+        bone_offset_mm=offset,
         shaft_radius_mm=shaft_r,
         flare_radius_mm=shaft_r * rng.uniform(1.3, 1.9),
         flare_centre_mm=flare_dir * half_length_mm * rng.uniform(0.2, 1.1),
@@ -152,4 +203,6 @@ def sample_limb(rng: np.random.Generator, half_length_mm: float) -> Limb:
         flare_direction=flare_dir,
         cortex_mm=shaft_r * rng.uniform(0.2, 0.38),
         trabecular_density_g_cm3=rng.uniform(0.05, 0.2),
+        second_bone=second,
+        fat_planes=tuple(planes),
     )

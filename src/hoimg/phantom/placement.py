@@ -4,7 +4,8 @@ Numbers follow DOMAIN.md: HO 20-80 mm in muscle with a complete 1-5 mm cleft; PO
 broadly attached (> 1/3 of its length) with a 0.5-2 mm string sign beside the attachment;
 phleboliths 2-5 mm, vascular tram lines, punctate clusters of 0.5-2 mm dots.
 Every function takes ``spec`` (overrides such as ``length_mm``, ``gap_mm``, ``side``,
-``u_mm``, ``stage``) and draws everything else from ``rng``.
+``u_mm``, ``stage``, ``density_g_cm3`` -- HO rim or POS peak mineral density) and draws
+everything else from ``rng``; pinned values never shift the other draws.
 """
 
 from __future__ import annotations
@@ -41,12 +42,24 @@ def _muscle_half_width(limb, u: float) -> float:
 
 
 def lateral_room_mm(limb, u: float, side: int) -> float:
-    """Soft tissue between the cortex edge on ``side`` and the muscle boundary, mm."""
-    return (
-        _muscle_half_width(limb, u)
-        - side * limb.bone_offset_mm
-        - float(limb.bone_radius_mm(np.float64(u)))
-    )
+    """Soft tissue between the cortex edge on ``side`` and the next obstacle (the muscle
+    boundary, or the second bone when it lies on that side), mm."""
+    r = float(limb.bone_radius_mm(np.float64(u)))
+    room = _muscle_half_width(limb, u) - side * limb.bone_offset_mm - r
+    if limb.second_bone is not None:
+        off2, r2, _ = limb.second_bone
+        if side * (off2 - limb.bone_offset_mm) > 0:
+            room = min(room, abs(off2 - limb.bone_offset_mm) - r - r2)
+    return room
+
+
+def _draw_side(rng, limb, spec: dict) -> int:
+    """Which side of the main bone a bone-surface lesion goes: random, but away from a
+    second bone (the interosseous space is too narrow for a 1-5 mm cleft and a lesion)."""
+    drawn = int(rng.choice([-1, 1]))
+    if limb.second_bone is not None:
+        drawn = -1 if limb.second_bone[0] > limb.bone_offset_mm else 1
+    return int(_pick(spec, "side", drawn))
 
 
 def _patch_waves(rng, n: int = 6) -> np.ndarray:
@@ -71,7 +84,7 @@ def _shift_to_gap(lesion_factory, limb, side: int, target_gap: float, vc: float)
 def sample_ho(rng, limb, spec: dict) -> ShellLesion:
     """Heterotopic ossification: an ellipsoidal shell elongated along the muscle."""
     stage = _pick(spec, "stage", HO_STAGES[int(rng.integers(3))])
-    side = int(_pick(spec, "side", rng.choice([-1, 1])))
+    side = _draw_side(rng, limb, spec)
     u_c = float(spec.get("u_mm", 0.0))
     length = float(_pick(spec, "length_mm", rng.uniform(20.0, 80.0)))
     gap = float(_pick(spec, "gap_mm", rng.uniform(1.0, 5.0)))
@@ -81,7 +94,7 @@ def sample_ho(rng, limb, spec: dict) -> ShellLesion:
     (t_lo, t_hi), rim_r, core_r, patch_r = _HO_STAGE_RANGES[stage]
     t_draw, rim, core, patch = (
         rng.uniform(t_lo, t_hi),
-        rng.uniform(*rim_r),
+        float(_pick(spec, "density_g_cm3", rng.uniform(*rim_r))),
         rng.uniform(*core_r),
         rng.uniform(*patch_r),
     )
@@ -127,7 +140,7 @@ def sample_ho(rng, limb, spec: dict) -> ShellLesion:
 
 def sample_pos(rng, limb, spec: dict) -> LobulatedLesion:
     """Parosteal osteosarcoma: centre-dense lobes with a dense base on the cortex."""
-    side = int(_pick(spec, "side", rng.choice([-1, 1])))
+    side = _draw_side(rng, limb, spec)
     u_c = float(spec.get("u_mm", 0.0))
     length = float(_pick(spec, "length_mm", rng.uniform(15.0, 80.0)))
     # The string sign is seen in ~60-70% of POS (Jelinek 1996); without it the tumour
@@ -136,7 +149,7 @@ def sample_pos(rng, limb, spec: dict) -> LobulatedLesion:
     gap = float(_pick(spec, "gap_mm", drawn_gap))
     attach_frac = rng.uniform(0.35, 0.8)
     aspect = rng.uniform(0.3, 0.6)
-    rho0 = rng.uniform(0.4, 1.3)
+    rho0 = float(_pick(spec, "density_g_cm3", rng.uniform(0.4, 1.3)))
     power = rng.uniform(1.0, 2.5)
     overlap = rng.uniform(0.5, 3.0)
     n_extra = int(rng.integers(2, 5))
@@ -204,13 +217,14 @@ def sample_pos(rng, limb, spec: dict) -> LobulatedLesion:
 
 
 def _soft_tissue_v(rng, limb, u: float, margin_mm: float) -> float:
-    """A lateral position in soft tissue, not over the bone."""
+    """A lateral position in soft tissue, not over any bone."""
     w = _muscle_half_width(limb, u) + limb.fat_mm * 0.8
-    r = float(limb.bone_radius_mm(np.float64(u)))
+    bones = limb.bone_intervals_v(u)
     for _ in range(20):
         v = rng.uniform(-w + margin_mm, w - margin_mm)
-        if abs(v - limb.bone_offset_mm) > r + margin_mm:
+        if all(v < lo - margin_mm or v > hi + margin_mm for lo, hi in bones):
             return float(v)
+    r = float(limb.bone_radius_mm(np.float64(u)))
     return float(limb.bone_offset_mm + (r + margin_mm) * rng.choice([-1, 1]))
 
 

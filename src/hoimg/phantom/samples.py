@@ -66,7 +66,9 @@ SAMPLES: tuple[tuple[str, dict], ...] = (
             transfer_syntax="rle",
             photometric="MONOCHROME2",
             spacing_source="imager_detector_plane",
-            lesions=[{"kind": "pos", "length_mm": 50.0, "gap_mm": 1.2, "u_mm": 0.0}],
+            lesions=[
+                {"kind": "pos", "length_mm": 50.0, "gap_mm": 1.2, "u_mm": 0.0, "density_g_cm3": 1.1}
+            ],
         ),
     ),
     (
