@@ -240,8 +240,8 @@ def generate(seed: int, index: int = 0, **overrides) -> Phantom:
         Pin parameters (for tests): ``rows``, ``cols``, ``spacing_mm``, ``limb_angle_deg``,
         ``axis_offset_mm`` (row, col mm), ``kind`` and ``stage`` (one lesion), ``lesions``
         (list of dicts with ``kind`` and optional ``stage``, ``side``, ``length_mm``,
-        ``gap_mm``, ``u_mm``, ``density_g_cm3``), ``n_lesions``, ``noise``/``scatter``/``processing``/
-        ``marker``/``text``/``collimation``/``heel`` (bool), ``transfer_syntax``,
+        ``gap_mm``, ``u_mm``, ``density_g_cm3``), ``n_lesions``, ``noise``/``scatter``/
+        ``processing``/``marker``/``text``/``collimation``/``heel`` (bool), ``transfer_syntax``,
         ``photometric``, ``bits_stored``, ``rescale`` ((slope, intercept) or None),
         ``modality``, ``spacing_source``, ``magnification``, ``dose_per_mm2``,
         ``effective_kev``, ``spr``, ``mtf50_lp_mm``, ``limb`` (dict of Limb fields).
