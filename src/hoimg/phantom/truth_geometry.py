@@ -8,7 +8,9 @@ Definitions (all in the image plane, mm, measured perpendicular to the shaft axi
   the lesion's side of the bone. A footprint that reaches or overlaps the cortex has zero gap.
 * ``distance_to_cortex_mm`` = the smallest gap over the lesion.
 * The *facing interface* is the set of rows with ``gap(u) <= distance_to_cortex + 3 mm``
-  (the part of the outline that faces the cortex, not the far ends curving away).
+  where the footprint is at least half as wide (across the shaft) as at its widest: the
+  body of the lesion facing the cortex, not its tapering ends, whose outline curves away
+  from the cortex in a wedge that no reader would call a cleft.
 * ``attachment_mm`` = the longest run of zero-gap rows along the interface.
 * ``gap_mm`` = the narrowest positive gap on the interface: the cleft width of an HO
   (closest approach), the "string sign" width of a POS beside its attachment; None when
@@ -26,6 +28,7 @@ import math
 import numpy as np
 
 INTERFACE_MARGIN_MM = 3.0
+BODY_FRACTION = 0.5
 
 
 def _longest_run(mask: np.ndarray) -> int:
@@ -60,7 +63,8 @@ def cleft_truth(
     if dmin > reach_mm:
         out.update(gap_mm=None, attachment_mm=0.0, cleft_fraction=None, cleft="not_applicable")
         return out
-    face = gap <= dmin + INTERFACE_MARGIN_MM
+    extent = sup[rows].sum(axis=1)
+    face = (gap <= dmin + INTERFACE_MARGIN_MM) & (extent >= BODY_FRACTION * extent.max())
     g = gap[face]
     open_ = g > 1.5 * step_v_mm  # beyond the v-grid quantisation
     attach = _longest_run(~open_) * step_u_mm
