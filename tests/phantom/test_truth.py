@@ -117,3 +117,56 @@ def test_ho_mineral_is_rim_dense_in_the_image():
     rc = np.round(les["centroid_rc"]).astype(int)
     centre = ph.lesion_density[rc[0], rc[1]]
     assert ph.lesion_density[ph.lesion_labels == 1].max() > 1.5 * centre
+
+
+def test_pos_without_string_sign_has_absent_cleft():
+    ph = generate(
+        12,
+        0,
+        **SMALL,
+        limb_angle_deg=10.0,
+        axis_offset_mm=(0.0, 0.0),
+        lesions=[{"kind": "pos", "length_mm": 40.0, "gap_mm": 0.0, "u_mm": 0.0}],
+    )
+    (les,) = ph.truth["lesions"]
+    assert les["cleft"] == "absent"
+    assert les["gap_mm"] is None
+    assert les["attachment_mm"] > 0.5 * les["length_mm"]
+
+
+def test_second_bone_is_labelled_and_lesions_avoid_it():
+    limb_kw = {
+        "second_bone": (25.0, 5.0, 1.5),
+        "bone_offset_mm": 0.0,
+        "shaft_radius_mm": 9.0,
+        "flare_radius_mm": 9.0,
+        "half_width_mm": 60.0,
+        "half_depth_mm": 55.0,
+    }
+    ph = generate(
+        13,
+        0,
+        **SMALL,
+        limb_angle_deg=0.0,
+        axis_offset_mm=(0.0, 0.0),
+        limb=limb_kw,
+        lesions=[{"kind": "ho", "stage": "mature", "length_mm": 30.0, "u_mm": 0.0}],
+    )
+    assert set(np.unique(ph.bone_labels)) == {0, 1, 2}
+    # limb vertical: +v is +col; the second bone is right of the main one, the HO left
+    cols_main = np.nonzero(ph.bone_labels[300] == 1)[0]
+    cols_second = np.nonzero(ph.bone_labels[300] == 2)[0]
+    assert cols_second.min() > cols_main.max()
+    les = ph.truth["lesions"][0]
+    assert les["cortex_side"] == "left"
+    assert les["bbox_rc"][3] <= cols_main.min()
+
+
+def test_pinning_output_options_keeps_the_geometry():
+    a = generate(14, 3, rows=640, cols=640)
+    b = generate(
+        14, 3, rows=640, cols=640, noise=False, processing=False, photometric="MONOCHROME1"
+    )
+    assert a.truth["lesions"] == b.truth["lesions"]
+    np.testing.assert_array_equal(a.lesion_labels, b.lesion_labels)
+    np.testing.assert_array_equal(a.bone_labels, b.bone_labels)
