@@ -39,56 +39,94 @@ def radial_profile_window(image, labels, label_id, exclude, r0, c0, r1, c1, band
     """Twin of _radial_profile_window."""
     img = image[r0:r1, c0:c1].astype(np.float64)
     lab = labels[r0:r1, c0:c1]
+    h, w = lab.shape
     inside = lab == label_id
-    pad = np.pad(inside, 1)
-    d_in = edt_sq(~pad)[1:-1, 1:-1]
-    d_out = edt_sq(pad)[1:-1, 1:-1]
-    rr, cc = np.nonzero(inside)
-    cen_r = (rr + r0).mean()
-    cen_c = (cc + c0).mean()
-    q = d_in[inside]
+    excl = (exclude[r0:r1, c0:c1] != 0) if exclude.shape == labels.shape else np.zeros_like(inside)
+    prof = inside & ~excl
+    sums = np.zeros((n_sectors, n_bins))
+    counts = np.zeros((n_sectors, n_bins), dtype=np.int64)
+    ref_sums = np.zeros(n_bins)
+    stats = np.full(10, np.nan)
+    if not prof.any():
+        return sums, counts, ref_sums, stats
+    pr_, pc_ = np.nonzero(prof)
+    cen_r, cen_c = (pr_ + r0).mean(), (pc_ + c0).mean()
+    ir_, ic_ = np.nonzero(inside)
+    tr0, tr1, tc0, tc1 = ir_.min(), ir_.max(), ic_.min(), ic_.max()
+    # boundary features over the tight box + 1 (outside the window counts as boundary)
+    pad_in = np.pad(inside, 1)
+    pad_ex = np.pad(excl, 1)
+    sub_in = pad_in[tr0:tr1 + 3, tc0:tc1 + 3]
+    sub_ex = pad_ex[tr0:tr1 + 3, tc0:tc1 + 3]
+    feat = ~sub_in & ~sub_ex
+    if not feat.any():
+        feat = ~sub_in
+    d_in_sub = edt_sq(feat)
+    d_in = np.zeros((h + 2, w + 2))
+    d_in[tr0:tr1 + 3, tc0:tc1 + 3] = d_in_sub
+    d_out = edt_sq(pad_in)[1:-1, 1:-1]
+    q = d_in[1:-1, 1:-1][prof]
     d_max = np.sqrt(q.max())
     s = 1.0 - np.sqrt(q) / d_max
     k = np.clip((s * n_bins).astype(np.int64), 0, n_bins - 1)
-    a = diamond_angle(rr + r0 - cen_r, cc + c0 - cen_c)
+    band = (~inside) & (d_out > band_inner**2) & (d_out <= band_outer**2) & (lab == 0)
+    use = band & ~excl
+    if not use.any():
+        use = band
+    if not use.any():
+        return sums, counts, ref_sums, stats
+    br, bc = np.nonzero(use)
+    bv = img[use]
+    med = np.median(strided(bv, max_samples))
+    tol = 3.0 * 1.482602218505602 * np.median(strided(np.abs(bv - med), max_samples))
+    fit = np.abs(bv - med) <= tol
+    scale = d_max if d_max > 1.0 else 1.0
+    x = (br[fit] + r0 - cen_r) / scale
+    y = (bc[fit] + c0 - cen_c) / scale
+    a_mat = np.column_stack([np.ones(x.size), x, y])
+    m = a_mat.T @ a_mat
+    plane = np.array([med, 0.0, 0.0])
+    if fit.sum() >= 10 and abs(np.linalg.det(m)) > 1e-9 * abs(m[0, 0] * m[1, 1] * m[2, 2]):
+        plane = np.linalg.solve(m, a_mat.T @ bv[fit])
+    pa, pr, pc = plane[0], plane[1] / scale, plane[2] / scale
+    rr = pr_ + r0
+    cc = pc_ + c0
+    bg = pa + pr * (rr - cen_r) + pc * (cc - cen_c)
+    a = diamond_angle(rr - cen_r, cc - cen_c)
     sec = np.clip(np.searchsorted(edges, a, side="right") - 1, 0, n_sectors - 1)
-    vals = img[inside]
-    sums = np.zeros((n_sectors, n_bins))
-    counts = np.zeros((n_sectors, n_bins), dtype=np.int64)
-    np.add.at(sums, (sec, k), vals)
+    np.add.at(sums, (sec, k), img[prof] - bg)
     np.add.at(counts, (sec, k), 1)
     e = np.maximum(np.sqrt(q) - 0.5, 0.0)
     e_max = d_max - 0.5
     ref = np.sqrt(np.maximum(e * (2 * e_max - e), 0.0))
     ref_sums = np.bincount(k, weights=ref, minlength=n_bins)
-    band = (~inside) & (d_out > band_inner**2) & (d_out <= band_outer**2) & (lab == 0)
-    use = band.copy()
-    if exclude.shape == labels.shape:
-        use &= exclude[r0:r1, c0:c1] == 0
-    if not use.any():
-        use = band
-    stats = np.full(8, np.nan)
-    stats[0] = np.median(strided(img[use], max_samples))
-    pairs = band[:, :-1] & band[:, 1:]
+    stats[0] = pa
+    stats[7] = fit.sum()
+    stats[8], stats[9] = pr, pc
+    in_band = band.copy()
+    pairs = in_band[:, :-1] & in_band[:, 1:]
     diffs = strided((img[:, 1:] - img[:, :-1])[pairs], max_samples)
     stats[1] = 1.482602218505602 * np.median(np.abs(diffs - np.median(diffs))) / np.sqrt(2.0)
-    # gradient index over inside pixels away from the window border
-    inner = inside.copy()
-    inner[0, :] = inner[-1, :] = inner[:, 0] = inner[:, -1] = False
-    sq = np.sqrt(np.pad(d_in, 1))
-    gr = np.zeros_like(img)
-    gc = np.zeros_like(img)
-    gr[1:-1, :] = 0.5 * (img[2:, :] - img[:-2, :])
-    gc[:, 1:-1] = 0.5 * (img[:, 2:] - img[:, :-2])
-    nr = -0.5 * (sq[2:, 1:-1] - sq[:-2, 1:-1])
-    nc = -0.5 * (sq[1:-1, 2:] - sq[1:-1, :-2])
-    nn = np.hypot(nr, nc)
-    ok = inner & (nn > 1e-9)
-    stats[3] = np.sum((gr * nr + gc * nc)[ok] / nn[ok])
-    stats[4] = np.sum(np.hypot(gr, gc)[inner])
+    # gradient index over profile pixels away from the image border
+    rows, cols = labels.shape
+    ok_img = (rr > 0) & (rr < rows - 1) & (cc > 0) & (cc < cols - 1)
+    full = image.astype(np.float64)
+    g_num = g_den = 0.0
+    sq = np.sqrt(d_in)
+    for i in np.flatnonzero(ok_img):
+        R, C = rr[i], cc[i]
+        gr = 0.5 * (full[R + 1, C] - full[R - 1, C]) - pr
+        gc = 0.5 * (full[R, C + 1] - full[R, C - 1]) - pc
+        wr, wc = pr_[i] + 1, pc_[i] + 1
+        nr = -0.5 * (sq[wr + 1, wc] - sq[wr - 1, wc])
+        nc = -0.5 * (sq[wr, wc + 1] - sq[wr, wc - 1])
+        nn = np.hypot(nr, nc)
+        g_den += np.hypot(gr, gc)
+        if nn > 1e-9:
+            g_num += (gr * nr + gc * nc) / nn
     stats[2] = d_max
+    stats[3], stats[4] = g_num, g_den
     stats[5], stats[6] = cen_r, cen_c
-    stats[7] = use.sum()
     return sums, counts, ref_sums, stats
 
 
@@ -181,7 +219,7 @@ def profile_features(sums, counts, ref_sums, stats, rim_start, core_end, rim_sig
         bg, noise = st[0], st[1]
         cnt = co.sum(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            values = su.sum(axis=0) / cnt - bg
+            values = su.sum(axis=0) / cnt
         values[cnt == 0] = np.nan
         few = (cnt == 0).any() or cnt.sum() < min_ppb * n_bins or np.isnan(bg)
         out[li, 6] = float(few)
@@ -198,8 +236,8 @@ def profile_features(sums, counts, ref_sums, stats, rim_start, core_end, rim_sig
         rim, core = s >= rim_start, s <= core_end
         n_rim, n_core = cnt[rim].sum(), cnt[core].sum()
         if n_rim and n_core and np.isfinite(bg):
-            rim_mean = su[:, rim].sum() / n_rim - bg
-            core_mean = su[:, core].sum() / n_core - bg
+            rim_mean = su[:, rim].sum() / n_rim
+            core_mean = su[:, core].sum() / n_core
             peak_abs = np.nanmax(np.abs(values))
             se = noise / np.sqrt(n_core) if np.isfinite(noise) else 0.0
             out[li, 1] = rim_mean / max(core_mean, 2 * se, 0.02 * peak_abs, 1e-12)
@@ -212,7 +250,7 @@ def profile_features(sums, counts, ref_sums, stats, rim_start, core_end, rim_sig
                     sel = (s >= 0.5) & (co[k] > 0)
                     if not sel.any():
                         continue
-                    sv = su[k, sel] / co[k, sel] - bg
+                    sv = su[k, sel] / co[k, sel]
                     j = int(np.argmax(sv))
                     se_k = noise * np.sqrt(1.0 / co[k, sel][j] + 1.0 / n_core)
                     hits += sv[j] - core_mean > rim_sigma * se_k

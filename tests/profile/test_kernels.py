@@ -123,7 +123,7 @@ def test_profile_features_match_numpy():
     sums, counts, ref_sums, stats = K._radial_profile_batch(
         image, labels, ids, none, windows, 1.0, 5.0, 8, 6, sector_edges(6), 1024)
     sums[0, :, -2:] *= 1.5  # rim-heavy
-    sums[1, :, :2] *= 1.5  # core-heavy
+    sums[1, :, :2] *= 3.0  # core-heavy
     counts[2, 0, 0] = 0  # an empty sector-bin
     sums[2, 0, 0] = 0.0
     args = (sums, counts, ref_sums, stats, 0.8, 0.4, 2.0, 10)

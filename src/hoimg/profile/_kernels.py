@@ -149,6 +149,26 @@ def _strided_median(values, n, max_samples):
 
 
 @njit(cache=True)
+def _solve3(m, v):
+    """Solve the 3x3 system m x = v by Cramer's rule; None-like (all NaN) if singular."""
+    det = (m[0, 0] * (m[1, 1] * m[2, 2] - m[1, 2] * m[2, 1])
+           - m[0, 1] * (m[1, 0] * m[2, 2] - m[1, 2] * m[2, 0])
+           + m[0, 2] * (m[1, 0] * m[2, 1] - m[1, 1] * m[2, 0]))
+    out = np.full(3, np.nan)
+    scale = abs(m[0, 0] * m[1, 1] * m[2, 2])
+    if scale <= 0.0 or abs(det) <= 1e-9 * scale:
+        return out
+    for k in range(3):
+        t = m.copy()
+        for i in range(3):
+            t[i, k] = v[i]
+        out[k] = (t[0, 0] * (t[1, 1] * t[2, 2] - t[1, 2] * t[2, 1])
+                  - t[0, 1] * (t[1, 0] * t[2, 2] - t[1, 2] * t[2, 0])
+                  + t[0, 2] * (t[1, 0] * t[2, 1] - t[1, 1] * t[2, 0])) / det
+    return out
+
+
+@njit(cache=True)
 def _radial_profile_window(
     image,
     labels,
@@ -165,7 +185,7 @@ def _radial_profile_window(
     sector_edges,
     max_samples,
 ):
-    """Radial profile sums of one lesion inside a window of a full image.
+    """Background-subtracted radial profile sums of one lesion inside a window.
 
     Parameters
     ----------
@@ -174,7 +194,9 @@ def _radial_profile_window(
         The lesion is ``labels == label_id``; other nonzero labels are other lesions and
         are left out of the background band.
     exclude : (M, N) int32 ndarray, or (1, 1) to exclude nothing
-        Nonzero pixels (e.g. bone) are left out of the background band.
+        Nonzero pixels (e.g. bone) are left out of the background band and of the profile,
+        and a lesion's contact with them is not its boundary (an attached lesion's base
+        is not its rim).
     r0, c0, r1, c1 : int
         Window (end-exclusive) containing the lesion and its background band. Pixels
         outside the window count as non-lesion.
@@ -185,25 +207,34 @@ def _radial_profile_window(
     sector_edges : (n_sectors + 1,) float64 ndarray
         Sector boundaries in :func:`_diamond_angle` units, increasing from 0 to 4.
     max_samples : int
-        The band median and the noise MAD use every ``ceil(n / max_samples)``-th of the n
-        band pixels (or neighbour differences) in raster order.
+        The band median and MAD and the noise MAD use every ``ceil(n / max_samples)``-th
+        of the n band pixels (or neighbour differences) in raster order.
 
     Returns
     -------
     sums : (n_sectors, n_bins) float64
-        Sum of raw pixel values per sector and bin (background not yet subtracted).
+        Sum of background-subtracted pixel values per sector and bin. The background is
+        a plane fitted by least squares to the band pixels within 3 robust sigmas of the
+        band median (the median itself when the band cannot fix a plane).
     counts : (n_sectors, n_bins) int64
     ref_sums : (n_bins,) float64
         Sum over the bin's pixels of the uniform-body path length
         ``sqrt(e (2 e_max - e))`` with ``e = d - 0.5`` (see :mod:`hoimg.profile.radial`).
-    stats : (8,) float64
-        background (median of the band), noise sigma (robust, from neighbour differences
-        in the band), d_max (px), gradient-index numerator, gradient-index denominator,
-        centroid row, centroid col, band pixel count.
+    stats : (10,) float64
+        background at the centroid, noise sigma (robust, from neighbour differences in
+        the band), d_max (px), gradient-index numerator and denominator, centroid row and
+        col, number of band pixels in the fit, background slope per pixel along rows and
+        along cols. All NaN when the lesion has no pixel outside ``exclude``.
     """
     h = r1 - r0
     w = c1 - c0
-    use_exclude = exclude.shape[0] == labels.shape[0] and exclude.shape[1] == labels.shape[1]
+    rows = labels.shape[0]
+    cols = labels.shape[1]
+    use_exclude = exclude.shape[0] == rows and exclude.shape[1] == cols
+    sums = np.zeros((n_sectors, n_bins), dtype=np.float64)
+    counts = np.zeros((n_sectors, n_bins), dtype=np.int64)
+    ref_sums = np.zeros(n_bins, dtype=np.float64)
+    stats = np.full(10, np.nan)
     # one-pixel non-lesion border so the lesion never touches the work array's edge
     inside = np.zeros((h + 2, w + 2), dtype=np.uint8)
     n_px = 0
@@ -217,45 +248,60 @@ def _radial_profile_window(
         for c in range(w):
             if labels[r0 + r, c0 + c] == label_id:
                 inside[r + 1, c + 1] = 1
-                n_px += 1
-                sum_r += r0 + r
-                sum_c += c0 + c
                 tr0 = min(tr0, r)
                 tr1 = max(tr1, r)
                 tc0 = min(tc0, c)
                 tc1 = max(tc1, c)
-    sums = np.zeros((n_sectors, n_bins), dtype=np.float64)
-    counts = np.zeros((n_sectors, n_bins), dtype=np.int64)
-    ref_sums = np.zeros(n_bins, dtype=np.float64)
-    stats = np.full(8, np.nan)
+                if not (use_exclude and exclude[r0 + r, c0 + c] != 0):
+                    n_px += 1
+                    sum_r += r0 + r
+                    sum_c += c0 + c
     if n_px == 0:
         return sums, counts, ref_sums, stats
     cen_r = sum_r / n_px
     cen_c = sum_c / n_px
-    # inside distances only over the lesion's tight box plus a non-lesion border: the
-    # band padding of the window would be wasted work there
+    # inside distances only over the lesion's tight box plus a border; the boundary is
+    # every non-lesion pixel that is not excluded (outside the window counts as boundary)
     th = tr1 - tr0 + 1
     tw = tc1 - tc0 + 1
-    outside = np.empty((th + 2, tw + 2), dtype=np.uint8)
+    feat = np.zeros((th + 2, tw + 2), dtype=np.uint8)
+    n_feat = 0
     for r in range(th + 2):
+        wr = r + tr0 - 1  # window row
         for c in range(tw + 2):
-            outside[r, c] = 1 - inside[r + tr0, c + tc0]
-    # d_in[r - tr0 + 1, c - tc0 + 1]: squared distance of inside pixel (r, c) to the
-    # nearest non-lesion pixel; d_out[r + 1, c + 1]: of outside pixels to the lesion
-    d_in = _edt_sq(outside)
-    d_out = _edt_sq(inside)
-    ir = 1 - tr0  # window row r -> d_in row r + ir
+            wc = c + tc0 - 1
+            if inside[wr + 1, wc + 1] != 0:
+                continue
+            if use_exclude and 0 <= wr < h and 0 <= wc < w and exclude[r0 + wr, c0 + wc] != 0:
+                continue
+            feat[r, c] = 1
+            n_feat += 1
+    if n_feat == 0:  # wholly surrounded by excluded pixels: fall back to the plain mask
+        for r in range(th + 2):
+            for c in range(tw + 2):
+                feat[r, c] = 1 - inside[r + tr0, c + tc0]
+    d_in = _edt_sq(feat)  # d_in[r + ir, c + ic] for window pixel (r, c)
+    d_out = _edt_sq(inside)  # d_out[r + 1, c + 1]
+    ir = 1 - tr0
     ic = 1 - tc0
 
     q_max = 0.0
     for r in range(tr0, tr1 + 1):
         for c in range(tc0, tc1 + 1):
             if inside[r + 1, c + 1] != 0 and d_in[r + ir, c + ic] > q_max:
-                q_max = d_in[r + ir, c + ic]
+                if not (use_exclude and exclude[r0 + r, c0 + c] != 0):
+                    q_max = d_in[r + ir, c + ic]
     d_max = np.sqrt(q_max)
     # bin lookup on integer squared distances, so every implementation bins identically;
-    # the square roots are tabulated too (one table read instead of six sqrt per pixel)
-    n_q = int(q_max) + 1
+    # the square roots are tabulated too (one table read instead of six sqrt per pixel).
+    # The tables cover every distance in d_in: gradient neighbours may be excluded pixels
+    # deeper than any profile pixel.
+    q_top = q_max
+    for r in range(th + 2):
+        for c in range(tw + 2):
+            if d_in[r, c] > q_top:
+                q_top = d_in[r, c]
+    n_q = int(q_top) + 1
     lut = np.empty(n_q, dtype=np.int64)
     ref_lut = np.empty(n_q, dtype=np.float64)
     sqrt_lut = np.empty(n_q, dtype=np.float64)
@@ -264,7 +310,7 @@ def _radial_profile_window(
         d = np.sqrt(q)
         sqrt_lut[q] = d
         s = 1.0 - d / d_max
-        k = int(s * n_bins)
+        k = int(s * n_bins) if q <= q_max else 0
         if k >= n_bins:
             k = n_bins - 1
         if k < 0:
@@ -276,81 +322,135 @@ def _radial_profile_window(
         p = e * (2.0 * e_max - e)
         ref_lut[q] = np.sqrt(p) if p > 0.0 else 0.0
 
-    band = np.empty(h * w, dtype=np.float64)
-    band_ex = np.empty(h * w, dtype=np.float64)
+    # background band: values and positions; excluded pixels only as a last resort
+    n_win = h * w
+    bval = np.empty(n_win, dtype=np.float64)
+    brow = np.empty(n_win, dtype=np.float64)
+    bcol = np.empty(n_win, dtype=np.float64)
     in_band = np.zeros((h, w), dtype=np.uint8)
-    n_band = 0
-    n_band_ex = 0
     in2 = band_inner_px * band_inner_px
     out2 = band_outer_px * band_outer_px
+    n_band = 0
+    n_any = 0
+    for r in range(h):
+        for c in range(w):
+            if inside[r + 1, c + 1] != 0:
+                continue
+            q = d_out[r + 1, c + 1]
+            if q > in2 and q <= out2 and labels[r0 + r, c0 + c] == 0:
+                in_band[r, c] = 1
+                n_any += 1
+                if use_exclude and exclude[r0 + r, c0 + c] != 0:
+                    continue
+                in_band[r, c] = 2
+                bval[n_band] = image[r0 + r, c0 + c]
+                brow[n_band] = r0 + r
+                bcol[n_band] = c0 + c
+                n_band += 1
+    if n_band == 0 and n_any > 0:
+        for r in range(h):
+            for c in range(w):
+                if in_band[r, c] == 1:
+                    bval[n_band] = image[r0 + r, c0 + c]
+                    brow[n_band] = r0 + r
+                    bcol[n_band] = c0 + c
+                    n_band += 1
+    if n_band == 0:
+        return sums, counts, ref_sums, stats
+    med = _strided_median(bval, n_band, max_samples)
+    tmp = np.empty(n_band, dtype=np.float64)
+    for i in range(n_band):
+        tmp[i] = abs(bval[i] - med)
+    tol = 3.0 * 1.482602218505602 * _strided_median(tmp, n_band, max_samples)
+    # least-squares plane through the inlying band pixels, in units of d_max about the
+    # centroid (keeps the normal equations well conditioned)
+    scale = d_max if d_max > 1.0 else 1.0
+    m = np.zeros((3, 3))
+    v = np.zeros(3)
+    n_fit = 0
+    for i in range(n_band):
+        if abs(bval[i] - med) <= tol:
+            x = (brow[i] - cen_r) / scale
+            y = (bcol[i] - cen_c) / scale
+            m[0, 0] += 1.0
+            m[0, 1] += x
+            m[0, 2] += y
+            m[1, 1] += x * x
+            m[1, 2] += x * y
+            m[2, 2] += y * y
+            v[0] += bval[i]
+            v[1] += x * bval[i]
+            v[2] += y * bval[i]
+            n_fit += 1
+    m[1, 0] = m[0, 1]
+    m[2, 0] = m[0, 2]
+    m[2, 1] = m[1, 2]
+    plane = _solve3(m, v) if n_fit >= 10 else np.full(3, np.nan)
+    if np.isnan(plane[0]):
+        plane[0] = med
+        plane[1] = 0.0
+        plane[2] = 0.0
+    pa = plane[0]
+    pr = plane[1] / scale  # per pixel
+    pc = plane[2] / scale
+    stats[0] = pa
+    stats[7] = n_fit
+    stats[8] = pr
+    stats[9] = pc
+
     g_num = 0.0
     g_den = 0.0
-    for r in range(h):
+    for r in range(tr0, tr1 + 1):
         rr = r0 + r
-        for c in range(w):
+        for c in range(tc0, tc1 + 1):
             cc = c0 + c
-            if inside[r + 1, c + 1] != 0:
-                q = int(d_in[r + ir, c + ic])
-                k = lut[q]
-                a = _diamond_angle(rr - cen_r, cc - cen_c)
-                sec = np.searchsorted(sector_edges, a, side="right") - 1
-                if sec > n_sectors - 1:
-                    sec = n_sectors - 1
-                sums[sec, k] += image[rr, cc]
-                counts[sec, k] += 1
-                ref_sums[k] += ref_lut[q]
-                # signed radial gradient index: image gradient projected on the outward
-                # direction, which is minus the gradient of the inside distance
-                if 0 < r < h - 1 and 0 < c < w - 1:
-                    gr = 0.5 * (image[rr + 1, cc] - image[rr - 1, cc])
-                    gc = 0.5 * (image[rr, cc + 1] - image[rr, cc - 1])
-                    rd = r + ir
-                    cd = c + ic
-                    nr = -0.5 * (sqrt_lut[int(d_in[rd + 1, cd])] - sqrt_lut[int(d_in[rd - 1, cd])])
-                    nc = -0.5 * (sqrt_lut[int(d_in[rd, cd + 1])] - sqrt_lut[int(d_in[rd, cd - 1])])
-                    nn = np.sqrt(nr * nr + nc * nc)
-                    g_den += np.sqrt(gr * gr + gc * gc)
-                    if nn > 1e-9:
-                        g_num += (gr * nr + gc * nc) / nn
-            else:
-                q = d_out[r + 1, c + 1]
-                if q > in2 and q <= out2 and labels[rr, cc] == 0:
-                    in_band[r, c] = 1
-                    band_ex[n_band_ex] = image[rr, cc]
-                    n_band_ex += 1
-                    if use_exclude and exclude[rr, cc] != 0:
-                        continue
-                    band[n_band] = image[rr, cc]
-                    n_band += 1
-    # the band falls back to excluded pixels only when nothing else is left
-    if n_band == 0:
-        for i in range(n_band_ex):
-            band[i] = band_ex[i]
-        n_band = n_band_ex
-    if n_band > 0:
-        stats[0] = _strided_median(band, n_band, max_samples)
+            if inside[r + 1, c + 1] == 0:
+                continue
+            if use_exclude and exclude[rr, cc] != 0:
+                continue
+            q = int(d_in[r + ir, c + ic])
+            k = lut[q]
+            a = _diamond_angle(rr - cen_r, cc - cen_c)
+            sec = np.searchsorted(sector_edges, a, side="right") - 1
+            if sec > n_sectors - 1:
+                sec = n_sectors - 1
+            sums[sec, k] += image[rr, cc] - (pa + pr * (rr - cen_r) + pc * (cc - cen_c))
+            counts[sec, k] += 1
+            ref_sums[k] += ref_lut[q]
+            # signed radial gradient index: the background-free image gradient projected
+            # on the outward direction, which is minus the gradient of the inside distance
+            if 0 < rr < rows - 1 and 0 < cc < cols - 1:
+                gr = 0.5 * (image[rr + 1, cc] - image[rr - 1, cc]) - pr
+                gc = 0.5 * (image[rr, cc + 1] - image[rr, cc - 1]) - pc
+                rd = r + ir
+                cd = c + ic
+                nr = -0.5 * (sqrt_lut[int(d_in[rd + 1, cd])] - sqrt_lut[int(d_in[rd - 1, cd])])
+                nc = -0.5 * (sqrt_lut[int(d_in[rd, cd + 1])] - sqrt_lut[int(d_in[rd, cd - 1])])
+                nn = np.sqrt(nr * nr + nc * nc)
+                g_den += np.sqrt(gr * gr + gc * gc)
+                if nn > 1e-9:
+                    g_num += (gr * nr + gc * nc) / nn
     # robust noise: MAD of horizontal neighbour differences inside the band
     n_diff = 0
     for r in range(h):
         for c in range(w - 1):
             if in_band[r, c] != 0 and in_band[r, c + 1] != 0:
-                band_ex[n_diff] = image[r0 + r, c0 + c + 1] - image[r0 + r, c0 + c]
+                bval[n_diff] = image[r0 + r, c0 + c + 1] - image[r0 + r, c0 + c]
                 n_diff += 1
     if n_diff > 0:
         stride = (n_diff + max_samples - 1) // max_samples
-        m = (n_diff + stride - 1) // stride
-        for i in range(m):
-            band_ex[i] = band_ex[i * stride]
-        med = np.median(band_ex[:m])
-        for i in range(m):
-            band_ex[i] = abs(band_ex[i] - med)
-        stats[1] = 1.482602218505602 * np.median(band_ex[:m]) / np.sqrt(2.0)
+        nd = (n_diff + stride - 1) // stride
+        for i in range(nd):
+            bval[i] = bval[i * stride]
+        dmed = np.median(bval[:nd])
+        for i in range(nd):
+            bval[i] = abs(bval[i] - dmed)
+        stats[1] = 1.482602218505602 * np.median(bval[:nd]) / np.sqrt(2.0)
     stats[2] = d_max
     stats[3] = g_num
     stats[4] = g_den
     stats[5] = cen_r
     stats[6] = cen_c
-    stats[7] = n_band
     return sums, counts, ref_sums, stats
 
 
@@ -377,7 +477,7 @@ def _radial_profile_batch(
     sums = np.zeros((n, n_sectors, n_bins), dtype=np.float64)
     counts = np.zeros((n, n_sectors, n_bins), dtype=np.int64)
     ref_sums = np.zeros((n, n_bins), dtype=np.float64)
-    stats = np.full((n, 8), np.nan)
+    stats = np.full((n, 10), np.nan)
     for i in range(n):
         s, k, rs, st = _radial_profile_window(
             image,
@@ -648,8 +748,9 @@ def _profile_features(sums, counts, ref_sums, stats, rim_start, core_end, rim_si
     ----------
     sums, counts : (L, n_sectors, n_bins) ndarray
     ref_sums : (L, n_bins) ndarray
-    stats : (L, 8) ndarray
-        As returned by :func:`_radial_profile_batch` (background, noise, ...).
+    stats : (L, 10) ndarray
+        As returned by :func:`_radial_profile_batch` (background, noise, ...); the sums
+        are already background-subtracted.
     rim_start, core_end : float
         Bins whose centre is >= rim_start form the rim, <= core_end the core.
     rim_sigma : float
@@ -682,7 +783,7 @@ def _profile_features(sums, counts, ref_sums, stats, rim_start, core_end, rim_si
             if cnt[b] == 0:
                 few = True
             else:
-                values[b] = tot[b] / cnt[b] - bg
+                values[b] = tot[b] / cnt[b]
         out[li, 6] = 1.0 if few else 0.0
         # peak position with parabolic refinement
         kbest = -1
@@ -717,8 +818,8 @@ def _profile_features(sums, counts, ref_sums, stats, rim_start, core_end, rim_si
                 core_sum += tot[b]
                 ref_core += ref_sums[li, b]
         if n_rim > 0 and n_core > 0 and not np.isnan(bg):
-            rim_mean = rim_sum / n_rim - bg
-            core_mean = core_sum / n_core - bg
+            rim_mean = rim_sum / n_rim
+            core_mean = core_sum / n_core
             peak_abs = 0.0
             for b in range(n_bins):
                 if not np.isnan(values[b]) and abs(values[b]) > peak_abs:
@@ -739,7 +840,7 @@ def _profile_features(sums, counts, ref_sums, stats, rim_start, core_end, rim_si
                     best_n = 0
                     for b in range(n_bins):
                         if s[b] >= 0.5 and counts[li, k, b] > 0:
-                            v = sums[li, k, b] / counts[li, k, b] - bg
+                            v = sums[li, k, b] / counts[li, k, b]
                             if v > best:
                                 best = v
                                 best_n = counts[li, k, b]

@@ -13,7 +13,9 @@ Intensity
     normals do not overlap) give a cortex level (mean over ``cleft_cortex_mm`` inside the
     edge), a gap level (mean over the middle half of the gap) and a lesion level (mean over
     ``cleft_lesion_mm`` inside the lesion's near edge). ``dip_sigma`` is how far the gap
-    level lies below the lower of the two others, in units of the noise of one line mean.
+    level lies below the lower of the two others, in units of the standard error of that
+    difference (pixel noise over the square root of half the number of samples averaged:
+    neighbouring samples on a blurred detector are correlated).
 
 Decision
     A normal has a cleft when its gap is at least ``cleft_min_gap_mm`` and its dip at
@@ -31,12 +33,14 @@ import numpy as np
 
 from ..config import ProfileConfig
 from ..errors import InvalidInputError
-from ._common import full_mask, grow, mm_to_px, resolve_config, spacing_of
-from .results import CleftScan
+from ._common import full_mask, resolve_config, spacing_of
+from .radial import radial_profile
+from .results import CleftScan, RadialProfile
 
 __all__ = ["cleft_scan"]
 
 N_LATERAL = 3  # parallel lines averaged per normal
+DT_PX = 1.0  # sample spacing along a normal (the gap itself comes from the mask, exactly)
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,7 @@ def scan_lesion(
     label_id: int,
     bbox: tuple[int, int, int, int],
     samples: EdgeSamples,
-    noise_sigma: float,
+    profile: RadialProfile,
     spacing: tuple[float, float],
     reach_mm: float,
     step_mm: float,
@@ -108,7 +112,8 @@ def scan_lesion(
     """Cleft scan of the lesion ``labels == label_id`` (tight box ``bbox``) against edges.
 
     ``labels`` may be a crop whose pixel (0, 0) is image pixel ``offset_rc``; ``bbox`` is
-    in image coordinates.
+    in image coordinates. ``profile`` (the lesion's radial profile) supplies the noise and
+    the soft-tissue background plane used to detrend the dip.
     """
     from . import _kernels
 
@@ -136,16 +141,39 @@ def scan_lesion(
     if not hit.any():
         return CleftScan.not_applicable(step_mm=step_mm)
     idx, base, normal, mm_px, t_hit = idx[hit], base[hit], normal[hit], mm_px[hit], t_hit[hit]
+    gap_mm = t_hit * mm_px
+    # keep the facing interface only: normals within the margin of the closest approach
+    face = gap_mm <= gap_mm.min() + cfg.cleft_interface_margin_mm
+    idx, base, normal, t_hit, gap_mm = (
+        idx[face], base[face], normal[face], t_hit[face], gap_mm[face]
+    )
     base, normal = np.ascontiguousarray(base), np.ascontiguousarray(normal)
     px = math.sqrt(spacing[0] * spacing[1])
+    lesion_px = cfg.cleft_lesion_mm / px
     levels = _kernels._normal_levels(
-        image, base, normal, t_hit, cfg.cleft_cortex_mm / px, cfg.cleft_lesion_mm / px,
-        0.5 * step_mm / px * (N_LATERAL - 1) / N_LATERAL, N_LATERAL, 1.0,
+        image, base, normal, t_hit, cfg.cleft_cortex_mm / px, lesion_px,
+        0.5 * step_mm / px * (N_LATERAL - 1) / N_LATERAL, N_LATERAL, DT_PX,
     )
-    gap_mm = t_hit * mm_px
-    sigma = noise_sigma / math.sqrt(N_LATERAL) if noise_sigma > 0 else float("nan")
-    with np.errstate(invalid="ignore"):
-        dip = (np.minimum(levels[:, 0], levels[:, 2]) - levels[:, 1]) / sigma
+    # The lesion and gap levels are compared as excesses over the lesion's soft-tissue
+    # background plane (the limb's thickness changes across a few mm; a faint rim must
+    # not lose its cleft to that trend). The cortex is compared as is: it is far denser.
+    cen_r, cen_c = profile.centroid_rc
+    slope_r, slope_c = profile.background_slope_rc
+
+    def trend(t):
+        return slope_r * (base[:, 0] + t * normal[:, 0] - cen_r) + slope_c * (
+            base[:, 1] + t * normal[:, 1] - cen_c)
+
+    gap_excess = levels[:, 1] - trend(0.5 * t_hit)
+    lesion_excess = levels[:, 2] - trend(t_hit + 0.5 * lesion_px)
+    cortex_excess = levels[:, 0] - trend(-0.5 * cfg.cleft_cortex_mm / px)
+    # noise of (neighbour level - gap level): each level is a mean of n bilinear samples;
+    # samples one pixel apart on a blurred detector are correlated, so count half of them
+    n_gap = N_LATERAL * (np.floor(0.5 * t_hit / DT_PX + 1e-9) + 1.0)
+    n_les = N_LATERAL * (math.floor(lesion_px / DT_PX + 1e-9) + 1.0)
+    sigma = profile.noise_sigma * np.sqrt(2.0 / n_gap + 2.0 / n_les)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dip = (np.minimum(cortex_excess, lesion_excess) - gap_excess) / sigma
         has_cleft = (gap_mm >= cfg.cleft_min_gap_mm) & (dip >= cfg.cleft_dip_sigma)
     contact = ~has_cleft & (gap_mm < cfg.cleft_min_gap_mm)
     return summarise(
@@ -180,7 +208,9 @@ def summarise(base, normal, edge, seq, arc_mm, gap_mm, dip, has_cleft, contact, 
     return CleftScan(
         category=category,
         cleft_fraction=fraction,
-        cleft_width_mm=float(np.median(gap_mm[has_cleft])) if has_cleft.any() else nan,
+        cleft_width_mm=(float(np.quantile(gap_mm[has_cleft], cfg.cleft_width_quantile))
+                        if has_cleft.any() else nan),
+        median_gap_mm=float(np.median(gap_mm[has_cleft])) if has_cleft.any() else nan,
         min_gap_mm=float(gap_mm[has_cleft].min()) if has_cleft.any() else nan,
         attachment_mm=best * float(step_mm),
         distance_to_cortex_mm=float(gap_mm.min()),
@@ -195,16 +225,6 @@ def summarise(base, normal, edge, seq, arc_mm, gap_mm, dip, has_cleft, contact, 
         flags=(),
         step_mm=float(step_mm),
     )
-
-
-def _noise_sigma(pixels: np.ndarray, usable: np.ndarray) -> float:
-    """Robust per-pixel noise: MAD of horizontal neighbour differences / sqrt 2, over pairs
-    of ``usable`` pixels."""
-    pairs = usable[:, 1:] & usable[:, :-1]
-    d = np.diff(pixels.astype(np.float64), axis=1)[pairs]
-    if d.size == 0:
-        return float("nan")
-    return float(1.482602218505602 * np.median(np.abs(d - np.median(d))) / math.sqrt(2.0))
 
 
 def cleft_scan(
@@ -251,12 +271,7 @@ def cleft_scan(
     # rays stop at the lesion's box, so the label crop of that box is all they need
     labels = np.ascontiguousarray(crop, dtype=np.int32)
     image = np.ascontiguousarray(radiograph.pixels, dtype=np.float32)
-    band = grow(bbox, int(math.ceil(mm_to_px(cfg.background_band_mm, spacing))) + 2, shape)
-    window = image[band[0]:band[2], band[1]:band[3]]
-    outside = np.ones(window.shape, dtype=bool)
-    outside[bbox[0] - band[0]:bbox[2] - band[0], bbox[1] - band[1]:bbox[3] - band[1]] = ~crop
-    if bone.labels.shape == tuple(shape):
-        outside &= bone.labels[band[0]:band[2], band[1]:band[3]] == 0
-    noise = _noise_sigma(window, outside)
-    return scan_lesion(image, labels, 1, bbox, samples, noise, spacing, reach_mm, step_mm, cfg,
+    exclude = bone.labels > 0 if bone.labels.shape == tuple(shape) else None
+    profile = radial_profile(radiograph, crop, bbox_rc=bbox, exclude_mask=exclude, config=cfg)
+    return scan_lesion(image, labels, 1, bbox, samples, profile, spacing, reach_mm, step_mm, cfg,
                        offset_rc=(bbox[0], bbox[1]))

@@ -65,7 +65,7 @@ def measure_lesions(radiograph, bone, candidates, config=None
         else:
             cleft = scan_lesion(
                 image, labels, int(rec.id), tuple(int(v) for v in rec.bbox_rc), samples,
-                float(stats[i, 1]), spacing, cfg.cleft_reach_mm, cfg.cleft_step_mm, cfg,
+                prof, spacing, cfg.cleft_reach_mm, cfg.cleft_step_mm, cfg,
             )
         out.append((prof, cleft))
     return tuple(out)

@@ -19,7 +19,9 @@ Classification rule
     (core) zone divided by the uniform reference's mean over the same zone. It is 0 for a
     uniform body of any outline, so a centre-bright uniform ball is not "central".
     ``zonal_index >= band`` is "peripheral", ``<= -band`` "central", else "uniform"
-    (``band = ProfileConfig.zonal_uniform_band``).
+    (``band = ProfileConfig.zonal_uniform_band``). A profile whose maximum lies at
+    ``s >= zonal_rim_peak_min`` (a projected rim peak, which no uniform body produces: its
+    projection peaks at the core) is "peripheral" from ``band / 2``.
 """
 
 from __future__ import annotations
@@ -79,17 +81,19 @@ def profiles_from_batch(sums, counts, ref_sums, stats, cfg: ProfileConfig) -> li
     )
     s = (np.arange(n_bins) + 0.5) / n_bins
     cnt = counts.sum(axis=1)
-    background = stats[:, 0]
     with np.errstate(invalid="ignore", divide="ignore"):
-        values = sums.sum(axis=1) / cnt - background[:, None]
-        sector_values = sums / counts - background[:, None, None]
+        values = sums.sum(axis=1) / cnt
+        sector_values = sums / counts
         ref = ref_sums / cnt
         ref = ref / np.nanmax(np.where(cnt > 0, ref, np.nan), axis=1, keepdims=True)
     band = cfg.zonal_uniform_band
     out = []
     for i in range(n_les):
         peak, rim_core, zonal, continuity, gradient, rho, few = (float(v) for v in feats[i])
-        if math.isfinite(zonal) and zonal >= band:
+        # a maximum in the outer half is a projected rim, which no uniform body makes:
+        # then half the band suffices (thick mature rims with a partly filled core)
+        rim_peak = math.isfinite(peak) and peak >= cfg.zonal_rim_peak_min
+        if math.isfinite(zonal) and (zonal >= band or (rim_peak and zonal >= 0.5 * band)):
             pattern = "peripheral"
         elif math.isfinite(zonal) and zonal <= -band:
             pattern = "central"
@@ -113,6 +117,8 @@ def profiles_from_batch(sums, counts, ref_sums, stats, cfg: ProfileConfig) -> li
             flags=("few_pixels_profile",) if few else (),
             d_max_px=float(stats[i, 2]),
             n_pixels=int(cnt[i].sum()),
+            centroid_rc=(float(stats[i, 5]), float(stats[i, 6])),
+            background_slope_rc=(float(stats[i, 8]), float(stats[i, 9])),
             rim_start=cfg.rim_start,
             core_end=cfg.core_end,
         ))

@@ -54,8 +54,13 @@ class RadialProfile:
     sector_values : (n_sectors, n_bins) ndarray
         The same per angular sector around the lesion centroid (NaN where empty).
     background : float
-        Median of the soft-tissue band just outside the lesion (bone and other lesions
-        left out), in image units.
+        Soft-tissue level at the lesion centroid: a plane is fitted to the band just
+        outside the lesion (bone and other lesions left out; pixels beyond 3 robust sigmas
+        of the band median ignored) and subtracted pixel by pixel.
+    background_slope_rc : (float, float)
+        That plane's slope per pixel along rows and columns.
+    centroid_rc : (float, float)
+        Centroid of the profiled pixels.
     noise_sigma : float
         Robust per-pixel noise of that band (MAD of neighbour differences / sqrt 2).
     uniform_reference : (n_bins,) ndarray
@@ -104,6 +109,8 @@ class RadialProfile:
     flags: tuple[str, ...] = ()
     d_max_px: float = float("nan")
     n_pixels: int = 0
+    centroid_rc: tuple[float, float] = (float("nan"), float("nan"))
+    background_slope_rc: tuple[float, float] = (0.0, 0.0)
     rim_start: float = 0.8
     core_end: float = 0.4
 
@@ -169,7 +176,8 @@ class CleftScan:
     """Lucent cleft between one lesion and the nearest cortex, sampled along normals.
 
     The interface is the part of the periosteal edge whose outward normal enters the
-    lesion within the reach; it is sampled every ``step_mm`` of edge length. Per normal,
+    lesion within the reach, and whose gap is within ``cleft_interface_margin_mm`` of the
+    smallest one (the facing part); it is sampled every ``step_mm`` of edge length. Per normal,
     the gap is the distance along the normal from the periosteal edge to where it enters
     the lesion mask; the dip is how far the mean intensity over the middle half of the gap
     lies below the lower of the cortex level (mean over the outer cortex) and the lesion
@@ -183,6 +191,10 @@ class CleftScan:
     cleft_fraction : float
         Share of interface normals with a cleft.
     cleft_width_mm : float
+        Width of the cleft at its narrowest part: the ``cleft_width_quantile`` (0.1)
+        quantile of the gap over the normals with a cleft (NaN if none). This is what the
+        phantom truth's ``gap_mm`` (closest approach / string-sign width) measures.
+    median_gap_mm : float
         Median gap over the normals with a cleft (NaN if none).
     min_gap_mm : float
         Narrowest gap among the normals with a cleft (NaN if none).
@@ -219,6 +231,7 @@ class CleftScan:
     contact: np.ndarray = field(repr=False)
     flags: tuple[str, ...] = ()
     step_mm: float = 0.5
+    median_gap_mm: float = float("nan")
 
     @classmethod
     def not_applicable(cls, flags: tuple[str, ...] = ("cleft_not_measurable",),
@@ -234,8 +247,8 @@ class CleftScan:
     def to_dict(self, *, per_normal: bool = False) -> dict[str, Any]:
         """Plain-Python dict; with ``per_normal`` the per-normal arrays are included."""
         out: dict[str, Any] = {"category": self.category}
-        for name in ("cleft_fraction", "cleft_width_mm", "min_gap_mm", "attachment_mm",
-                     "distance_to_cortex_mm", "step_mm"):
+        for name in ("cleft_fraction", "cleft_width_mm", "median_gap_mm", "min_gap_mm",
+                     "attachment_mm", "distance_to_cortex_mm", "step_mm"):
             out[name] = _scalar(getattr(self, name))
         out["n_normals"] = int(self.n_normals)
         out["flags"] = list(self.flags)
