@@ -31,6 +31,7 @@ _FIRST = ("ALEX", "SAM", "ROBIN", "KIM", "JO", "CHRIS", "LEE", "PAT")
 _LAST = ("TESTER", "SAMPLE", "PHANTOM", "EXAMPLE", "DUMMY", "MOCK")
 
 _OVERRIDES = {
+    "grid_lines",
     "rows",
     "cols",
     "spacing_mm",
@@ -244,7 +245,8 @@ def generate(seed: int, index: int = 0, **overrides) -> Phantom:
         ``processing``/``marker``/``text``/``collimation``/``heel`` (bool), ``transfer_syntax``,
         ``photometric``, ``bits_stored``, ``rescale`` ((slope, intercept) or None),
         ``modality``, ``spacing_source``, ``magnification``, ``dose_per_mm2``,
-        ``effective_kev``, ``spr``, ``mtf50_lp_mm``, ``limb`` (dict of Limb fields).
+        ``effective_kev``, ``spr``, ``mtf50_lp_mm``, ``grid_lines`` (bool: anti-scatter grid
+        moire, drawn in ~15% of cases), ``limb`` (dict of Limb fields).
 
     Returns
     -------

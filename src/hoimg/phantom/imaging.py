@@ -92,12 +92,15 @@ def project_lesions(grid: Grid, lesions) -> tuple[np.ndarray, np.ndarray, list]:
     return mineral, labels, windows
 
 
-def transmitted_fraction(limb, u, v, lesion_mineral, effective_kev: float):
+def transmitted_fraction(limb, u, v, lesion_mineral, effective_kev: float, texture=None):
     """Polyenergetic Beer-Lambert transmission ``sum_k w_k exp(-sum_m mu_mk L_m)``.
 
-    Returns (transmission float32, bone footprint bool).
+    ``texture`` (optional, same shape) modulates the trabecular mineral. Returns
+    (transmission float32, bone footprint labels int32).
     """
     paths = limb.path_lengths_mm(u, v)
+    if texture is not None:
+        paths["trabecular_mm_g_cm3"] = paths["trabecular_mm_g_cm3"] * texture
     soft = paths["skin"] + paths["muscle"]
     mineral = paths["trabecular_mm_g_cm3"] + lesion_mineral
     weights = spectrum_weights(effective_kev)
@@ -163,6 +166,36 @@ def letter_mask(letter: str, height_px: int) -> np.ndarray:
         img, letter, (thick, h + thick), cv2.FONT_HERSHEY_SIMPLEX, scale, 255, thick, cv2.LINE_8
     )
     return img > 0
+
+
+def smooth_random_field(rng, shape, spacing_mm: float, feature_mm: float) -> np.ndarray:
+    """Unit-variance Gaussian random field with features about ``feature_mm`` across.
+
+    Drawn on a coarse grid (feature_mm / 2 per cell) and resized, so its cost does not grow
+    with the pixel count.
+    """
+    import cv2
+
+    cell = feature_mm / 2
+    coarse = (
+        max(4, int(shape[0] * spacing_mm / cell) + 2),
+        max(4, int(shape[1] * spacing_mm / cell) + 2),
+    )
+    field = cv2.GaussianBlur(rng.standard_normal(coarse).astype(np.float32), (0, 0), 1.0)
+    field /= max(float(field.std()), 1e-6)
+    return cv2.resize(field, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+
+
+def grid_line_pattern(shape, spacing_mm: float, lines_per_mm: float, depth: float, axis: int):
+    """Transmission of an anti-scatter grid's lead strips, sampled at the pixel centres.
+
+    Grids have 4-8 lines/mm, above the Nyquist frequency of 0.1-0.2 mm pixels, so the
+    pattern aliases into a low-frequency moire, as on real CR plates.
+    """
+    n = shape[axis]
+    x = np.arange(n, dtype=np.float64) * spacing_mm
+    line = (1 - depth * (0.5 + 0.5 * np.cos(2 * math.pi * lines_per_mm * x))).astype(np.float32)
+    return line[:, None] if axis == 0 else line[None, :]
 
 
 def detector_sigma_mm(mtf50_lp_mm: float) -> float:

@@ -146,13 +146,29 @@ def render_case(rng, params, *, seed: int, index: int):
 
     # -- projection --------------------------------------------------------------------
     mineral, labels, windows = imaging.project_lesions(grid, lesions)
+    # Texture and grid-line draws come from their own stream (derived from the noise seed),
+    # so they never shift the geometry draws.
+    arng = np.random.default_rng([params["noise_seed"], 1])
+    texture_amp, feature_mm = arng.uniform(0.2, 0.5), arng.uniform(0.8, 2.0)
+    texture = imaging.smooth_random_field(arng, (rows, cols), s, feature_mm)
+    texture = np.clip(1 + np.float32(texture_amp) * texture, 0.2, None)
+    grid_lines = arng.uniform() < 0.15
+    grid_freq, grid_depth, grid_axis = (
+        arng.uniform(4, 8),
+        arng.uniform(0.01, 0.03),
+        arng.integers(2),
+    )
+    if params.get("grid_lines") is not None:
+        grid_lines = bool(params["grid_lines"])
     transmission = np.empty((rows, cols), np.float32)
     bone_labels = np.empty((rows, cols), np.int32)
     # strips of rows keep the many per-tissue temporaries in cache (about 2x faster at 3000^2)
     for r0 in range(0, rows, _STRIP_ROWS):
         r1 = min(r0 + _STRIP_ROWS, rows)
         u, v = grid.uv(r0, r1)
-        t, bone = imaging.transmitted_fraction(limb, u, v, mineral[r0:r1], params["effective_kev"])
+        t, bone = imaging.transmitted_fraction(
+            limb, u, v, mineral[r0:r1], params["effective_kev"], texture[r0:r1]
+        )
         transmission[r0:r1] = t
         bone_labels[r0:r1] = bone
     # incident beam: heel effect along one axis, collimator leakage outside the field
@@ -171,6 +187,8 @@ def render_case(rng, params, *, seed: int, index: int):
         )
         incident *= ramp[:, None] if axis < 2 else ramp[None, :]
     primary = incident * transmission
+    if grid_lines:
+        primary *= imaging.grid_line_pattern((rows, cols), s, grid_freq, grid_depth, int(grid_axis))
     if params["marker"]:
         r0, c0, mask = _marker(grid, params, margins_px)
         sub = primary[r0 : r0 + mask.shape[0], c0 : c0 + mask.shape[1]]
