@@ -193,7 +193,7 @@ EXPECTED: dict[str, tuple[int | None, object]] = {
             ("J2KR", "imagecodecs"),
             ("JLSL", "imagecodecs"),
             ("JPLL", "imagecodecs"),
-            ("RLE", "pydicom:pylibjpeg"),
+            ("RLE", "pylibjpeg-rle"),
         )
     },
     "nema_wg04/RG2_JPLY.dcm": (None, errors.CorruptFileError),

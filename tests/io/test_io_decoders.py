@@ -16,7 +16,7 @@ from hoimg.io import _testing, decoders, header, load
 # syntax -> the route hoimg must pick for a 12-bit greyscale frame
 EXPECTED_ROUTE = {
     "uncompressed": "numpy",
-    "rle": "pydicom:pylibjpeg",
+    "rle": "pylibjpeg-rle",
     "jpeg_lossless_sv1": "imagecodecs:jpeg8",
     "jpegls": "imagecodecs:jpegls",
     "j2k": "imagecodecs:jpeg2k",

@@ -32,7 +32,7 @@ class CodestreamInfo:
     is_signed: bool
 
 
-def jpeg_info(frame: bytes) -> CodestreamInfo | None:
+def jpeg_info(frame: bytes | memoryview) -> CodestreamInfo | None:
     """Parse the SOF segment of a JPEG / JPEG-LS stream; None when it cannot be found."""
     if len(frame) < 4 or frame[0] != 0xFF or frame[1] != 0xD8:
         return None
@@ -60,9 +60,9 @@ def jpeg_info(frame: bytes) -> CodestreamInfo | None:
     return None
 
 
-def j2k_info(frame: bytes) -> CodestreamInfo | None:
+def j2k_info(frame: bytes | memoryview) -> CodestreamInfo | None:
     """Parse the SIZ segment of a JPEG 2000 / HTJ2K codestream (raw or JP2-wrapped)."""
-    start = frame.find(b"\xff\x4f\xff\x51", 0, 4096)
+    start = bytes(frame[:4096]).find(b"\xff\x4f\xff\x51")
     if start < 0 or start + 42 > len(frame):
         return None
     pos = start + 4

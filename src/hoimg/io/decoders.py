@@ -83,8 +83,9 @@ _NATIVE_LE = (
 ROUTES: dict[str, tuple[str, ...]] = {
     **{ts: ("numpy", "pydicom:") for ts in _NATIVE_LE},
     _uid.ExplicitVRBigEndian: ("pydicom:",),
-    # pylibjpeg-rle is ~7x faster than pydicom's pure-Python RLE decoder.
-    _uid.RLELossless: ("pydicom:pylibjpeg", "pydicom:pydicom"),
+    # pylibjpeg-rle is ~7x faster than pydicom's pure-Python RLE decoder; called directly
+    # it also saves pydicom's two copies of the frame.
+    _uid.RLELossless: ("pylibjpeg-rle", "pydicom:pylibjpeg", "pydicom:pydicom"),
     # libjpeg-turbo (imagecodecs.jpeg8) is ~6x faster than pylibjpeg-libjpeg.
     **{ts: ("imagecodecs:jpeg8", "imagecodecs:ljpeg", "pydicom:") for ts in _JPEG_LOSSLESS},
     **{ts: ("imagecodecs:jpegls", "pydicom:pyjpegls", "pydicom:") for ts in _JPEG_LS},
@@ -122,6 +123,16 @@ def _imagecodecs_codec(name: str) -> Callable[..., np.ndarray] | None:
 
 
 @cache
+def _rle_decoder() -> Callable[..., bytearray] | None:
+    """pylibjpeg-rle's frame decoder, if installed."""
+    try:
+        from rle.utils import decode_pixel_data
+    except ImportError:
+        return None
+    return decode_pixel_data
+
+
+@cache
 def _pydicom_plugins(transfer_syntax: str) -> tuple[str, ...]:
     """Names of pydicom decoding plug-ins whose dependencies are installed."""
     from pydicom.pixels import get_decoder
@@ -146,6 +157,9 @@ def routes_for(fmt: PixelFormat) -> list[str]:
         kind, _, name = route.partition(":")
         if kind == "numpy":
             if grey and fmt.bits_allocated in (8, 16, 32):
+                usable.append(route)
+        elif kind == "pylibjpeg-rle":
+            if grey and fmt.bits_allocated in (8, 16, 32) and _rle_decoder() is not None:
                 usable.append(route)
         elif kind == "imagecodecs":
             # Colour and signed JPEG-LS need pydicom's colour-space / sign handling.
@@ -200,7 +214,28 @@ def _correct_unused_bits(arr: np.ndarray, fmt: PixelFormat) -> np.ndarray:
     return np.bitwise_and(arr, np.array((1 << fmt.bits_stored) - 1, dtype=arr.dtype))
 
 
-def _encapsulated_frame(pixel_data: memoryview, fmt: PixelFormat, index: int) -> bytes:
+def _single_frame(pixel_data: memoryview) -> memoryview | bytes:
+    """The frame of a single-frame encapsulated value; a zero-copy view if one fragment."""
+    fragments = []
+    pos, end = 0, len(pixel_data)
+    while pos + 8 <= end:
+        tag = bytes(pixel_data[pos : pos + 4])
+        length = int.from_bytes(pixel_data[pos + 4 : pos + 8], "little")
+        if tag == b"\xfe\xff\xdd\xe0":  # sequence delimiter
+            break
+        if tag != b"\xfe\xff\x00\xe0" or length == 0xFFFFFFFF:
+            raise ValueError(f"unexpected tag {tag.hex()} in encapsulated Pixel Data")
+        fragments.append(pixel_data[pos + 8 : pos + 8 + length])
+        pos += 8 + length
+    fragments = [f for f in fragments[1:] if len(f)]  # item 0 is the Basic Offset Table
+    if not fragments:
+        raise ValueError("encapsulated Pixel Data holds no fragments")
+    return fragments[0] if len(fragments) == 1 else b"".join(fragments)
+
+
+def _encapsulated_frame(pixel_data: memoryview, fmt: PixelFormat, index: int) -> memoryview | bytes:
+    if fmt.number_of_frames == 1 and index == 0:
+        return _single_frame(pixel_data)
     from pydicom.encaps import get_frame
 
     # pydicom parses fragments from bytes or a stream; BytesIO over a memoryview would copy
@@ -208,14 +243,33 @@ def _encapsulated_frame(pixel_data: memoryview, fmt: PixelFormat, index: int) ->
     return get_frame(bytes(pixel_data), index, number_of_frames=fmt.number_of_frames)
 
 
-def _codestream_info(frame: bytes, fmt: PixelFormat) -> CodestreamInfo | None:
+def _rle_frame(frame: memoryview | bytes, fmt: PixelFormat) -> np.ndarray:
+    """pylibjpeg-rle on the frame, with pydicom's unused-bit correction."""
+    decode = _rle_decoder()
+    assert decode is not None
+    raw = decode(
+        bytes(frame),
+        version=2,
+        rows=fmt.rows,
+        columns=fmt.cols,
+        bits_allocated=fmt.bits_allocated,
+        byteorder="<",
+    )
+    arr = np.frombuffer(raw, dtype=fmt.dtype.newbyteorder("<"), count=fmt.rows * fmt.cols)
+    arr = arr.reshape(fmt.rows, fmt.cols)
+    if fmt.bits_stored < 8 * fmt.dtype.itemsize:
+        arr = _correct_unused_bits(arr, fmt)
+    return arr
+
+
+def _codestream_info(frame: bytes | memoryview, fmt: PixelFormat) -> CodestreamInfo | None:
     if fmt.transfer_syntax in (*_J2K, *_HTJ2K):
         return j2k_info(frame)
     return jpeg_info(frame)
 
 
 def _imagecodecs_frame(
-    frame: bytes, info: CodestreamInfo | None, fmt: PixelFormat, codec: str
+    frame: bytes | memoryview, info: CodestreamInfo | None, fmt: PixelFormat, codec: str
 ) -> np.ndarray | None:
     """Decode with imagecodecs; None when the stream needs pydicom's corrections instead."""
     is_j2k = codec in ("jpeg2k", "htj2k")
@@ -227,8 +281,7 @@ def _imagecodecs_frame(
         return None
     decode = _imagecodecs_codec(codec)
     assert decode is not None
-    kwargs = {"numthreads": 1} if codec == "jpeg2k" else {}
-    arr = np.asarray(decode(frame, **kwargs))
+    arr = np.asarray(decode(frame))
     if arr.shape != (fmt.rows, fmt.cols):
         raise ValueError(f"decoded frame has shape {arr.shape}, header says {(fmt.rows, fmt.cols)}")
     target = fmt.dtype
@@ -237,7 +290,10 @@ def _imagecodecs_frame(
     if arr.dtype != target:
         arr = arr.view(target)
     if fmt.transfer_syntax in _JPEG_LOSSLESS and fmt.bits_stored < fmt.bits_allocated:
-        arr = _correct_unused_bits(arr, fmt)  # pydicom does the same for JPEG
+        # pydicom masks / sign-extends JPEG output too; an unsigned stream whose precision
+        # fits in Bits Stored has no high bits to clear, so that pass is skipped.
+        if fmt.pixel_representation or info.precision > fmt.bits_stored:
+            arr = _correct_unused_bits(arr, fmt)
     return arr
 
 
@@ -290,8 +346,9 @@ def decode_frame(
     routes = routes_for(fmt)
     if not routes:
         raise missing_codec_error(fmt, path)
-    frame, info = b"", None
-    if fmt.transfer_syntax in _CODESTREAM_SYNTAXES:
+    frame: memoryview | bytes = b""
+    info = None
+    if fmt.transfer_syntax in _CODESTREAM_SYNTAXES or "pylibjpeg-rle" in routes:
         try:
             frame = _encapsulated_frame(pixel_data, fmt, index)
         except Exception as exc:
@@ -300,7 +357,7 @@ def decode_frame(
                 f"({type(exc).__name__}); the file is damaged, re-export it",
                 path=path,
             ) from exc
-        info = _codestream_info(frame, fmt)
+        info = None if "pylibjpeg-rle" in routes else _codestream_info(frame, fmt)
         # A codestream declaring another size than the DICOM header must not reach a
         # decoder: it would allocate whatever the stream claims.
         if info is not None and (info.rows, info.cols) != (fmt.rows, fmt.cols):
@@ -316,6 +373,8 @@ def decode_frame(
         try:
             if kind == "numpy":
                 arr = _native_frame(pixel_data, fmt, index)
+            elif kind == "pylibjpeg-rle":
+                arr = _rle_frame(frame, fmt)
             elif kind == "imagecodecs":
                 arr = _imagecodecs_frame(frame, info, fmt, name)
                 if arr is None:
