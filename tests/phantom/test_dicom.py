@@ -73,6 +73,28 @@ def test_round_trip(tmp_path, ts, photometric, spacing_source, rescale, bits):
     np.testing.assert_allclose(_loader_pixels(ds), ph.radiograph.pixels, rtol=0, atol=1e-3)
 
 
+@pytest.mark.parametrize("spacing_source", ["pixel_spacing", "imager_corrected"])
+def test_anisotropic_spacing_round_trip(tmp_path, spacing_source):
+    ph = generate(
+        4,
+        1,
+        **TINY,
+        spacing_mm=(0.15, 0.135),
+        spacing_source=spacing_source,
+        magnification=1.1,
+        transfer_syntax="jpeg_ls",
+    )
+    path = tmp_path / "a.dcm"
+    ph.save(path)
+    ds = pydicom.dcmread(path)
+    tag = "PixelSpacing" if spacing_source == "pixel_spacing" else "ImagerPixelSpacing"
+    scale = 1.0 if spacing_source == "pixel_spacing" else 1.1
+    assert [float(x) for x in ds[tag].value] == pytest.approx([0.15 * scale, 0.135 * scale])
+    assert ph.radiograph.spacing_mm == pytest.approx((0.15, 0.135))
+    assert "spacing_anisotropic" in ph.radiograph.flags
+    assert ph.truth["spacing_mm"] == [0.15, 0.135]
+
+
 def test_jpeg_lossless_is_selection_value_1(tmp_path):
     ph = generate(4, 0, **TINY, transfer_syntax="jpeg_lossless_sv1")
     ds = ph.dataset()

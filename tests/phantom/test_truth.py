@@ -35,6 +35,22 @@ def test_ho_gap_matches_geometry(angle, gap):
     assert _pixel_gap_mm(ph, 1) == pytest.approx(gap, abs=1.5 * ph.truth["spacing_mm"][0])
 
 
+def test_gap_with_anisotropic_pixels():
+    kw = dict(SMALL, spacing_mm=(0.1, 0.12))
+    ph = generate(
+        11,
+        1,
+        **kw,
+        limb_angle_deg=20.0,
+        axis_offset_mm=(0.0, 0.0),
+        lesions=[{"kind": "ho", "length_mm": 30.0, "gap_mm": 2.5, "u_mm": 0.0}],
+    )
+    (les,) = ph.truth["lesions"]
+    assert les["gap_mm"] == pytest.approx(2.5, abs=0.05)
+    dist_mm = ndimage.distance_transform_edt(ph.bone_labels == 0, sampling=(0.1, 0.12))
+    assert float(dist_mm[ph.lesion_labels == 1].min()) == pytest.approx(2.5, abs=0.2)
+
+
 def test_pos_partial_cleft_and_broad_attachment():
     ph = generate(
         12,

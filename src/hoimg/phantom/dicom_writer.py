@@ -41,18 +41,18 @@ def _ds_str(value: float, digits: int) -> str:
 
 def dicom_params(params: dict, stored: np.ndarray, *, seed: int, index: int) -> dict:
     """Tag values for a rendered case, plus the spacing and window a loader should find."""
-    s = float(params["spacing_mm"])
     mag = float(params["magnification"])
     source = params["spacing_source"]
-    ps = _ds_str(s, 6)
-    ips = _ds_str(s * mag, 6)
+    rc = (float(params["spacing_mm"]), float(params["col_spacing_mm"]))
+    ps = [_ds_str(x, 6) for x in rc]
+    ips = [_ds_str(x * mag, 6) for x in rc]
     ermf = _ds_str(mag, 4)
     if source == "pixel_spacing":
-        spacing = float(ps)
+        spacing = tuple(float(x) for x in ps)
     elif source == "imager_corrected":
-        spacing = float(ips) / float(ermf)
+        spacing = tuple(float(x) / float(ermf) for x in ips)
     else:
-        spacing = float(ips)
+        spacing = tuple(float(x) for x in ips)
     proc = params["processing_params"]
     bits = proc.bits_stored
     maxv = 2**bits - 1
@@ -78,7 +78,7 @@ def dicom_params(params: dict, stored: np.ndarray, *, seed: int, index: int) -> 
         "pixel_spacing": ps,
         "imager_pixel_spacing": ips,
         "magnification": ermf,
-        "loader_spacing_mm": (spacing, spacing),
+        "loader_spacing_mm": spacing,
         "window": (round(float(centre), 2), round(float(width), 2)),
         "display_window": (float(round(display_centre, 2)), float(round(width, 2))),
         "manufacturer": _MANUFACTURERS[(seed + index) % len(_MANUFACTURERS)],
@@ -166,9 +166,9 @@ def build_dataset(phantom):
     ds.PixelRepresentation = 0
     source = t["spacing_source"]
     if source == "pixel_spacing":
-        ds.PixelSpacing = [d["pixel_spacing"], d["pixel_spacing"]]
+        ds.PixelSpacing = list(d["pixel_spacing"])
     else:
-        ds.ImagerPixelSpacing = [d["imager_pixel_spacing"], d["imager_pixel_spacing"]]
+        ds.ImagerPixelSpacing = list(d["imager_pixel_spacing"])
         if source == "imager_corrected":
             ds.EstimatedRadiographicMagnificationFactor = d["magnification"]
     if t["rescale"] is not None:

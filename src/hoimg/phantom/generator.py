@@ -176,6 +176,11 @@ def _draw_params(rng: np.random.Generator, index: int) -> dict[str, Any]:
     kinds = rng.choice(list(LESION_KINDS), size=2, p=[0.4, 0.3, 0.1, 0.1, 0.1])
     p["lesions"] = [{"kind": str(k)} for k in kinds[:n_les]]
     p["noise_seed"] = int(rng.integers(2**63))
+    # rare anisotropic pixels (some CR readers): drawn from a side stream so that adding
+    # them moved no other draw
+    side = np.random.default_rng([p["noise_seed"], 2])
+    ratio, anisotropic = side.uniform(0.9, 1.1), side.uniform() < 0.05
+    p["col_spacing_mm"] = round(p["spacing_mm"] * ratio, 4) if anisotropic else p["spacing_mm"]
     for key in ("noise", "scatter", "processing", "marker", "collimation", "heel"):
         p[key] = True
     return p
@@ -224,6 +229,10 @@ def _apply_overrides(p: dict, overrides: dict) -> None:
         p["processing_params"] = dataclasses.replace(
             p["processing_params"], usm_gain=0.0, coarse_gain=0.0, gamma=1.0, sigmoid_contrast=0.0
         )
+    if "spacing_mm" in ov:
+        sp = ov.pop("spacing_mm")
+        row, col = (sp, sp) if np.isscalar(sp) else sp
+        p["spacing_mm"], p["col_spacing_mm"] = float(row), float(col)
     if "spr" in ov:
         p["spr_base"], p["spr_extra"] = float(ov.pop("spr")), 0.0
     p.update(ov)
@@ -238,7 +247,8 @@ def generate(seed: int, index: int = 0, **overrides) -> Phantom:
         The case's random stream is ``default_rng(SeedSequence([seed, index]))``, so any
         case can be regenerated alone and the same pair gives identical bytes.
     **overrides
-        Pin parameters (for tests): ``rows``, ``cols``, ``spacing_mm``, ``limb_angle_deg``,
+        Pin parameters (for tests): ``rows``, ``cols``, ``spacing_mm`` (mm, or (row, col)
+        mm), ``limb_angle_deg``,
         ``axis_offset_mm`` (row, col mm), ``kind`` and ``stage`` (one lesion), ``lesions``
         (list of dicts with ``kind`` and optional ``stage``, ``side``, ``length_mm``,
         ``gap_mm``, ``u_mm``, ``density_g_cm3``), ``n_lesions``, ``noise``/``scatter``/

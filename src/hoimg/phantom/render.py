@@ -131,12 +131,13 @@ def render_case(rng, params, *, seed: int, index: int):
     from .generator import Phantom
 
     rows, cols = int(params["rows"]), int(params["cols"])
-    s = float(params["spacing_mm"])
+    s_r, s_c = float(params["spacing_mm"]), float(params["col_spacing_mm"])
+    s = math.sqrt(s_r * s_c)  # for isotropic operations (blurs, text size)
     axis_off = params.get("axis_offset_mm") or (
-        params["axis_offset_frac"][0] * rows * s,
-        params["axis_offset_frac"][1] * cols * s,
+        params["axis_offset_frac"][0] * rows * s_r,
+        params["axis_offset_frac"][1] * cols * s_c,
     )
-    grid = imaging.Grid(rows, cols, (s, s), float(params["limb_angle_deg"]), tuple(axis_off))
+    grid = imaging.Grid(rows, cols, (s_r, s_c), float(params["limb_angle_deg"]), tuple(axis_off))
     limb = sample_limb(rng, _visible_half_length_mm(grid))
     if params.get("limb"):
         limb = dataclasses.replace(limb, **params["limb"])
@@ -211,7 +212,7 @@ def render_case(rng, params, *, seed: int, index: int):
         else:
             k = spr
         primary = primary + np.float32(k) * broad
-    air = params["dose_per_mm2"] * s * s
+    air = params["dose_per_mm2"] * s_r * s_c
     expected = primary * np.float32(air)
     if params["noise"]:
         nrng = np.random.default_rng(params["noise_seed"])
@@ -247,7 +248,7 @@ def render_case(rng, params, *, seed: int, index: int):
     labels = relabel[labels]
     truth = {
         "file": f"case_{index:04d}.dcm",
-        "spacing_mm": [s, s],
+        "spacing_mm": [s_r, s_c],
         "spacing_source": params["spacing_source"],
         "spacing_tag_mm": list(dcm["loader_spacing_mm"]),
         "photometric": params["photometric"],
@@ -280,9 +281,7 @@ def render_case(rng, params, *, seed: int, index: int):
             "body_part": params["body_part"],
             "view": params["view"],
         },
-        flags=("spacing_detector_plane",)
-        if params["spacing_source"] == "imager_detector_plane"
-        else (),
+        flags=_image_flags(params["spacing_source"], dcm["loader_spacing_mm"]),
     )
     return Phantom(
         stored=stored,
@@ -295,6 +294,17 @@ def render_case(rng, params, *, seed: int, index: int):
         limb=limb,
         lesions=tuple(lesions[i] for i in keep),
     )
+
+
+def _image_flags(spacing_source: str, spacing_mm) -> tuple[str, ...]:
+    """The spacing flags a correct loader attaches (DOMAIN.md spacing chain)."""
+    flags = []
+    if spacing_source == "imager_detector_plane":
+        flags.append("spacing_detector_plane")
+    row, col = spacing_mm
+    if abs(row - col) > 0.01 * min(row, col):
+        flags.append("spacing_anisotropic")
+    return tuple(flags)
 
 
 def _burn_text(img: np.ndarray, params, grid, margins_px, value: int) -> None:
