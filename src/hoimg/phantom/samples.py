@@ -21,7 +21,7 @@ SAMPLES_SEED = 20240
 #: (file name, overrides). Sizes stay near 1000-1400 px so the folder stays small.
 SAMPLES: tuple[tuple[str, dict], ...] = (
     (
-        "sample_01_ho_mature.dcm",
+        "sample_01_mature_ho.dcm",
         dict(
             rows=1400,
             cols=1150,
@@ -36,7 +36,7 @@ SAMPLES: tuple[tuple[str, dict], ...] = (
         ),
     ),
     (
-        "sample_02_ho_intermediate.dcm",
+        "sample_02_intermediate_ho.dcm",
         dict(
             rows=1300,
             cols=1100,
@@ -101,7 +101,7 @@ SAMPLES: tuple[tuple[str, dict], ...] = (
         ),
     ),
     (
-        "sample_06_ho_immature_punctate.dcm",
+        "sample_06_immature_ho_punctate.dcm",
         dict(
             rows=1400,
             cols=1100,
