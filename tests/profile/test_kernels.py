@@ -6,6 +6,8 @@ import _profile_reference as ref
 import numpy as np
 import pytest
 
+from hoimg.profile import _cleft_kernels as CK
+from hoimg.profile import _feature_kernels as FK
 from hoimg.profile import _kernels as K
 from hoimg.profile.radial import sector_edges
 
@@ -83,7 +85,7 @@ def test_cast_rays_matches_dense_sampling():
     ang = rng.uniform(0, 2 * np.pi, n)
     normal = np.column_stack([np.sin(ang), np.cos(ang)])
     t_max = np.full(n, 60.0)
-    got = K._cast_rays(labels, lid, base, normal, t_max, window, 0.5)
+    got = CK._cast_rays(labels, lid, base, normal, t_max, window, 0.5)
     want = ref.cast_rays(labels, lid, base, normal, t_max)
     # the twin samples every 1e-4 px, the kernel bisects to 0.5/1024 px
     hit = np.isfinite(want)
@@ -96,7 +98,7 @@ def test_bilinear_and_normal_levels_match_map_coordinates():
     rng = np.random.default_rng(11)
     image = rng.normal(0, 1, size=(50, 60)).astype(np.float32)
     for r, c in [(0.0, 0.0), (10.25, 3.5), (49.0, 59.0), (-3.0, 70.0), (20.7, 41.1)]:
-        np.testing.assert_allclose(K._bilinear(image, r, c), ref.bilinear(image, r, c)[0],
+        np.testing.assert_allclose(CK._bilinear(image, r, c), ref.bilinear(image, r, c)[0],
                                    atol=1e-6)
     n = 12
     base = np.column_stack([rng.uniform(10, 40, n), rng.uniform(10, 50, n)])
@@ -106,7 +108,7 @@ def test_bilinear_and_normal_levels_match_map_coordinates():
     t_hit[0] = np.nan
     t_hit[1] = 0.5  # too short for a gap sample
     args = (image, base, normal, t_hit, 4.0, 3.0, 1.2, 3, 1.0)
-    got = K._normal_levels(*args)
+    got = CK._normal_levels(*args)
     want = ref.normal_levels(*args)
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
     np.testing.assert_allclose(got, want, atol=1e-6)
@@ -127,7 +129,7 @@ def test_profile_features_match_numpy():
     counts[2, 0, 0] = 0  # an empty sector-bin
     sums[2, 0, 0] = 0.0
     args = (sums, counts, ref_sums, stats, 0.8, 0.4, 2.0, 10)
-    got = K._profile_features(*args)
+    got = FK._profile_features(*args)
     want = ref.profile_features(*args)
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
@@ -137,5 +139,5 @@ def test_profile_features_match_numpy():
 def test_spearman_handles_ties():
     x = np.array([0.1, 0.2, 0.3, 0.4, 0.5])
     y = np.array([1.0, 1.0, 2.0, 3.0, 2.0])
-    assert K._spearman(x, y) == pytest.approx(ref.spearman(x, y), abs=1e-12)
-    assert np.isnan(K._spearman(x[:2], y[:2]))
+    assert FK._spearman(x, y) == pytest.approx(ref.spearman(x, y), abs=1e-12)
+    assert np.isnan(FK._spearman(x[:2], y[:2]))

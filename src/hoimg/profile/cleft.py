@@ -115,7 +115,7 @@ def scan_lesion(
     in image coordinates. ``profile`` (the lesion's radial profile) supplies the noise and
     the soft-tissue background plane used to detrend the dip.
     """
-    from . import _kernels
+    from . import _cleft_kernels as _kernels
 
     if samples.base_rc.shape[0] == 0:
         return CleftScan.not_applicable(step_mm=step_mm)

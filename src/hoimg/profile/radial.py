@@ -72,10 +72,10 @@ MIN_PIXELS_PER_BIN = 10
 
 def profiles_from_batch(sums, counts, ref_sums, stats, cfg: ProfileConfig) -> list[RadialProfile]:
     """Turn kernel sums of L lesions (leading axis) into :class:`RadialProfile` objects."""
-    from . import _kernels
+    from . import _feature_kernels
 
     n_les, _, n_bins = sums.shape
-    feats = _kernels._profile_features(
+    feats = _feature_kernels._profile_features(
         sums, counts, ref_sums, stats, float(cfg.rim_start), float(cfg.core_end),
         float(cfg.rim_sigma), MIN_PIXELS_PER_BIN,
     )

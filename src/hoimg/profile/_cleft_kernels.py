@@ -1,0 +1,202 @@
+"""Numba kernels of the cleft scan: rays from the cortex and bilinear line sampling.
+
+Pure ``@njit(cache=True)`` functions of arrays and scalars (see :mod:`._kernels`); each has
+a plain-NumPy twin in ``tests/profile/_profile_reference.py``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# --------------------------------------------------------------------------------------
+# cleft scan: rays from the cortex, bilinear line sampling
+# --------------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _is_label(labels, label_id, r, c):
+    """Nearest-pixel lookup of ``labels == label_id`` at a sub-pixel point (False outside)."""
+    ri = int(np.floor(r + 0.5))
+    ci = int(np.floor(c + 0.5))
+    if ri < 0 or ci < 0 or ri >= labels.shape[0] or ci >= labels.shape[1]:
+        return False
+    return labels[ri, ci] == label_id
+
+
+@njit(cache=True)
+def _cast_rays(labels, label_id, base_rc, normal_rc, t_max_px, window, step_px):
+    """Distance along each ray to the first pixel of a lesion.
+
+    Parameters
+    ----------
+    labels : (M, N) int32 ndarray
+    label_id : int
+    base_rc, normal_rc : (K, 2) float64 ndarray
+        Ray origins (row, col) and unit directions.
+    t_max_px : (K,) float64 ndarray
+        How far each ray may go (the reach, in pixels along that ray).
+    window : (4,) int64 ndarray
+        (r0, c0, r1, c1) bounding box of the lesion: rays that miss it are skipped
+        without marching.
+    step_px : float
+        Marching step; the hit is then refined by bisection to 1/1024 of a step.
+
+    Returns
+    -------
+    (K,) float64 ndarray
+        Ray parameter t (pixels) where the ray enters the lesion's nearest-pixel footprint
+        (0 when it starts inside), NaN when it does not within ``t_max_px``.
+    """
+    k = base_rc.shape[0]
+    out = np.full(k, np.nan)
+    lo_r = window[0] - 0.5
+    lo_c = window[1] - 0.5
+    hi_r = window[2] - 0.5
+    hi_c = window[3] - 0.5
+    for i in range(k):
+        br = base_rc[i, 0]
+        bc = base_rc[i, 1]
+        nr = normal_rc[i, 0]
+        nc = normal_rc[i, 1]
+        # slab test against the bbox: march only where the ray is inside it
+        t0 = 0.0
+        t1 = t_max_px[i]
+        ok = True
+        for axis in range(2):
+            b = br if axis == 0 else bc
+            n = nr if axis == 0 else nc
+            lo = lo_r if axis == 0 else lo_c
+            hi = hi_r if axis == 0 else hi_c
+            if abs(n) < 1e-12:
+                if b < lo or b > hi:
+                    ok = False
+            else:
+                ta = (lo - b) / n
+                tb = (hi - b) / n
+                if ta > tb:
+                    ta, tb = tb, ta
+                if ta > t0:
+                    t0 = ta
+                if tb < t1:
+                    t1 = tb
+        if not ok or t0 > t1:
+            continue
+        if _is_label(labels, label_id, br + t0 * nr, bc + t0 * nc):
+            if t0 == 0.0:
+                out[i] = 0.0
+                continue
+        t_prev = t0
+        t = t0
+        hit = False
+        while t <= t1 + 1e-9:
+            if _is_label(labels, label_id, br + t * nr, bc + t * nc):
+                hit = True
+                break
+            t_prev = t
+            t += step_px
+        if not hit:
+            continue
+        if t == t_prev:
+            out[i] = t
+            continue
+        a = t_prev
+        b = t
+        for _ in range(10):
+            m = 0.5 * (a + b)
+            if _is_label(labels, label_id, br + m * nr, bc + m * nc):
+                b = m
+            else:
+                a = m
+        out[i] = b
+    return out
+
+
+@njit(cache=True)
+def _bilinear(image, r, c):
+    """Bilinear sample of ``image`` at (r, c); coordinates are clamped to the image."""
+    h, w = image.shape
+    if r < 0.0:
+        r = 0.0
+    if c < 0.0:
+        c = 0.0
+    if r > h - 1.0:
+        r = h - 1.0
+    if c > w - 1.0:
+        c = w - 1.0
+    r0 = int(np.floor(r))
+    c0 = int(np.floor(c))
+    r1 = min(r0 + 1, h - 1)
+    c1 = min(c0 + 1, w - 1)
+    fr = r - r0
+    fc = c - c0
+    top = image[r0, c0] * (1.0 - fc) + image[r0, c1] * fc
+    bot = image[r1, c0] * (1.0 - fc) + image[r1, c1] * fc
+    return top * (1.0 - fr) + bot * fr
+
+
+@njit(cache=True)
+def _line_mean(image, br, bc, nr, nc, lateral_px, n_lateral, ta, tb, dt):
+    """Mean of bilinear samples on ``n_lateral`` parallel lines, t in [ta, tb] every dt."""
+    total = 0.0
+    n = 0
+    n_t = int(np.floor((tb - ta) / dt + 1e-9)) + 1
+    for j in range(n_lateral):
+        off = 0.0 if n_lateral == 1 else lateral_px * (2.0 * j / (n_lateral - 1) - 1.0)
+        # lateral offsets run along the tangent (-nc, nr)
+        sr = br - off * nc
+        sc = bc + off * nr
+        for i in range(n_t):
+            t = ta + i * dt
+            total += _bilinear(image, sr + t * nr, sc + t * nc)
+            n += 1
+    return total / n if n > 0 else np.nan
+
+
+@njit(cache=True)
+def _normal_levels(
+    image, base_rc, normal_rc, t_hit, cortex_px, lesion_px, lateral_px, n_lateral, dt
+):
+    """Cortex, gap and lesion intensity levels along each cortex normal.
+
+    Parameters
+    ----------
+    image : (M, N) float32 ndarray
+    base_rc, normal_rc : (K, 2) float64 ndarray
+        Points on the periosteal edge and outward unit normals.
+    t_hit : (K,) float64 ndarray
+        Where each normal enters the lesion (pixels); NaN rows give NaN levels.
+    cortex_px, lesion_px : float
+        Depth of the cortex window [-cortex_px, 0] and of the lesion window
+        [t_hit, t_hit + lesion_px].
+    lateral_px : float
+        Half-width of the band of ``n_lateral`` parallel lines averaged together.
+    dt : float
+        Sample spacing along the normal.
+
+    Returns
+    -------
+    (K, 3) float64 ndarray
+        Mean intensity over the cortex window, over the middle half of the gap
+        [t_hit/4, 3 t_hit/4] (NaN when t_hit < 2 dt: no gap to sample), and over the
+        lesion window.
+    """
+    k = base_rc.shape[0]
+    out = np.full((k, 3), np.nan)
+    for i in range(k):
+        th = t_hit[i]
+        if np.isnan(th):
+            continue
+        br = base_rc[i, 0]
+        bc = base_rc[i, 1]
+        nr = normal_rc[i, 0]
+        nc = normal_rc[i, 1]
+        out[i, 0] = _line_mean(image, br, bc, nr, nc, lateral_px, n_lateral, -cortex_px, 0.0, dt)
+        if th >= 2.0 * dt:
+            out[i, 1] = _line_mean(
+                image, br, bc, nr, nc, lateral_px, n_lateral, 0.25 * th, 0.75 * th, dt
+            )
+        out[i, 2] = _line_mean(
+            image, br, bc, nr, nc, lateral_px, n_lateral, th, th + lesion_px, dt
+        )
+    return out

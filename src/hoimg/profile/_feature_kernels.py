@@ -1,0 +1,181 @@
+"""Numba kernel of the radial-profile features (definitions in :mod:`hoimg.profile.radial`).
+
+Pure ``@njit(cache=True)`` functions of arrays and scalars (see :mod:`._kernels`); each has
+a plain-NumPy twin in ``tests/profile/_profile_reference.py``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# --------------------------------------------------------------------------------------
+# profile features (see hoimg.profile.radial for their definitions)
+# --------------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _ranks(x):
+    """Ranks 0..n-1 with ties given their average rank."""
+    n = x.shape[0]
+    order = np.argsort(x, kind="mergesort")
+    r = np.empty(n, dtype=np.float64)
+    i = 0
+    while i < n:
+        j = i
+        while j + 1 < n and x[order[j + 1]] == x[order[i]]:
+            j += 1
+        avg = 0.5 * (i + j)
+        for m in range(i, j + 1):
+            r[order[m]] = avg
+        i = j + 1
+    return r
+
+
+@njit(cache=True)
+def _spearman(x, y):
+    """Spearman rank correlation; NaN for fewer than 3 points or a constant input."""
+    n = x.shape[0]
+    if n < 3:
+        return np.nan
+    rx = _ranks(x)
+    ry = _ranks(y)
+    mx = rx.mean()
+    my = ry.mean()
+    sxy = 0.0
+    sxx = 0.0
+    syy = 0.0
+    for i in range(n):
+        sxy += (rx[i] - mx) * (ry[i] - my)
+        sxx += (rx[i] - mx) ** 2
+        syy += (ry[i] - my) ** 2
+    den = np.sqrt(sxx * syy)
+    return sxy / den if den > 0 else np.nan
+
+
+@njit(cache=True)
+def _profile_features(sums, counts, ref_sums, stats, rim_start, core_end, rim_sigma,
+                      min_pixels_per_bin):
+    """Scalar features of many profiles at once.
+
+    Parameters
+    ----------
+    sums, counts : (L, n_sectors, n_bins) ndarray
+    ref_sums : (L, n_bins) ndarray
+    stats : (L, 10) ndarray
+        As returned by :func:`_radial_profile_batch` (background, noise, ...); the sums
+        are already background-subtracted.
+    rim_start, core_end : float
+        Bins whose centre is >= rim_start form the rim, <= core_end the core.
+    rim_sigma : float
+        Rim-continuity threshold in standard errors.
+    min_pixels_per_bin : int
+        Fewer pixels than this times n_bins (or any empty bin) sets the few-pixels flag.
+
+    Returns
+    -------
+    (L, 7) float64 ndarray
+        peak_position, rim_core_ratio, zonal_index, rim_continuity, gradient_index,
+        spearman_rho, few_pixels (0 or 1).
+    """
+    n_les, n_sec, n_bins = sums.shape
+    out = np.full((n_les, 7), np.nan)
+    s = (np.arange(n_bins) + 0.5) / n_bins
+    for li in range(n_les):
+        bg = stats[li, 0]
+        noise = stats[li, 1]
+        cnt = np.zeros(n_bins, dtype=np.int64)
+        tot = np.zeros(n_bins)
+        for k in range(n_sec):
+            for b in range(n_bins):
+                cnt[b] += counts[li, k, b]
+                tot[b] += sums[li, k, b]
+        n_px = cnt.sum()
+        few = n_px < min_pixels_per_bin * n_bins or np.isnan(bg)
+        values = np.full(n_bins, np.nan)
+        for b in range(n_bins):
+            if cnt[b] == 0:
+                few = True
+            else:
+                values[b] = tot[b] / cnt[b]
+        out[li, 6] = 1.0 if few else 0.0
+        # peak position with parabolic refinement
+        kbest = -1
+        for b in range(n_bins):
+            if not np.isnan(values[b]) and (kbest < 0 or values[b] > values[kbest]):
+                kbest = b
+        if kbest >= 0:
+            pos = s[kbest]
+            if 0 < kbest < n_bins - 1:
+                va = values[kbest - 1]
+                vb = values[kbest]
+                vc = values[kbest + 1]
+                if not (np.isnan(va) or np.isnan(vc)):
+                    den = va - 2.0 * vb + vc
+                    if den < 0:
+                        pos += 0.5 * (va - vc) / den * (s[1] - s[0])
+            out[li, 0] = min(max(pos, 0.0), 1.0)
+        # zones
+        n_rim = 0
+        n_core = 0
+        rim_sum = 0.0
+        core_sum = 0.0
+        ref_rim = 0.0
+        ref_core = 0.0
+        for b in range(n_bins):
+            if s[b] >= rim_start:
+                n_rim += cnt[b]
+                rim_sum += tot[b]
+                ref_rim += ref_sums[li, b]
+            if s[b] <= core_end:
+                n_core += cnt[b]
+                core_sum += tot[b]
+                ref_core += ref_sums[li, b]
+        if n_rim > 0 and n_core > 0 and not np.isnan(bg):
+            rim_mean = rim_sum / n_rim
+            core_mean = core_sum / n_core
+            peak_abs = 0.0
+            for b in range(n_bins):
+                if not np.isnan(values[b]) and abs(values[b]) > peak_abs:
+                    peak_abs = abs(values[b])
+            se_core = noise / np.sqrt(n_core) if not np.isnan(noise) else 0.0
+            floor = max(2.0 * se_core, 0.02 * peak_abs, 1e-12)
+            out[li, 1] = rim_mean / max(core_mean, floor)
+            ref_rim /= n_rim
+            ref_core /= n_core
+            x = max(rim_mean, 0.0) / ref_rim if ref_rim > 0 else 0.0
+            y = max(core_mean, 0.0) / ref_core if ref_core > 0 else 0.0
+            out[li, 2] = (x - y) / (x + y) if x + y > 0 else 0.0
+            # rim continuity: per sector, outer-half maximum against the core mean
+            if not np.isnan(noise):
+                hits = 0
+                for k in range(n_sec):
+                    best = -np.inf
+                    best_n = 0
+                    for b in range(n_bins):
+                        if s[b] >= 0.5 and counts[li, k, b] > 0:
+                            v = sums[li, k, b] / counts[li, k, b]
+                            if v > best:
+                                best = v
+                                best_n = counts[li, k, b]
+                    if best_n > 0:
+                        se = noise * np.sqrt(1.0 / best_n + 1.0 / n_core)
+                        if best - core_mean > rim_sigma * se:
+                            hits += 1
+                out[li, 3] = hits / n_sec
+        if stats[li, 4] > 0:
+            out[li, 4] = stats[li, 3] / stats[li, 4]
+        m = 0
+        for b in range(n_bins):
+            if not np.isnan(values[b]):
+                m += 1
+        xs = np.empty(m)
+        ys = np.empty(m)
+        j = 0
+        for b in range(n_bins):
+            if not np.isnan(values[b]):
+                xs[j] = s[b]
+                ys[j] = values[b]
+                j += 1
+        out[li, 5] = _spearman(xs, ys)
+    return out
