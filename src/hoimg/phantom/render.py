@@ -28,10 +28,11 @@ def _visible_half_length_mm(grid: imaging.Grid) -> float:
     return min(h / ca if ca > 1e-6 else math.inf, w / sa if sa > 1e-6 else math.inf)
 
 
-def _place_lesions(rng, limb, grid, specs, margins_px):
+def _place_lesions(rng, limb, grid, specs, margins_px, keep_out=()):
     """Draw each lesion, retrying its position until it sits inside the open field and
-    clear of the lesions already placed; lesions that cannot be placed are dropped."""
-    placed, boxes = [], []
+    clear of the lesions already placed and of ``keep_out`` boxes (marker, text); lesions
+    that cannot be placed are dropped."""
+    placed, boxes = [], list(keep_out)
     half_len = _visible_half_length_mm(grid)
     pad_r = _LESION_CLEARANCE_MM / grid.spacing_mm[0]
     pad_c = _LESION_CLEARANCE_MM / grid.spacing_mm[1]
@@ -63,6 +64,17 @@ def _place_lesions(rng, limb, grid, specs, margins_px):
     return placed
 
 
+def _keep_out_boxes(grid, params, margins_px) -> list[tuple[int, int, int, int]]:
+    """Pixel boxes (r0, r1, c0, c1) of the lead marker and the burned-in text."""
+    boxes = []
+    if params["marker"]:
+        r0, c0, mask = _marker(grid, params, margins_px)
+        boxes.append((r0, r0 + mask.shape[0], c0, c0 + mask.shape[1]))
+    if params["text"]:
+        boxes.append(_text_layout(params, grid, margins_px)[4])
+    return boxes
+
+
 def _cortex_side_name(grid, side: int) -> tuple[str, tuple[float, float]]:
     a = math.radians(grid.angle_deg)
     vec = (-math.sin(a) * side, math.cos(a) * side)  # (row, col) of +v times side
@@ -83,7 +95,6 @@ def _lesion_truth(les, limb, grid, window) -> dict:
     geo = cleft_truth(les, limb)
     kind = les.kind
     side_name, side_vec = _cortex_side_name(grid, geo["side"])
-    us, vs = u[sup], v[sup]
     truth = {
         "class": CLASS_OF_KIND[kind],
         "kind": kind,
@@ -101,8 +112,8 @@ def _lesion_truth(les, limb, grid, window) -> dict:
         "stage": les.stage if kind == "ho" else None,
         "cleft_fraction": geo["cleft_fraction"],
         "distance_to_cortex_mm": geo["distance_to_cortex_mm"],
-        "length_mm": round(float(us.max() - us.min()) + grid.spacing_mm[0], 3),
-        "width_mm": round(float(vs.max() - vs.min()) + grid.spacing_mm[1], 3),
+        "length_mm": geo["length_mm"],
+        "width_mm": geo["width_mm"],
         "area_mm2": round(float(rr.size * grid.spacing_mm[0] * grid.spacing_mm[1]), 3),
         "cortex_side": side_name,
         "cortex_side_rc": list(side_vec),
@@ -143,7 +154,8 @@ def render_case(rng, params, *, seed: int, index: int):
         limb = dataclasses.replace(limb, **params["limb"])
     m = params["collimation_margins"] if params["collimation"] else (0.0, 0.0, 0.0, 0.0)
     margins_px = (int(m[0] * rows), int(m[1] * rows), int(m[2] * cols), int(m[3] * cols))
-    lesions = _place_lesions(rng, limb, grid, params["lesions"], margins_px)
+    keep_out = _keep_out_boxes(grid, params, margins_px)
+    lesions = _place_lesions(rng, limb, grid, params["lesions"], margins_px, keep_out)
 
     # -- projection --------------------------------------------------------------------
     mineral, labels, windows = imaging.project_lesions(grid, lesions)
@@ -307,15 +319,15 @@ def _image_flags(spacing_source: str, spacing_mm) -> tuple[str, ...]:
     return tuple(flags)
 
 
-def _burn_text(img: np.ndarray, params, grid, margins_px, value: int) -> None:
-    """Burn annotation text into the image at display white (the densest value)."""
+def _text_layout(params, grid, margins_px):
+    """Where burned-in text goes: (org_col, org_row, scale, thickness, box r0, r1, c0, c1),
+    opposite the marker corner, inside the open field."""
     import cv2
 
     h_px = params["text_height_mm"] / grid.spacing_mm[0]
     scale = h_px / 22.0
     thick = max(1, int(round(h_px / 8)))
     top, bottom, left, right = margins_px
-    # opposite the marker corner, along the top or bottom edge of the open field
     corner = 3 - params["marker_corner"]
     (w, h), base = cv2.getTextSize(params["text_string"], cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
     r = (
@@ -328,11 +340,20 @@ def _burn_text(img: np.ndarray, params, grid, margins_px, value: int) -> None:
         if corner in (0, 2)
         else grid.cols - right - int(0.03 * grid.cols) - w
     )
+    r, c = max(r, h), max(c, 0)
+    return c, r, scale, thick, (r - h - thick, r + base + thick, c - thick, c + w + thick)
+
+
+def _burn_text(img: np.ndarray, params, grid, margins_px, value: int) -> None:
+    """Burn annotation text into the image at display white (the densest value)."""
+    import cv2
+
+    c, r, scale, thick, _ = _text_layout(params, grid, margins_px)
     canvas = np.zeros(img.shape, np.uint8)
     cv2.putText(
         canvas,
         params["text_string"],
-        (max(c, 0), max(r, h)),
+        (c, r),
         cv2.FONT_HERSHEY_SIMPLEX,
         scale,
         255,

@@ -45,7 +45,8 @@ def cleft_truth(
     """Measure the cleft of ``lesion`` against ``limb``'s bone, exactly from the geometry.
 
     Returns a dict with ``side`` (+1/-1), ``distance_to_cortex_mm``, ``gap_mm``,
-    ``attachment_mm``, ``cleft_fraction`` and ``cleft`` (see the module docstring).
+    ``attachment_mm``, ``cleft_fraction``, ``cleft`` (see the module docstring) and the
+    footprint's ``length_mm`` / ``width_mm`` along / across the shaft axis.
     """
     u0, u1, v0, v1 = lesion.bounds_uv()
     us = np.arange(u0, u1 + step_u_mm, step_u_mm)
@@ -59,7 +60,14 @@ def cleft_truth(
     near = np.where(sup, dist, np.inf).min(axis=1)[rows]
     gap = np.maximum(near, 0.0)
     dmin = float(gap.min())
-    out = {"side": side, "distance_to_cortex_mm": round(dmin, 3)}
+    cols = sup.any(axis=0)
+    out = {
+        "side": side,
+        "distance_to_cortex_mm": round(dmin, 3),
+        # footprint extent along / across the shaft axis
+        "length_mm": round(float(np.ptp(us[rows])) + step_u_mm, 3),
+        "width_mm": round(float(np.ptp(vs[cols])) + step_v_mm, 3),
+    }
     if dmin > reach_mm:
         out.update(gap_mm=None, attachment_mm=0.0, cleft_fraction=None, cleft="not_applicable")
         return out
