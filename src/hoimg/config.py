@@ -47,7 +47,7 @@ class SegmentConfig:
     # bone, air, collimation and candidates. The quadratic follows the limb's thickness
     # dome at any window; the window must be wide against lesions (10-80 mm) so that a
     # smooth, centre-dense lesion is not fitted as background.
-    background_scale_mm: float = 15.0
+    background_scale_mm: float = 8.0
     # Smoothing before thresholding; about the detector blur (MTF 0.5 at 1.5-2 lp/mm).
     smoothing_mm: float = 0.5
     # Second, coarse smoothing that lifts a faint rim's lucent interior (a thin shell still
@@ -90,6 +90,9 @@ class SegmentConfig:
     # One-sided tolerance (mm) of the smooth periosteal edge model: the edge may bulge out
     # this much before the bulge counts as juxtacortical mineral rather than bone.
     bone_edge_tolerance_mm: float = 1.0
+    # Soft tissue within this distance (mm) of the fitted bone edge neither seeds nor
+    # grows a lesion: detector blur and scatter put the bone's own edge there.
+    bone_margin_mm: float = 1.5
     # Pixels within this distance (mm) of the field edge (image, collimation, air) do not
     # seed lesions: the edge's own blur and processing halo would.
     field_margin_mm: float = 2.0

@@ -1,136 +1,223 @@
-"""Candidate bones: long, wide, dense blobs, found before the final background.
+"""Candidate bones from their edges: long, parallel, opposite-signed steps.
 
-In projection a long bone is two bright cortical lines with marrow between them; a local
-background at lesion scale follows the marrow, so only the cortices stand out. The
-strongly dense pixels are therefore closed across the largest bone width on a ~1 mm grid,
-which turns each pair of cortices into one blob; blobs that are long, elongated and wide
-enough are bones. Attached or nearby lesions may be swallowed here; the smooth-edge fit
-(:mod:`._bone_fit`) separates them again.
+A long bone projects as a band bounded by two sharp periosteal edges that run along the
+limb for its whole visible length; soft tissue has no such edges, a lesion's edges are
+short and curved, and skin edges bound a band wider than any bone. So:
+
+1. The limb direction is the dominant edge orientation (structure tensor of the
+   gradient, field excluded).
+2. The image is resampled into that frame (rows along the limb, columns across).
+3. Rows are cut into blocks ~20 mm long; per block the *median* across-limb gradient of
+   every column keeps edges that persist along the block (a lesion covering less than
+   half the block does not survive the median).
+4. Per block, rising/falling edge pairs 5..max_bone_width_mm apart with a brighter band
+   between are bone cross-sections; pairs overlapping from block to block are linked
+   into bones at least ``min_bone_length_mm`` long.
+
+The result is a coarse band per bone (its edges to within a few mm); the exact
+sub-pixel periosteal edges are fitted afterwards (:mod:`._bone_fit`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._grid import WorkGrid, ellipse
+from ._grid import WorkGrid, gaussian
 
 
-def shape_of(mask: np.ndarray, px_mm: float) -> tuple[float, float]:
-    """(length_mm, mean width_mm) of a blob along its principal axis."""
-    rr, cc = np.nonzero(mask)
-    if rr.size < 3:
-        return 0.0, 0.0
-    pts = np.stack([rr, cc], 1).astype(np.float64)
-    pts -= pts.mean(0)
-    evals, evecs = np.linalg.eigh(np.cov(pts.T))
-    proj = pts @ evecs[:, 1]
-    length = float(np.ptp(proj) + 1) * px_mm
-    return length, rr.size * px_mm**2 / max(length, 1e-9)
-
-
-def _axis_of(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
-    """Centre, unit direction, half-length and half-width (pixels) of a blob."""
-    rr, cc = np.nonzero(mask)
-    pts = np.stack([rr, cc], 1).astype(np.float64)
-    ctr = pts.mean(0)
-    evals, evecs = np.linalg.eigh(np.cov((pts - ctr).T))
-    d = evecs[:, 1]
-    along = (pts - ctr) @ d
-    across = (pts - ctr) @ np.array([-d[1], d[0]])
-    return ctr, d, 0.5 * float(np.ptp(along)), 0.5 * float(np.ptp(across))
-
-
-def _merge_collinear(lab: np.ndarray, ids: list[int], max_offset_px: float) -> list[list[int]]:
-    """Group blobs lying on one shaft: similar direction, each centre on the other's axis.
-
-    A lesion on the cortex (or its excluded surroundings) can cut a bone's dense mask in
-    two; the pieces are one bone and must be fitted as one.
-    """
-    info = {k: _axis_of(lab == k) for k in ids}
-    parent = {k: k for k in ids}
-
-    def root(k):
-        while parent[k] != k:
-            k = parent[k]
-        return k
-
-    for i, a in enumerate(ids):
-        for b in ids[i + 1 :]:
-            ca, da, la, _ = info[a]
-            cb, db, lb, _ = info[b]
-            # Short pieces have poorly defined directions; trust the longer one.
-            if abs(float(da @ db)) < np.cos(np.deg2rad(12.0)):
-                continue
-            ref = da if la >= lb else db
-            normal = np.array([-ref[1], ref[0]])
-            if abs(float((cb - ca) @ normal)) <= max_offset_px:
-                parent[root(b)] = root(a)
-    groups: dict[int, list[int]] = {}
-    for k in ids:
-        groups.setdefault(root(k), []).append(k)
-    return list(groups.values())
-
-
-def bone_blobs(
-    residual: np.ndarray, z: np.ndarray, valid: np.ndarray, field: np.ndarray, grid: WorkGrid, seg
-) -> np.ndarray:
-    """Return an int32 label image (working grid) of candidate bones, 0 elsewhere.
-
-    Parameters
-    ----------
-    residual, z : (M, N) ndarray
-        Density over a lesion-scale background, and the same in local sigmas.
-    valid : (M, N) bool
-        Where tissue may be (not collimation, air, markers).
-    field : (M, N) bool
-        Collimation/air/markers; a bone that does not reach it must be clearly long.
-    """
+def limb_direction(smooth: np.ndarray, valid: np.ndarray, grid: WorkGrid) -> np.ndarray:
+    """Unit (row, col) vector along the dominant edges (the limb / shaft axis)."""
     import cv2
 
-    rows, cols = z.shape
-    if not np.any(valid):
-        return np.zeros((rows, cols), np.int32)
-    # Cortices are the densest extended structures: seeds within a fraction of the
-    # image's top residual (relative, so dose and processing do not matter) and clearly
-    # above the local clutter, grown along the continuous cortical line.
-    top = float(np.percentile(residual[valid], 99.5))
-    seeds = (residual > seg.bone_relative_threshold * top) & (z > seg.bone_threshold_sigma) & valid
-    grow = ((residual > 0.3 * seg.bone_relative_threshold * top) & (z > 3.0) & valid).astype(np.uint8)
-    n, lab = cv2.connectedComponents(grow, connectivity=8)
-    keep = np.zeros(n, bool)
-    keep[np.unique(lab[seeds])] = True
-    keep[0] = False
-    strong = keep[lab].astype(np.uint8)
-    f = max(int(round(1.0 / grid.pixel_mm)), 1)
-    small = (max(cols // f, 1), max(rows // f, 1))
-    s = cv2.resize(strong.astype(np.float32), small, interpolation=cv2.INTER_AREA) > 0.2
-    rad = 0.5 * seg.max_bone_width_mm / (grid.pixel_mm * f)
-    # Pad so the closing does not glue blobs to the image border.
-    pad = int(np.ceil(rad)) + 1
-    sp = np.pad(s.astype(np.uint8), pad)
-    closed = cv2.morphologyEx(sp, cv2.MORPH_CLOSE, ellipse(rad))[pad:-pad, pad:-pad]
-    closed = cv2.resize(closed, (cols, rows), interpolation=cv2.INTER_NEAREST) > 0
-    closed &= ~field
-    n, lab, stats, _ = cv2.connectedComponentsWithStats(closed.astype(np.uint8), connectivity=8)
-    px_mm = grid.pixel_mm
-    min_piece = 0.25 * seg.min_bone_width_mm * seg.min_bone_length_mm / px_mm**2
-    ids = [k for k in range(1, n) if stats[k, cv2.CC_STAT_AREA] >= min_piece]
-    edge = cv2.dilate(field.astype(np.uint8), ellipse(grid.px(3.0))) > 0
-    edge[[0, -1], :] = True
-    edge[:, [0, -1]] = True
+    s = gaussian(smooth, grid.px(1.0))
+    gr = cv2.Sobel(s, cv2.CV_32F, 0, 1, ksize=3)
+    gc = cv2.Sobel(s, cv2.CV_32F, 1, 0, ksize=3)
+    m = valid & np.isfinite(gr) & np.isfinite(gc)
+    gr, gc = gr[m].astype(np.float64), gc[m].astype(np.float64)
+    if gr.size < 10:
+        return np.array([1.0, 0.0])
+    mag = np.hypot(gr, gc)
+    # Strong edges only, and capped, so one marker or lesion cannot steer the tensor.
+    cap = np.percentile(mag, 99.0)
+    keep = mag >= np.percentile(mag, 90.0)
+    w = np.minimum(mag[keep], cap) / np.maximum(mag[keep], 1e-12)
+    a, b = gr[keep] * w, gc[keep] * w
+    tensor = np.array([[np.sum(a * a), np.sum(a * b)], [np.sum(a * b), np.sum(b * b)]])
+    evals, evecs = np.linalg.eigh(tensor)
+    g = evecs[:, 1]  # dominant gradient direction, across the limb
+    along = np.array([-g[1], g[0]])
+    if along[0] < -1e-9 or (abs(along[0]) <= 1e-9 and along[1] < 0):
+        along = -along
+    return along
+
+
+def _frame(shape: tuple[int, int], along: np.ndarray):
+    """Affine inverse map of a frame covering the whole image (rows along ``along``)."""
+    rows, cols = shape
+    across = np.array([-along[1], along[0]])
+    ctr = np.array([(rows - 1) / 2.0, (cols - 1) / 2.0])
+    corners = np.array([[0, 0], [0, cols - 1], [rows - 1, 0], [rows - 1, cols - 1]], float) - ctr
+    u = corners @ along
+    v = corners @ across
+    u0, v0 = float(u.min()), float(v.min())
+    h, w = int(np.ceil(u.max() - u0)) + 1, int(np.ceil(v.max() - v0)) + 1
+    m = np.array(
+        [
+            [across[1], along[1], ctr[1] + u0 * along[1] + v0 * across[1]],
+            [across[0], along[0], ctr[0] + u0 * along[0] + v0 * across[0]],
+        ]
+    )
+    return m, (h, w), across, ctr, u0, v0
+
+
+def _peaks(g: np.ndarray, thr: float, sign: float) -> list[int]:
+    """Indices of local extrema of ``sign * g`` above ``thr``."""
+    x = sign * g
+    inner = (x[1:-1] > thr) & (x[1:-1] >= x[:-2]) & (x[1:-1] >= x[2:])
+    return list(np.nonzero(inner)[0] + 1)
+
+
+def bone_blobs(smooth: np.ndarray, valid: np.ndarray, grid: WorkGrid, seg) -> np.ndarray:
+    """Return an int32 label image (working grid) of candidate bone bands, 0 elsewhere."""
+    import cv2
+
+    rows, cols = smooth.shape
     out = np.zeros((rows, cols), np.int32)
+    if valid.sum() < 100:
+        return out
+    along = limb_direction(smooth, valid, grid)
+    m, (h, w), across, ctr, u0, v0 = _frame(smooth.shape, along)
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    s_f = cv2.warpAffine(gaussian(smooth, grid.px(0.5)), m, (w, h), flags=flags,
+                         borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+    ok_f = cv2.warpAffine(valid.astype(np.uint8), m, (w, h),
+                          flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP, borderValue=0) > 0
+    # Across-limb derivative over +-0.8 mm: the cortex step, not single-pixel noise.
+    k = max(int(round(grid.px(0.8))), 1)
+    g_f = np.zeros_like(s_f)
+    g_f[:, k:-k] = (s_f[:, 2 * k :] - s_f[:, : -2 * k]) / (2.0 * k)
+    ok_g = ok_f.copy()
+    ok_g[:, k:-k] &= ok_f[:, 2 * k :] & ok_f[:, : -2 * k]
+    ok_g[:, :k] = ok_g[:, -k:] = False
+    block = max(int(round(grid.px(20.0))), 8)
+    nb = -(-h // block)
+    if nb < 1:
+        return out
+    pad_rows = nb * block - h
+    g_p = np.pad(np.where(ok_g, g_f, np.nan), ((0, pad_rows), (0, 0)), constant_values=np.nan)
+    s_p = np.pad(np.where(ok_f, s_f, np.nan), ((0, pad_rows), (0, 0)), constant_values=np.nan)
+    gb = g_p.reshape(nb, block, w)
+    sb = s_p.reshape(nb, block, w)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        # A block reaching the field edge counts where a third of its rows are tissue.
+        enough = np.sum(np.isfinite(gb), axis=1) >= max(block // 3, 3)
+        gmed = np.where(enough, np.nanmedian(gb, axis=1), 0.0)
+        smed = np.where(enough, np.nanmedian(sb, axis=1), np.nan)
+    # Edge threshold: the steps of the image's strongest persistent edges set the scale,
+    # the noise of the block medians sets the floor.
+    vals = gmed[enough]
+    if vals.size < 10:
+        return out
+    # Noise of one gradient pixel from row-to-row differences (edges run along rows, so
+    # they cancel), then of a median of `block` rows (x 1.25 / sqrt(n)).
+    both = ok_g[1:] & ok_g[:-1]
+    dif = (g_f[1:] - g_f[:-1])[both]
+    if dif.size < 10:
+        return out
+    noise = float(np.median(np.abs(dif))) / 0.6745 / np.sqrt(2.0)
+    noise = 1.25 * noise / np.sqrt(block) + 1e-12
+    strong = float(np.percentile(np.abs(vals), 99.5))
+    thr = max(6.0 * noise, 0.08 * strong)
+    min_w, max_w = grid.px(seg.min_bone_width_mm), grid.px(seg.max_bone_width_mm)
+    side = max(int(round(grid.px(3.0))), 2)
+    all_cands: list[list[tuple[float, int, int]]] = []
+    for b in range(nb):
+        g = gmed[b]
+        rise = _peaks(g, thr, 1.0)
+        fall = _peaks(g, thr, -1.0)
+        cands = []
+        for a in rise:
+            for c in fall:
+                if not (min_w <= c - a <= max_w):
+                    continue
+                prof = smed[b]
+                flank = np.concatenate([prof[max(a - side, 0) : a], prof[c + 1 : c + 1 + side]])
+                flank = flank[np.isfinite(flank)]
+                band_vals = prof[a : c + 1]
+                band_vals = band_vals[np.isfinite(band_vals)]
+                if flank.size == 0 or band_vals.size == 0:
+                    continue
+                inside, outside = float(np.mean(band_vals)), float(np.median(flank))
+                if not np.isfinite(inside) or not np.isfinite(outside) or inside <= outside:
+                    continue
+                cands.append((min(g[a], -g[c]), a, c))
+        cands.sort(reverse=True)
+        all_cands.append(cands)
+    # Cortical edges are the strongest persistent edges of the image: weak pairs are
+    # soft-tissue texture, and a bone's track must be comparable to the best one.
+    best_pair = max((c[0][0] for c in all_cands if c), default=0.0)
+    pairs: list[list[tuple[int, int, float]]] = []
+    for cands in all_cands:
+        cands = [c for c in cands if c[0] >= 0.25 * best_pair]
+        chosen: list[tuple[int, int, float]] = []
+        for score, a, c in cands:
+            if all(c < a2 or a > c2 for a2, c2, _ in chosen):
+                chosen.append((a, c, score))
+        pairs.append(chosen)
+    # Link pairs of nearby blocks (a lesion may hide a bone for a block or two) whose
+    # intervals overlap into tracks.
+    max_gap = 3
+    tracks: list[list[tuple[int, int, int, float]]] = []
+    for b in range(nb):
+        taken: set[int] = set()
+        for a, c, sc in sorted(pairs[b], key=lambda p: -p[2]):
+            best, best_ov = None, 0.0
+            for ti, t in enumerate(tracks):
+                pb, pa, pc, _ = t[-1]
+                if ti in taken or not (0 < b - pb <= max_gap):
+                    continue
+                ov = (min(c, pc) - max(a, pa)) / max(min(c - a, pc - pa), 1)
+                if ov > 0.3 and ov > best_ov:
+                    best, best_ov = ti, ov
+            if best is None:
+                tracks.append([(b, a, c, sc)])
+                taken.add(len(tracks) - 1)
+            else:
+                tracks[best].append((b, a, c, sc))
+                taken.add(best)
+    min_blocks = max(int(np.ceil(seg.min_bone_length_mm / 20.0)), 2)
+    band = np.zeros((h, w), np.int32)
     k_out = 0
-    for group in _merge_collinear(lab, ids, grid.px(0.5 * seg.max_bone_width_mm)):
-        sub = np.isin(lab, group)
-        ctr, d, half_len, half_wid = _axis_of(sub)
-        length = 2 * half_len * px_mm
-        width = sub.sum() * px_mm**2 / max(length, 1e-9)
-        if length < seg.min_bone_length_mm or width < seg.min_bone_width_mm:
-            continue
-        touches = bool(np.any(edge & sub))
-        need = seg.min_bone_elongation if touches else 2.0 * seg.min_bone_elongation
-        if length / max(width, 1e-9) < need:
+    margin = max(int(round(grid.px(2.0))), 1)
+    keep = [t for t in tracks if len(t) >= min_blocks]
+    score = {id(t): float(np.median([p[3] for p in t])) for t in keep}
+    top = max(score.values(), default=0.0)
+    for t in keep:
+        if score[id(t)] < 0.4 * top:
             continue
         k_out += 1
-        out[sub] = k_out
+        bs = np.array([p[0] for p in t], float)
+        all_b = np.arange(int(bs[0]), int(bs[-1]) + 1)
+        a_i = np.interp(all_b, bs, [p[1] for p in t])
+        c_i = np.interp(all_b, bs, [p[2] for p in t])
+        # One block beyond each end: the bone usually continues to the field edge, and
+        # the edge fit keeps only rows where both cortices are really there.
+        ext_b = np.concatenate([[all_b[0] - 1], all_b, [all_b[-1] + 1]])
+        ext_a = np.concatenate([[a_i[0]], a_i, [a_i[-1]]])
+        ext_c = np.concatenate([[c_i[0]], c_i, [c_i[-1]]])
+        for b, a, c in zip(ext_b, ext_a, ext_c):
+            if b < 0 or b >= nb:
+                continue
+            band[b * block : min((b + 1) * block, h), max(int(a) - margin, 0) : int(c) + margin + 1] = k_out
+    if k_out == 0:
+        return out
+    # Back to the image grid: forward map of the frame.
+    fwd = cv2.invertAffineTransform(m)
+    img = cv2.warpAffine(band.astype(np.float32), fwd, (cols, rows),
+                         flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP, borderValue=0)
+    out = img.astype(np.int32)
+    out[~valid] = 0
     return out

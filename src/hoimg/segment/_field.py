@@ -190,6 +190,26 @@ def outside_mask(work: np.ndarray, grid: WorkGrid) -> np.ndarray:
     return out
 
 
+def saturated_mask(pixels: np.ndarray, grid: WorkGrid) -> np.ndarray:
+    """Burned-in text and overlays: pixels at the image maximum, found at full resolution.
+
+    Text is written into the stored image at the maximum value; its strokes are thinner
+    than a working pixel, so they are found before downsampling. Returns a working-grid
+    mask (any saturated input pixel marks its working pixel, grown by ~1 mm). Large
+    saturated areas (a blanked collimation) are left to :func:`outside_mask`.
+    """
+    import cv2
+
+    mx = float(pixels.max())
+    mn = float(pixels.min())
+    sat = pixels >= mx - 1e-6 * max(mx - mn, 1e-12)
+    if not sat.any() or sat.mean() > 0.05:
+        return np.zeros(grid.shape, bool)
+    small = cv2.resize(sat.astype(np.float32), (grid.shape[1], grid.shape[0]),
+                       interpolation=cv2.INTER_AREA) > 0
+    return cv2.dilate(small.astype(np.uint8), ellipse(grid.px(1.0))) > 0
+
+
 def plateau_mask(work: np.ndarray, outside: np.ndarray) -> np.ndarray:
     """Exactly flat regions not already outside: burned-in text and clipped markers."""
     import cv2

@@ -15,9 +15,9 @@ import numpy as np
 
 from ..config import LoadConfig, SegmentConfig
 from ..radiograph import Radiograph
-from ._background import fine_noise, soft_tissue_background
+from ._background import soft_tissue_background
 from ._bone_detect import bone_blobs
-from ._field import outside_mask, plateau_mask
+from ._field import outside_mask, plateau_mask, saturated_mask
 from ._grid import WorkGrid, downsample, ellipse, gaussian, make_grid
 
 
@@ -64,7 +64,7 @@ def _compute(radiograph: Radiograph, seg: SegmentConfig, load: LoadConfig) -> Pr
         work = np.nan_to_num(work, nan=float(np.nanmedian(work)), posinf=0.0, neginf=0.0)
     smooth = gaussian(work, grid.px(seg.smoothing_mm))
     outside = outside_mask(work, grid)
-    markers = plateau_mask(work, outside)
+    markers = plateau_mask(work, outside) | (saturated_mask(radiograph.pixels, grid) & ~outside)
     margin = ellipse(grid.px(seg.field_margin_mm))
     near_field = cv2.dilate((outside | markers).astype(np.uint8), margin) > 0
     valid = ~near_field
@@ -78,14 +78,8 @@ def _compute(radiograph: Radiograph, seg: SegmentConfig, load: LoadConfig) -> Pr
         closing_mm=seg.rim_closing_mm,
         max_hole_mm2=seg.max_hole_mm2,
     )
-    # Pass 1 at lesion scale shows the cortices; join them into bone candidates, then
-    # fit the soft tissue again with the candidates (marrow included) left out.
-    bg0, _, _ = soft_tissue_background(smooth, valid, grid, iterations=2, **kw)
     field = outside | markers
-    # Before the bone is excluded the residual's spread near it is mostly misfit, so the
-    # bone seeds are judged against the quantum noise instead.
-    quantum = fine_noise(smooth, valid, grid.px(seg.smoothing_mm))
-    blobs = bone_blobs(smooth - bg0, (smooth - bg0) / quantum, valid, field, grid, seg)
+    blobs = bone_blobs(smooth, valid, grid, seg)
     bone_zone = cv2.dilate((blobs > 0).astype(np.uint8), ellipse(grid.px(1.0))) > 0
     background, noise, dense = soft_tissue_background(
         smooth, valid, grid, exclude=bone_zone, iterations=2, **kw

@@ -60,7 +60,9 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
             f"bone.labels has shape {bone.labels.shape} but the radiograph is {grid.input_shape}"
         )
     bone_w = _to_work(bone.labels > 0, grid)
-    bone_near = cv2.dilate(bone_w.astype(np.uint8), ellipse(grid.px(0.8))) > 0
+    # The bone's blurred edge (detector blur, scatter tail) reaches ~1.5 mm into soft
+    # tissue above the background: no seeds or growth there.
+    bone_near = cv2.dilate(bone_w.astype(np.uint8), ellipse(grid.px(seg.bone_margin_mm))) > 0
     field = prep.outside | prep.markers
 
     residual = prep.smooth - prep.background
@@ -105,6 +107,8 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
         comp = lab[box] == k
         if _is_marker(residual[box], z_fine[box], comp, grid, seg):
             continue
+        if _in_field(comp, (y0, x0), field, grid):
+            continue
         flags = []
         if np.any(edge_zone[box] & comp):
             flags.append("near_image_edge")
@@ -112,6 +116,10 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
             flags.append("touches_bone")
         if float(z_fine[box][comp].max()) < 2.0 * seg.lesion_threshold_sigma:
             flags.append("low_contrast")
+            # Small and faint is what noise looks like; a real focus is either larger
+            # or clearly dense.
+            if stats[k, cv2.CC_STAT_AREA] * grid.pixel_mm**2 < seg.small_lesion_area_mm2:
+                continue
         rec = _record(labels, comp, (y0, x0), grid, len(records) + 1, flags, seg)
         if rec is not None:
             records.append(rec)
@@ -144,6 +152,27 @@ def _is_marker(residual: np.ndarray, z: np.ndarray, comp: np.ndarray, grid: Work
         return False
     plateau = float(np.mean(vals >= 0.9 * peak))
     return plateau >= 0.45
+
+
+def _in_field(comp: np.ndarray, origin: tuple[int, int], field: np.ndarray, grid: WorkGrid) -> bool:
+    """True when most of a 3 mm ring around the candidate is air/collimation/markers.
+
+    Mineral in soft tissue has soft tissue around it; something surrounded by air or
+    collimation (a lead marker, a letter of burned-in text) does not.
+    """
+    import cv2
+
+    pad = max(int(round(grid.px(3.0))), 1)
+    y0, x0 = origin
+    h, w = comp.shape
+    r0, c0 = max(y0 - pad, 0), max(x0 - pad, 0)
+    r1, c1 = min(y0 + h + pad, field.shape[0]), min(x0 + w + pad, field.shape[1])
+    m = np.zeros((r1 - r0, c1 - c0), np.uint8)
+    m[y0 - r0 : y0 - r0 + h, x0 - c0 : x0 - c0 + w] = comp
+    ring = (cv2.dilate(m, ellipse(pad)) > 0) & (m == 0)
+    if not ring.any():
+        return False
+    return float(field[r0:r1, c0:c1][ring].mean()) > 0.5
 
 
 def _record(
