@@ -100,3 +100,19 @@ def test_header_larger_than_the_read_prefix(tmp_path: Path) -> None:
     assert (record.status, record.rows, record.cols) == ("dicom", 9, 11)
     assert read_header(path).Rows == 9
     assert "PixelData" not in read_header(path)
+
+
+def test_scan_survives_damaged_files(tmp_path: Path) -> None:
+    rng = np.random.default_rng(42)
+    base = write_dicom(tmp_path / "base.bin", grey12((16, 16))).read_bytes()
+    (tmp_path / "base.bin").unlink()
+    for k in range(80):
+        data = bytearray(base)
+        for pos in rng.integers(0, len(data), size=int(rng.integers(1, 12))):
+            data[pos] = int(rng.integers(0, 256))
+        cut = int(rng.integers(100, len(data) + 1)) if k % 3 == 0 else len(data)
+        (tmp_path / f"f{k:03d}.dcm").write_bytes(bytes(data[:cut]))
+    records = list(scan(tmp_path))
+    assert len(records) == 80
+    assert all(r.status in ("dicom", "skipped") for r in records)
+    assert any(r.status == "dicom" and r.rows == 16 for r in records)

@@ -14,13 +14,15 @@ import os
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
-from ..errors import HoimgError, InvalidInputError
+from ..errors import HoimgError, InvalidInputError, NotDicomError
 from ..radiograph import pseudonymous_id
 from ._sniff import HEAD_BYTES, sniff
 
 # Headers of radiographs are a few KiB; a larger header is re-read in full.
 _PREFIX_BYTES = 64 * 1024
+_NOT_DICOM = "no 'DICM' marker at byte 128, no leading DICOM group"
 
 
 @dataclass(frozen=True)
@@ -85,9 +87,6 @@ def read_header(path: str | os.PathLike):
     ------
     hoimg.errors.NotDicomError, hoimg.errors.CorruptFileError, hoimg.errors.InvalidInputError
     """
-    from ..errors import NotDicomError
-    from .header import parse
-
     path = os.fspath(path)
     try:
         with open(path, "rb") as fh:
@@ -96,14 +95,21 @@ def read_header(path: str | os.PathLike):
                 raise NotDicomError(
                     "not DICOM (no 'DICM' marker at byte 128, no leading DICOM group)", path=path
                 )
-            ds = _parse_prefix(prefix, path)
-            if ds is None:
-                fh.seek(0)
-                ds = parse(fh.read(), path, stop_before_pixels=True)
+            return _header(prefix, fh, path)
     except OSError as exc:
         raise InvalidInputError(
             f"cannot read the file ({exc.strerror or exc})", path=path
         ) from None
+
+
+def _header(prefix: bytes, fh: BinaryIO, path: str):
+    """The header from a prefix of the file, re-reading it whole only when needed."""
+    from .header import parse
+
+    ds = _parse_prefix(prefix, path)
+    if ds is None:
+        fh.seek(0)
+        ds = parse(fh.read(), path, stop_before_pixels=True)
     return ds
 
 
@@ -111,7 +117,7 @@ def _parse_prefix(prefix: bytes, path: str):
     """Parse a header prefix; None when the header runs past it (caller reads it all)."""
     from pydicom import dcmread
 
-    from .header import _ensure_transfer_syntax
+    from .header import _ensure_transfer_syntax, parse
 
     fp = io.BytesIO(prefix)
     try:
@@ -119,19 +125,20 @@ def _parse_prefix(prefix: bytes, path: str):
             warnings.simplefilter("ignore")
             ds = dcmread(fp, force=True, stop_before_pixels=True)
     except Exception:
-        return None if len(prefix) == _PREFIX_BYTES else _raise_parse(prefix, path)
+        if len(prefix) == _PREFIX_BYTES:
+            return None
+        return parse(prefix, path, stop_before_pixels=True)  # raises the precise error
     if len(prefix) == _PREFIX_BYTES and fp.tell() >= _PREFIX_BYTES - 16:
         return None  # the header did not end inside the prefix
     if len(ds) == 0:
-        return _raise_parse(prefix, path)
+        return parse(prefix, path, stop_before_pixels=True)  # raises CorruptFileError
     _ensure_transfer_syntax(ds)
     return ds
 
 
-def _raise_parse(data: bytes, path: str):
-    from .header import parse
-
-    return parse(data, path, stop_before_pixels=True)  # raises the precise CorruptFileError
+def _text(ds, keyword: str) -> str:
+    value = ds.get(keyword, "")
+    return str(value or "").strip()
 
 
 def _record(root: str, rel: str) -> ScanRecord:
@@ -140,36 +147,27 @@ def _record(root: str, rel: str) -> ScanRecord:
     full = os.path.join(root, *rel.split("/"))
     try:
         with open(full, "rb") as fh:
-            head = fh.read(HEAD_BYTES)
+            prefix = fh.read(_PREFIX_BYTES)
+            kind = sniff(prefix[:HEAD_BYTES])
+            if kind != "dicom":
+                what = f"a {kind.upper()} image" if kind else _NOT_DICOM
+                return ScanRecord(rel, "skipped", f"not DICOM ({what})")
+            try:
+                ds = _header(prefix, fh, full)
+                ts = str(ds.file_meta.get("TransferSyntaxUID", ""))
+                modality, uid = _text(ds, "Modality"), _text(ds, "SOPInstanceUID")
+                rows, cols = int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0)
+            except HoimgError as exc:
+                return ScanRecord(rel, "dicom", exc.reason)
+            except Exception as exc:  # a value pydicom cannot convert: load() will say which
+                return ScanRecord(rel, "dicom", f"damaged header ({type(exc).__name__})")
+            if uid:
+                image_id = pseudonymous_id(uid)
+            else:  # as load() does: a hash of the file bytes
+                fh.seek(0)
+                image_id = pseudonymous_id(fh.read())
     except OSError as exc:
         return ScanRecord(rel, "skipped", f"cannot read ({exc.strerror or exc})")
-    kind = sniff(head)
-    if kind != "dicom":
-        what = (
-            f"a {kind.upper()} image"
-            if kind
-            else "no 'DICM' marker at byte 128, no leading DICOM group"
-        )
-        return ScanRecord(rel, "skipped", f"not DICOM ({what})")
-    try:
-        ds = read_header(full)
-    except HoimgError as exc:
-        return ScanRecord(rel, "dicom", exc.reason)
-    ts = str(ds.file_meta.get("TransferSyntaxUID", ""))
-    modality = str(ds.get("Modality", "") or "").strip()
-    uid = str(ds.get("SOPInstanceUID", "") or "").strip()
-    try:
-        rows, cols = int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0)
-    except (TypeError, ValueError):
-        rows = cols = 0
-    if uid:
-        image_id = pseudonymous_id(uid)
-    else:
-        try:
-            with open(full, "rb") as fh:
-                image_id = pseudonymous_id(fh.read())
-        except OSError:
-            image_id = ""
     base = dict(image_id=image_id, modality=modality, rows=rows, cols=cols, transfer_syntax=ts)
     if modality.upper() in _NON_IMAGE_MODALITIES:
         return ScanRecord(rel, "skipped", f"not an image (modality {modality})", **base)
