@@ -34,26 +34,64 @@ def strided(values, max_samples):
     return values[::stride]
 
 
+def block_factor(labels, label_id, r0, c0, r1, c1, block_radius, max_block):
+    les = labels[r0:r1, c0:c1] == label_id
+    n = int(les.sum())
+    pad = np.pad(les, 1)
+    edge = les & ~(pad[:-2, 1:-1] & pad[2:, 1:-1] & pad[1:-1, :-2] & pad[1:-1, 2:])
+    f = 1
+    if edge.sum() > 0:
+        radius = 2.0 * n / edge.sum()
+        while f < max_block and radius / (2 * f) >= block_radius:
+            f *= 2
+    return f, n
+
+
 def radial_profile_window(image, labels, label_id, exclude, r0, c0, r1, c1, band_inner,
-                          band_outer, n_bins, n_sectors, edges, max_samples):
-    """Twin of _radial_profile_window."""
-    img = image[r0:r1, c0:c1].astype(np.float64)
-    lab = labels[r0:r1, c0:c1]
-    h, w = lab.shape
-    inside = lab == label_id
-    excl = (exclude[r0:r1, c0:c1] != 0) if exclude.shape == labels.shape else np.zeros_like(inside)
-    prof = inside & ~excl
+                          band_outer, n_bins, n_sectors, edges, max_samples, block_radius,
+                          max_block):
+    """Twin of _radial_profile_window (block means, then the same steps array-wise)."""
     sums = np.zeros((n_sectors, n_bins))
     counts = np.zeros((n_sectors, n_bins), dtype=np.int64)
     ref_sums = np.zeros(n_bins)
-    stats = np.full(10, np.nan)
+    stats = np.full(11, np.nan)
+    f, n_full = block_factor(labels, label_id, r0, c0, r1, c1, block_radius, max_block)
+    stats[10] = f
+    if n_full == 0:
+        return sums, counts, ref_sums, stats
+    full = image.astype(np.float64)
+    lab = labels[r0:r1, c0:c1]
+    h, w = lab.shape
+    if exclude.shape == labels.shape:
+        ex_full = exclude[r0:r1, c0:c1] != 0
+    else:
+        ex_full = np.zeros((h, w), bool)
+    hh, ww = -(-h // f), -(-w // f)
+    img = np.zeros((hh, ww))
+    inside = np.zeros((hh, ww), bool)
+    other = np.zeros((hh, ww), bool)
+    excl = np.zeros((hh, ww), bool)
+    for br in range(hh):
+        for bc in range(ww):
+            sl = (slice(br * f, min(br * f + f, h)), slice(bc * f, min(bc * f + f, w)))
+            blk = lab[sl]
+            n = blk.size
+            img[br, bc] = full[r0:r1, c0:c1][sl].mean()
+            n_l = int((blk == label_id).sum())
+            n_o = int(((blk != label_id) & (blk != 0)).sum())
+            n_x = int(ex_full[sl].sum())
+            excl[br, bc] = n_x > 0 and 2 * n_x >= n
+            if 2 * n_l >= n:
+                inside[br, bc] = True
+            elif n_o > 0:
+                other[br, bc] = True
+    prof = inside & ~excl
     if not prof.any():
         return sums, counts, ref_sums, stats
     pr_, pc_ = np.nonzero(prof)
-    cen_r, cen_c = (pr_ + r0).mean(), (pc_ + c0).mean()
+    cen_r, cen_c = pr_.mean(), pc_.mean()
     ir_, ic_ = np.nonzero(inside)
     tr0, tr1, tc0, tc1 = ir_.min(), ir_.max(), ic_.min(), ic_.max()
-    # boundary features over the tight box + 1 (outside the window counts as boundary)
     pad_in = np.pad(inside, 1)
     pad_ex = np.pad(excl, 1)
     sub_in = pad_in[tr0:tr1 + 3, tc0:tc1 + 3]
@@ -61,72 +99,78 @@ def radial_profile_window(image, labels, label_id, exclude, r0, c0, r1, c1, band
     feat = ~sub_in & ~sub_ex
     if not feat.any():
         feat = ~sub_in
-    d_in_sub = edt_sq(feat)
-    d_in = np.zeros((h + 2, w + 2))
-    d_in[tr0:tr1 + 3, tc0:tc1 + 3] = d_in_sub
+    d_in = np.zeros((hh + 2, ww + 2))
+    d_in[tr0:tr1 + 3, tc0:tc1 + 3] = edt_sq(feat)
     d_out = edt_sq(pad_in)[1:-1, 1:-1]
     q = d_in[1:-1, 1:-1][prof]
     d_max = np.sqrt(q.max())
-    s = 1.0 - np.sqrt(q) / d_max
-    k = np.clip((s * n_bins).astype(np.int64), 0, n_bins - 1)
-    band = (~inside) & (d_out > band_inner**2) & (d_out <= band_outer**2) & (lab == 0)
+    k = np.clip(((1.0 - np.sqrt(q) / d_max) * n_bins).astype(np.int64), 0, n_bins - 1)
+    band = ~inside & ~other & (d_out > (band_inner / f) ** 2) & (d_out <= (band_outer / f) ** 2)
     use = band & ~excl
     if not use.any():
         use = band
     if not use.any():
         return sums, counts, ref_sums, stats
-    br, bc = np.nonzero(use)
     bv = img[use]
     med = np.median(strided(bv, max_samples))
     tol = 3.0 * 1.482602218505602 * np.median(strided(np.abs(bv - med), max_samples))
+    br_, bc_ = np.nonzero(use)
     fit = np.abs(bv - med) <= tol
     scale = d_max if d_max > 1.0 else 1.0
-    x = (br[fit] + r0 - cen_r) / scale
-    y = (bc[fit] + c0 - cen_c) / scale
+    x = (br_[fit] - cen_r) / scale
+    y = (bc_[fit] - cen_c) / scale
     a_mat = np.column_stack([np.ones(x.size), x, y])
     m = a_mat.T @ a_mat
     plane = np.array([med, 0.0, 0.0])
     if fit.sum() >= 10 and abs(np.linalg.det(m)) > 1e-9 * abs(m[0, 0] * m[1, 1] * m[2, 2]):
         plane = np.linalg.solve(m, a_mat.T @ bv[fit])
     pa, pr, pc = plane[0], plane[1] / scale, plane[2] / scale
-    rr = pr_ + r0
-    cc = pc_ + c0
-    bg = pa + pr * (rr - cen_r) + pc * (cc - cen_c)
-    a = diamond_angle(rr - cen_r, cc - cen_c)
+    bg = pa + pr * (pr_ - cen_r) + pc * (pc_ - cen_c)
+    a = diamond_angle(pr_ - cen_r, pc_ - cen_c)
     sec = np.clip(np.searchsorted(edges, a, side="right") - 1, 0, n_sectors - 1)
-    np.add.at(sums, (sec, k), img[prof] - bg)
-    np.add.at(counts, (sec, k), 1)
+    ff = f * f
+    np.add.at(sums, (sec, k), ff * (img[prof] - bg))
+    np.add.at(counts, (sec, k), ff)
     e = np.maximum(np.sqrt(q) - 0.5, 0.0)
     e_max = d_max - 0.5
     ref = np.sqrt(np.maximum(e * (2 * e_max - e), 0.0))
-    ref_sums = np.bincount(k, weights=ref, minlength=n_bins)
-    stats[0] = pa
-    stats[7] = fit.sum()
-    stats[8], stats[9] = pr, pc
-    in_band = band.copy()
-    pairs = in_band[:, :-1] & in_band[:, 1:]
-    diffs = strided((img[:, 1:] - img[:, :-1])[pairs], max_samples)
-    stats[1] = 1.482602218505602 * np.median(np.abs(diffs - np.median(diffs))) / np.sqrt(2.0)
-    # gradient index over profile pixels away from the image border
-    rows, cols = labels.shape
-    ok_img = (rr > 0) & (rr < rows - 1) & (cc > 0) & (cc < cols - 1)
-    full = image.astype(np.float64)
+    ref_sums = np.bincount(k, weights=ff * ref, minlength=n_bins)
+    # gradient index over profiled blocks away from the window's block border
     g_num = g_den = 0.0
     sq = np.sqrt(d_in)
-    for i in np.flatnonzero(ok_img):
-        R, C = rr[i], cc[i]
-        gr = 0.5 * (full[R + 1, C] - full[R - 1, C]) - pr
-        gc = 0.5 * (full[R, C + 1] - full[R, C - 1]) - pc
-        wr, wc = pr_[i] + 1, pc_[i] + 1
-        nr = -0.5 * (sq[wr + 1, wc] - sq[wr - 1, wc])
-        nc = -0.5 * (sq[wr, wc + 1] - sq[wr, wc - 1])
+    for i in range(pr_.size):
+        r, c = pr_[i], pc_[i]
+        if not (0 < r < hh - 1 and 0 < c < ww - 1):
+            continue
+        gr = 0.5 * (img[r + 1, c] - img[r - 1, c]) - pr
+        gc = 0.5 * (img[r, c + 1] - img[r, c - 1]) - pc
+        nr = -0.5 * (sq[r + 2, c + 1] - sq[r, c + 1])
+        nc = -0.5 * (sq[r + 1, c + 2] - sq[r + 1, c])
         nn = np.hypot(nr, nc)
         g_den += np.hypot(gr, gc)
         if nn > 1e-9:
             g_num += (gr * nr + gc * nc) / nn
-    stats[2] = d_max
+    # noise: full-resolution horizontal pairs whose blocks are both in the band
+    diffs = []
+    win = full[r0:r1, c0:c1]
+    for br in range(hh):
+        for bc in range(ww):
+            if not band[br, bc]:
+                continue
+            for r in range(br * f, min(br * f + f, h)):
+                for c in range(bc * f, min(bc * f + f, w - 1)):
+                    if band[br, (c + 1) // f]:
+                        diffs.append(win[r, c + 1] - win[r, c])
+    if diffs:
+        d = strided(np.array(diffs), max_samples)
+        stats[1] = 1.482602218505602 * np.median(np.abs(d - np.median(d))) / np.sqrt(2.0)
+    stats[0] = pa
+    stats[2] = d_max * f
     stats[3], stats[4] = g_num, g_den
-    stats[5], stats[6] = cen_r, cen_c
+    stats[5] = r0 + f * cen_r + 0.5 * (f - 1)
+    stats[6] = c0 + f * cen_c + 0.5 * (f - 1)
+    stats[7] = fit.sum()
+    stats[8], stats[9] = pr / f, pc / f
     return sums, counts, ref_sums, stats
 
 

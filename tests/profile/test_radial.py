@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from hoimg.config import ProfileConfig
 from hoimg.errors import InvalidInputError
 from hoimg.profile import RadialProfile, radial_profile
 from hoimg.radiograph import Radiograph
@@ -57,9 +58,12 @@ def test_shell_is_peripheral_with_analytic_peak_and_ratio(radius, wall):
     def f(r):
         return _chord(r**2, radius) - _chord(r**2, radius - wall)
 
-    # rim/core ratio: the formula's profile averaged over the same zones of s = r/R
+    # rim/core ratio: the formula's profile averaged over the same zones of s = r/R; at
+    # full resolution within 8 %, on the default 2x2 blocks of a lesion this big within 12 %
     expected = _zone_mean(f, radius, 0.8, 1.0) / _zone_mean(f, radius, 0.0, 0.4)
-    assert prof.rim_core_ratio == pytest.approx(expected, rel=0.08)
+    full = radial_profile(_rg(proj + BG), mask, config=ProfileConfig(block_radius_px=1e6))
+    assert full.rim_core_ratio == pytest.approx(expected, rel=0.08)
+    assert prof.rim_core_ratio == pytest.approx(expected, rel=0.12)
     # the peak bin against the centre bin approaches sqrt((2R-t)/t) (bins smear the peak)
     formula = np.sqrt((2 * radius - wall) / wall)
     ratio = np.nanmax(prof.values) / prof.values[0]

@@ -169,6 +169,38 @@ def _solve3(m, v):
 
 
 @njit(cache=True)
+def _block_factor(labels, label_id, r0, c0, r1, c1, block_radius_px, max_block):
+    """Power-of-two block size for profiling a lesion, and its area in pixels.
+
+    The radius estimate ``2 area / perimeter`` (perimeter = 4-neighbour boundary pixels;
+    about the radius of a disc, up to ~1.6x the half-width of an elongated ellipse) is
+    halved once more for safety: the largest f up to ``max_block`` with
+    ``radius / (2 f) >= block_radius_px`` is returned.
+    """
+    h = r1 - r0
+    w = c1 - c0
+    n_les = 0
+    n_edge = 0
+    for r in range(h):
+        for c in range(w):
+            if labels[r0 + r, c0 + c] != label_id:
+                continue
+            n_les += 1
+            if (r == 0 or c == 0 or r == h - 1 or c == w - 1
+                    or labels[r0 + r - 1, c0 + c] != label_id
+                    or labels[r0 + r + 1, c0 + c] != label_id
+                    or labels[r0 + r, c0 + c - 1] != label_id
+                    or labels[r0 + r, c0 + c + 1] != label_id):
+                n_edge += 1
+    f = 1
+    if n_edge > 0:
+        radius = 2.0 * n_les / n_edge
+        while f < max_block and radius / (2 * f) >= block_radius_px:
+            f *= 2
+    return f, n_les
+
+
+@njit(cache=True)
 def _radial_profile_window(
     image,
     labels,
@@ -184,8 +216,16 @@ def _radial_profile_window(
     n_sectors,
     sector_edges,
     max_samples,
+    block_radius_px,
+    max_block,
 ):
     """Background-subtracted radial profile sums of one lesion inside a window.
+
+    Large lesions are profiled on f x f block means (f a power of two up to
+    ``max_block``, chosen by :func:`_block_factor` so that at least ``block_radius_px``
+    blocks span the lesion's radius): ten radial bins need nowhere near every pixel of a
+    500-pixel lesion, and the cost falls by f^2. A block belongs to the lesion when at
+    least half of its pixels do.
 
     Parameters
     ----------
@@ -202,85 +242,121 @@ def _radial_profile_window(
         outside the window count as non-lesion.
     band_inner_px, band_outer_px : float
         The background band is the non-lesion pixels at distance d from the lesion with
-        ``band_inner_px < d <= band_outer_px``.
+        ``band_inner_px < d <= band_outer_px`` (full-resolution pixels).
     n_bins, n_sectors : int
     sector_edges : (n_sectors + 1,) float64 ndarray
         Sector boundaries in :func:`_diamond_angle` units, increasing from 0 to 4.
     max_samples : int
         The band median and MAD and the noise MAD use every ``ceil(n / max_samples)``-th
-        of the n band pixels (or neighbour differences) in raster order.
+        of the n band values (or neighbour differences) in raster order.
+    block_radius_px : float
+    max_block : int
 
     Returns
     -------
     sums : (n_sectors, n_bins) float64
-        Sum of background-subtracted pixel values per sector and bin. The background is
-        a plane fitted by least squares to the band pixels within 3 robust sigmas of the
-        band median (the median itself when the band cannot fix a plane).
+        Sum of background-subtracted values per sector and bin, in full-resolution pixel
+        units (a block counts f^2 times). The background is a plane fitted by least
+        squares to the band values within 3 robust sigmas of the band median (the median
+        itself when the band cannot fix a plane).
     counts : (n_sectors, n_bins) int64
+        Full-resolution pixels per sector and bin (f^2 per block).
     ref_sums : (n_bins,) float64
-        Sum over the bin's pixels of the uniform-body path length
-        ``sqrt(e (2 e_max - e))`` with ``e = d - 0.5`` (see :mod:`hoimg.profile.radial`).
-    stats : (10,) float64
-        background at the centroid, noise sigma (robust, from neighbour differences in
-        the band), d_max (px), gradient-index numerator and denominator, centroid row and
-        col, number of band pixels in the fit, background slope per pixel along rows and
-        along cols. All NaN when the lesion has no pixel outside ``exclude``.
+        Sum over the bin of the uniform-body chord ``sqrt(e (2 e_max - e))``, ``e = d - 1/2``
+        in block units (see :mod:`hoimg.profile.radial`), weighted like ``counts``.
+    stats : (11,) float64
+        background at the centroid, noise sigma per full-resolution pixel (robust, from
+        horizontal neighbour differences in the band), d_max (full-resolution px),
+        gradient-index numerator and denominator, centroid row and col, number of band
+        values in the fit, background slope per pixel along rows and along cols, block
+        factor f. All NaN (f aside) when the lesion has no pixel outside ``exclude``.
     """
-    h = r1 - r0
-    w = c1 - c0
     rows = labels.shape[0]
     cols = labels.shape[1]
     use_exclude = exclude.shape[0] == rows and exclude.shape[1] == cols
     sums = np.zeros((n_sectors, n_bins), dtype=np.float64)
     counts = np.zeros((n_sectors, n_bins), dtype=np.int64)
     ref_sums = np.zeros(n_bins, dtype=np.float64)
-    stats = np.full(10, np.nan)
-    # one-pixel non-lesion border so the lesion never touches the work array's edge
-    inside = np.zeros((h + 2, w + 2), dtype=np.uint8)
+    stats = np.full(11, np.nan)
+    h = r1 - r0
+    w = c1 - c0
+    f, n_full = _block_factor(labels, label_id, r0, c0, r1, c1, block_radius_px, max_block)
+    stats[10] = f
+    if n_full == 0:
+        return sums, counts, ref_sums, stats
+    ff = f * f
+    hh = (h + f - 1) // f
+    ww = (w + f - 1) // f
+    # block means and block classes; `inside` carries a one-block non-lesion border
+    img = np.zeros((hh, ww), dtype=np.float64)
+    inside = np.zeros((hh + 2, ww + 2), dtype=np.uint8)
+    other = np.zeros((hh, ww), dtype=np.uint8)
+    excl = np.zeros((hh, ww), dtype=np.uint8)
     n_px = 0
     sum_r = 0.0
     sum_c = 0.0
-    tr0 = h
-    tc0 = w
+    tr0 = hh
+    tc0 = ww
     tr1 = -1
     tc1 = -1
-    for r in range(h):
-        for c in range(w):
-            if labels[r0 + r, c0 + c] == label_id:
-                inside[r + 1, c + 1] = 1
-                tr0 = min(tr0, r)
-                tr1 = max(tr1, r)
-                tc0 = min(tc0, c)
-                tc1 = max(tc1, c)
-                if not (use_exclude and exclude[r0 + r, c0 + c] != 0):
+    for br in range(hh):
+        for bc in range(ww):
+            acc = 0.0
+            n = 0
+            n_l = 0
+            n_o = 0
+            n_x = 0
+            for r in range(br * f, min(br * f + f, h)):
+                for c in range(bc * f, min(bc * f + f, w)):
+                    v = labels[r0 + r, c0 + c]
+                    acc += image[r0 + r, c0 + c]
+                    n += 1
+                    if v == label_id:
+                        n_l += 1
+                    elif v != 0:
+                        n_o += 1
+                    if use_exclude and exclude[r0 + r, c0 + c] != 0:
+                        n_x += 1
+            img[br, bc] = acc / n
+            if 2 * n_x >= n and n_x > 0:
+                excl[br, bc] = 1
+            if 2 * n_l >= n:
+                inside[br + 1, bc + 1] = 1
+                tr0 = min(tr0, br)
+                tr1 = max(tr1, br)
+                tc0 = min(tc0, bc)
+                tc1 = max(tc1, bc)
+                if excl[br, bc] == 0:
                     n_px += 1
-                    sum_r += r0 + r
-                    sum_c += c0 + c
+                    sum_r += br
+                    sum_c += bc
+            elif n_o > 0:
+                other[br, bc] = 1
     if n_px == 0:
         return sums, counts, ref_sums, stats
-    cen_r = sum_r / n_px
+    cen_r = sum_r / n_px  # block coordinates
     cen_c = sum_c / n_px
     # inside distances only over the lesion's tight box plus a border; the boundary is
-    # every non-lesion pixel that is not excluded (outside the window counts as boundary)
+    # every non-lesion block that is not excluded (outside the window counts as boundary)
     th = tr1 - tr0 + 1
     tw = tc1 - tc0 + 1
     feat = np.zeros((th + 2, tw + 2), dtype=np.uint8)
     n_feat = 0
     for r in range(th + 2):
-        wr = r + tr0 - 1  # window row
+        wr = r + tr0 - 1
         for c in range(tw + 2):
             wc = c + tc0 - 1
             if inside[wr + 1, wc + 1] != 0:
                 continue
-            if use_exclude and 0 <= wr < h and 0 <= wc < w and exclude[r0 + wr, c0 + wc] != 0:
+            if 0 <= wr < hh and 0 <= wc < ww and excl[wr, wc] != 0:
                 continue
             feat[r, c] = 1
             n_feat += 1
-    if n_feat == 0:  # wholly surrounded by excluded pixels: fall back to the plain mask
+    if n_feat == 0:  # wholly surrounded by excluded blocks: fall back to the plain mask
         for r in range(th + 2):
             for c in range(tw + 2):
                 feat[r, c] = 1 - inside[r + tr0, c + tc0]
-    d_in = _edt_sq(feat)  # d_in[r + ir, c + ic] for window pixel (r, c)
+    d_in = _edt_sq(feat)  # d_in[r + ir, c + ic] for block (r, c)
     d_out = _edt_sq(inside)  # d_out[r + 1, c + 1]
     ir = 1 - tr0
     ic = 1 - tc0
@@ -288,14 +364,13 @@ def _radial_profile_window(
     q_max = 0.0
     for r in range(tr0, tr1 + 1):
         for c in range(tc0, tc1 + 1):
-            if inside[r + 1, c + 1] != 0 and d_in[r + ir, c + ic] > q_max:
-                if not (use_exclude and exclude[r0 + r, c0 + c] != 0):
-                    q_max = d_in[r + ir, c + ic]
+            if inside[r + 1, c + 1] != 0 and excl[r, c] == 0 and d_in[r + ir, c + ic] > q_max:
+                q_max = d_in[r + ir, c + ic]
     d_max = np.sqrt(q_max)
     # bin lookup on integer squared distances, so every implementation bins identically;
     # the square roots are tabulated too (one table read instead of six sqrt per pixel).
-    # The tables cover every distance in d_in: gradient neighbours may be excluded pixels
-    # deeper than any profile pixel.
+    # The tables cover every distance in d_in: gradient neighbours may be excluded blocks
+    # deeper than any profiled one.
     q_top = q_max
     for r in range(th + 2):
         for c in range(tw + 2):
@@ -309,8 +384,7 @@ def _radial_profile_window(
     for q in range(n_q):
         d = np.sqrt(q)
         sqrt_lut[q] = d
-        s = 1.0 - d / d_max
-        k = int(s * n_bins) if q <= q_max else 0
+        k = int((1.0 - d / d_max) * n_bins) if q <= q_max else 0
         if k >= n_bins:
             k = n_bins - 1
         if k < 0:
@@ -322,65 +396,64 @@ def _radial_profile_window(
         p = e * (2.0 * e_max - e)
         ref_lut[q] = np.sqrt(p) if p > 0.0 else 0.0
 
-    # background band: values and positions; excluded pixels only as a last resort
-    n_win = h * w
-    bval = np.empty(n_win, dtype=np.float64)
-    brow = np.empty(n_win, dtype=np.float64)
-    bcol = np.empty(n_win, dtype=np.float64)
-    in_band = np.zeros((h, w), dtype=np.uint8)
-    in2 = band_inner_px * band_inner_px
-    out2 = band_outer_px * band_outer_px
+    # background band: 2 = usable, 1 = excluded (used only when nothing else is left)
+    bval = np.empty(hh * ww, dtype=np.float64)
+    in_band = np.zeros((hh, ww), dtype=np.uint8)
+    in2 = (band_inner_px / f) ** 2
+    out2 = (band_outer_px / f) ** 2
     n_band = 0
     n_any = 0
-    for r in range(h):
-        for c in range(w):
-            if inside[r + 1, c + 1] != 0:
+    for r in range(hh):
+        for c in range(ww):
+            if inside[r + 1, c + 1] != 0 or other[r, c] != 0:
                 continue
             q = d_out[r + 1, c + 1]
-            if q > in2 and q <= out2 and labels[r0 + r, c0 + c] == 0:
-                in_band[r, c] = 1
+            if q > in2 and q <= out2:
                 n_any += 1
-                if use_exclude and exclude[r0 + r, c0 + c] != 0:
+                if excl[r, c] != 0:
+                    in_band[r, c] = 1
                     continue
                 in_band[r, c] = 2
-                bval[n_band] = image[r0 + r, c0 + c]
-                brow[n_band] = r0 + r
-                bcol[n_band] = c0 + c
+                bval[n_band] = img[r, c]
                 n_band += 1
+    use_level = 2
     if n_band == 0 and n_any > 0:
-        for r in range(h):
-            for c in range(w):
+        use_level = 1
+        for r in range(hh):
+            for c in range(ww):
                 if in_band[r, c] == 1:
-                    bval[n_band] = image[r0 + r, c0 + c]
-                    brow[n_band] = r0 + r
-                    bcol[n_band] = c0 + c
+                    bval[n_band] = img[r, c]
                     n_band += 1
     if n_band == 0:
         return sums, counts, ref_sums, stats
     med = _strided_median(bval, n_band, max_samples)
-    tmp = np.empty(n_band, dtype=np.float64)
     for i in range(n_band):
-        tmp[i] = abs(bval[i] - med)
-    tol = 3.0 * 1.482602218505602 * _strided_median(tmp, n_band, max_samples)
-    # least-squares plane through the inlying band pixels, in units of d_max about the
+        bval[i] = abs(bval[i] - med)
+    tol = 3.0 * 1.482602218505602 * _strided_median(bval, n_band, max_samples)
+    # least-squares plane through the inlying band values, in units of d_max about the
     # centroid (keeps the normal equations well conditioned)
     scale = d_max if d_max > 1.0 else 1.0
     m = np.zeros((3, 3))
     v = np.zeros(3)
     n_fit = 0
-    for i in range(n_band):
-        if abs(bval[i] - med) <= tol:
-            x = (brow[i] - cen_r) / scale
-            y = (bcol[i] - cen_c) / scale
+    for r in range(hh):
+        for c in range(ww):
+            if in_band[r, c] != use_level and not (use_level == 1 and in_band[r, c] == 2):
+                continue
+            val = img[r, c]
+            if abs(val - med) > tol:
+                continue
+            x = (r - cen_r) / scale
+            y = (c - cen_c) / scale
             m[0, 0] += 1.0
             m[0, 1] += x
             m[0, 2] += y
             m[1, 1] += x * x
             m[1, 2] += x * y
             m[2, 2] += y * y
-            v[0] += bval[i]
-            v[1] += x * bval[i]
-            v[2] += y * bval[i]
+            v[0] += val
+            v[1] += x * val
+            v[2] += y * val
             n_fit += 1
     m[1, 0] = m[0, 1]
     m[2, 0] = m[0, 2]
@@ -391,37 +464,29 @@ def _radial_profile_window(
         plane[1] = 0.0
         plane[2] = 0.0
     pa = plane[0]
-    pr = plane[1] / scale  # per pixel
+    pr = plane[1] / scale  # per block
     pc = plane[2] / scale
-    stats[0] = pa
-    stats[7] = n_fit
-    stats[8] = pr
-    stats[9] = pc
 
     g_num = 0.0
     g_den = 0.0
     for r in range(tr0, tr1 + 1):
-        rr = r0 + r
         for c in range(tc0, tc1 + 1):
-            cc = c0 + c
-            if inside[r + 1, c + 1] == 0:
-                continue
-            if use_exclude and exclude[rr, cc] != 0:
+            if inside[r + 1, c + 1] == 0 or excl[r, c] != 0:
                 continue
             q = int(d_in[r + ir, c + ic])
             k = lut[q]
-            a = _diamond_angle(rr - cen_r, cc - cen_c)
+            a = _diamond_angle(r - cen_r, c - cen_c)
             sec = np.searchsorted(sector_edges, a, side="right") - 1
             if sec > n_sectors - 1:
                 sec = n_sectors - 1
-            sums[sec, k] += image[rr, cc] - (pa + pr * (rr - cen_r) + pc * (cc - cen_c))
-            counts[sec, k] += 1
-            ref_sums[k] += ref_lut[q]
-            # signed radial gradient index: the background-free image gradient projected
-            # on the outward direction, which is minus the gradient of the inside distance
-            if 0 < rr < rows - 1 and 0 < cc < cols - 1:
-                gr = 0.5 * (image[rr + 1, cc] - image[rr - 1, cc]) - pr
-                gc = 0.5 * (image[rr, cc + 1] - image[rr, cc - 1]) - pc
+            sums[sec, k] += ff * (img[r, c] - (pa + pr * (r - cen_r) + pc * (c - cen_c)))
+            counts[sec, k] += ff
+            ref_sums[k] += ff * ref_lut[q]
+            # signed radial gradient index: the background-free gradient projected on the
+            # outward direction, which is minus the gradient of the inside distance
+            if 0 < r < hh - 1 and 0 < c < ww - 1:
+                gr = 0.5 * (img[r + 1, c] - img[r - 1, c]) - pr
+                gc = 0.5 * (img[r, c + 1] - img[r, c - 1]) - pc
                 rd = r + ir
                 cd = c + ic
                 nr = -0.5 * (sqrt_lut[int(d_in[rd + 1, cd])] - sqrt_lut[int(d_in[rd - 1, cd])])
@@ -430,27 +495,37 @@ def _radial_profile_window(
                 g_den += np.sqrt(gr * gr + gc * gc)
                 if nn > 1e-9:
                     g_num += (gr * nr + gc * nc) / nn
-    # robust noise: MAD of horizontal neighbour differences inside the band
+    # robust noise per full-resolution pixel: MAD of horizontal neighbour differences of
+    # pixel pairs whose blocks are both in the band
+    diffs = np.empty(n_any * ff, dtype=np.float64)
     n_diff = 0
-    for r in range(h):
-        for c in range(w - 1):
-            if in_band[r, c] != 0 and in_band[r, c + 1] != 0:
-                bval[n_diff] = image[r0 + r, c0 + c + 1] - image[r0 + r, c0 + c]
-                n_diff += 1
+    for br in range(hh):
+        for bc in range(ww):
+            if in_band[br, bc] == 0:
+                continue
+            for r in range(br * f, min(br * f + f, h)):
+                for c in range(bc * f, min(bc * f + f, w - 1)):
+                    if in_band[br, (c + 1) // f] != 0:
+                        diffs[n_diff] = image[r0 + r, c0 + c + 1] - image[r0 + r, c0 + c]
+                        n_diff += 1
     if n_diff > 0:
         stride = (n_diff + max_samples - 1) // max_samples
         nd = (n_diff + stride - 1) // stride
         for i in range(nd):
-            bval[i] = bval[i * stride]
-        dmed = np.median(bval[:nd])
+            diffs[i] = diffs[i * stride]
+        dmed = np.median(diffs[:nd])
         for i in range(nd):
-            bval[i] = abs(bval[i] - dmed)
-        stats[1] = 1.482602218505602 * np.median(bval[:nd]) / np.sqrt(2.0)
-    stats[2] = d_max
+            diffs[i] = abs(diffs[i] - dmed)
+        stats[1] = 1.482602218505602 * np.median(diffs[:nd]) / np.sqrt(2.0)
+    stats[0] = pa
+    stats[2] = d_max * f
     stats[3] = g_num
     stats[4] = g_den
-    stats[5] = cen_r
-    stats[6] = cen_c
+    stats[5] = r0 + f * cen_r + 0.5 * (f - 1)
+    stats[6] = c0 + f * cen_c + 0.5 * (f - 1)
+    stats[7] = n_fit
+    stats[8] = pr / f
+    stats[9] = pc / f
     return sums, counts, ref_sums, stats
 
 
@@ -467,6 +542,8 @@ def _radial_profile_batch(
     n_sectors,
     sector_edges,
     max_samples,
+    block_radius_px,
+    max_block,
 ):
     """:func:`_radial_profile_window` for many lesions of one image in one call.
 
@@ -477,7 +554,7 @@ def _radial_profile_batch(
     sums = np.zeros((n, n_sectors, n_bins), dtype=np.float64)
     counts = np.zeros((n, n_sectors, n_bins), dtype=np.int64)
     ref_sums = np.zeros((n, n_bins), dtype=np.float64)
-    stats = np.full((n, 10), np.nan)
+    stats = np.full((n, 11), np.nan)
     for i in range(n):
         s, k, rs, st = _radial_profile_window(
             image,
@@ -494,6 +571,8 @@ def _radial_profile_batch(
             n_sectors,
             sector_edges,
             max_samples,
+            block_radius_px,
+            max_block,
         )
         sums[i] = s
         counts[i] = k

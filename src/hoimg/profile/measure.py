@@ -8,7 +8,7 @@ import numpy as np
 
 from ._common import grow, resolve_config, spacing_of
 from .cleft import resample_edges, scan_lesion
-from .radial import BAND_MAX_SAMPLES, _band_px, profiles_from_batch, sector_edges
+from .radial import BAND_MAX_SAMPLES, MAX_BLOCK, _band_px, profiles_from_batch, sector_edges
 from .results import CleftScan, RadialProfile
 
 __all__ = ["measure_lesions"]
@@ -53,7 +53,7 @@ def measure_lesions(radiograph, bone, candidates, config=None
     windows = np.array([grow(r.bbox_rc, pad, shape) for r in records], dtype=np.int64)
     sums, counts, ref_sums, stats = _kernels._radial_profile_batch(
         image, labels, ids, exclude, windows, inner, outer, cfg.n_bins, cfg.n_sectors,
-        sector_edges(cfg.n_sectors), BAND_MAX_SAMPLES,
+        sector_edges(cfg.n_sectors), BAND_MAX_SAMPLES, float(cfg.block_radius_px), MAX_BLOCK,
     )
     profiles = profiles_from_batch(sums, counts, ref_sums, stats, cfg)
     samples = resample_edges(bone, spacing, cfg.cleft_step_mm) if bone is not None else None

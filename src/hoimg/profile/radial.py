@@ -66,6 +66,8 @@ def _band_px(cfg: ProfileConfig, band_mm: float, spacing) -> tuple[float, float]
 # The band median and noise MAD use at most this many evenly spread band samples: ~1000
 # samples put the median within ~0.04 noise sigma of the full one at a tenth of the cost.
 BAND_MAX_SAMPLES = 1024
+# Largest block (f x f) a big lesion is profiled on; see ProfileConfig.block_radius_px.
+MAX_BLOCK = 4
 # Fewer lesion pixels than this per bin (or an empty bin) flags few_pixels_profile.
 MIN_PIXELS_PER_BIN = 10
 
@@ -193,5 +195,6 @@ def radial_profile(
     sums, counts, ref_sums, stats = _kernels._radial_profile_window(
         image, labels, np.int32(1), exclude, 0, 0, r1 - r0, c1 - c0,
         inner, outer, n_bins, n_sectors, sector_edges(n_sectors), BAND_MAX_SAMPLES,
+        float(cfg.block_radius_px), MAX_BLOCK,
     )
     return profiles_from_batch(sums[None], counts[None], ref_sums[None], stats[None], cfg)[0]
