@@ -124,6 +124,13 @@ class ProfileConfig:
     # |zonal_index| below this reads "uniform": 0.2 means rim and core differ by a factor
     # 1.5 after dividing each by what a uniform body of the same outline projects.
     zonal_uniform_band: float = 0.2
+    # A profile maximum at s >= this is a projected rim peak (a shell of wall t peaks at
+    # s = 1 - t/R; a uniform body peaks at the core), so half the band then suffices.
+    zonal_rim_peak_min: float = 0.5
+    # Big lesions are profiled on 2x2 or 4x4 block means, keeping at least this many
+    # blocks across the radius: 10 bins then still hold >= 2 blocks each, thin rims
+    # (>= 1 mm) stay resolved, and the cost falls by the block area.
+    block_radius_px: float = 16.0
     # Rim continuity counts a sector when its rim maximum beats the core by this many
     # standard errors (issue 4: "more than 2 sigma of noise").
     rim_sigma: float = 2.0
