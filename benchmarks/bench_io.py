@@ -50,6 +50,18 @@ def _routes(path: str, syntax: str) -> dict[str, Callable[[], np.ndarray]]:
 
         routes["np.frombuffer"] = native
         return routes
+    if syntax == "rle":
+        from rle.utils import decode_pixel_data
+
+        def via_rle() -> np.ndarray:
+            ds = dcmread(path)
+            frame = get_frame(ds.PixelData, 0, number_of_frames=1)
+            raw = decode_pixel_data(
+                frame, version=2, rows=ds.Rows, columns=ds.Columns, bits_allocated=16
+            )
+            return np.frombuffer(raw, "<u2").reshape(ds.Rows, ds.Columns)
+
+        routes["rle.decode_pixel_data"] = via_rle
     for plugin in get_decoder(uid).available_plugins:
         routes[f"pydicom:{plugin}"] = lambda p=plugin: pixel_array(dcmread(path), decoding_plugin=p)
     codecs = {
