@@ -56,7 +56,12 @@ def test_round_trip(tmp_path, ts, photometric, spacing_source, rescale, bits):
     assert int(ph.stored.max()) <= 2**bits - 1
     if spacing_source == "pixel_spacing":
         assert [float(x) for x in ds.PixelSpacing] == [0.139, 0.139]
-        assert "ImagerPixelSpacing" not in ds
+        # detector-plane tags may sit beside Pixel Spacing, consistently with it
+        if "ImagerPixelSpacing" in ds:
+            ratio = float(ds.ImagerPixelSpacing[0]) / float(ds.PixelSpacing[0])
+            assert ratio == pytest.approx(
+                float(ds.EstimatedRadiographicMagnificationFactor), rel=1e-4
+            )
     else:
         assert "PixelSpacing" not in ds
         assert [float(x) for x in ds.ImagerPixelSpacing] == pytest.approx([0.139 * 1.12] * 2)

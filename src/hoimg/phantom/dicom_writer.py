@@ -82,6 +82,12 @@ def dicom_params(params: dict, stored: np.ndarray, *, seed: int, index: int) -> 
         "window": (round(float(centre), 2), round(float(width), 2)),
         "display_window": (float(round(display_centre, 2)), float(round(width, 2))),
         "manufacturer": _MANUFACTURERS[(seed + index) % len(_MANUFACTURERS)],
+        # many DX headers carry the detector-plane tags beside Pixel Spacing; a loader must
+        # still prefer Pixel Spacing (side stream: no other draw moves)
+        "also_imager_tags": bool(
+            source == "pixel_spacing"
+            and np.random.default_rng([params["noise_seed"], 3]).uniform() < 0.5
+        ),
         "tags": {
             k: params[k]
             for k in (
@@ -167,6 +173,9 @@ def build_dataset(phantom):
     source = t["spacing_source"]
     if source == "pixel_spacing":
         ds.PixelSpacing = list(d["pixel_spacing"])
+        if d["also_imager_tags"]:
+            ds.ImagerPixelSpacing = list(d["imager_pixel_spacing"])
+            ds.EstimatedRadiographicMagnificationFactor = d["magnification"]
     else:
         ds.ImagerPixelSpacing = list(d["imager_pixel_spacing"])
         if source == "imager_corrected":
