@@ -26,8 +26,11 @@ def test_local_cluster_equals_process_pool(good_tree, tmp_path, stub):
     assert (a.ok, a.error) == (b.ok, b.error) == (6, 2)
     assert (pool_out / "lesions.csv").read_bytes() == (dask_out / "lesions.csv").read_bytes()
     assert _without_seconds(pool_out / "images.csv") == _without_seconds(dask_out / "images.csv")
-    assert sorted(p.name for p in (pool_out / "overlays").iterdir()) == sorted(
-        p.name for p in (dask_out / "overlays").iterdir())
+    pngs = sorted(p.name for p in (pool_out / "overlays").iterdir())
+    assert len(pngs) == 6 and pngs == sorted(p.name for p in (dask_out / "overlays").iterdir())
+    for name in pngs:  # written by this process from bytes the Dask workers sent back
+        assert (pool_out / "overlays" / name).read_bytes() == (
+            dask_out / "overlays" / name).read_bytes()
 
 
 def test_bad_scheduler_address_is_a_usage_error(good_tree, tmp_path):

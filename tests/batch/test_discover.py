@@ -66,3 +66,12 @@ def test_colliding_labels_from_two_roots_are_prefixed(tmp_path, monkeypatch):
 def test_missing_input_is_a_usage_error(tmp_path):
     with pytest.raises(InvalidInputError, match="does not exist"):
         discover([str(tmp_path / "nope")])
+
+
+def test_output_folder_inside_the_input_is_not_an_input(tree):
+    out = tree / "results"
+    (out / "overlays").mkdir(parents=True)
+    (out / "images.csv").write_text("file\n")
+    make_dicom(out / "stray.dcm", 3)
+    files, skipped = discover([str(tree)], recursive=True, exclude=str(out))
+    assert not any(x.file.startswith("results/") for x in [*files, *skipped])

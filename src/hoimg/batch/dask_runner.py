@@ -2,9 +2,10 @@
 
 The tasks are the same :func:`hoimg.batch.worker.analyze_task` calls as in the process
 pool and the journal entries come back to this process, which writes every output, so the
-tables are identical to process-pool mode. Workers read the input files themselves: every
-worker must see the inputs (and the ``--out`` folder, for overlays) under the same absolute
-paths as the machine that runs ``hoimg analyze`` -- a shared file system.
+tables are identical to process-pool mode. Overlays come back as PNG bytes and are written
+here too. Workers read the input files themselves: every worker must see the inputs under
+the same absolute paths as the machine that runs ``hoimg analyze`` (a shared file system);
+the ``--out`` folder need not be shared.
 
 Install with ``pip install hoimg[dask]``.
 """
@@ -71,6 +72,15 @@ def _connect(address: str, workers: int | None):
             "is `dask scheduler` running there?"
         ) from exc
     return client, None
+
+
+def _write_overlay(overlay_dir: str, image_id: str, png: bytes) -> None:
+    """Write ``<image_id>.png`` via a temporary name so a kill never leaves half a PNG."""
+    final = os.path.join(overlay_dir, f"{image_id}.png")
+    tmp = os.path.join(overlay_dir, f".tmp-{os.getpid()}-{image_id}.png")
+    with open(tmp, "wb") as fh:
+        fh.write(png)
+    os.replace(tmp, final)
 
 
 def _worker_hoimg_version() -> str:
@@ -150,6 +160,7 @@ def run_dask(
         window = n_threads if timeout_s is not None else 2 * n_threads
         pending = iter(tasks)
         inflight: dict[Any, tuple[dict[str, Any], float]] = {}
+        overlay_dirs: dict[str, str | None] = {}
         counter = 0
 
         def submit_more() -> None:
@@ -158,9 +169,10 @@ def run_dask(
                 task = next(pending, None)
                 if task is None:
                     return
-                task = dict(task, path=os.path.abspath(task["path"]))
-                if task.get("overlay_dir"):
-                    task["overlay_dir"] = os.path.abspath(task["overlay_dir"])
+                overlay_dir = task.get("overlay_dir")
+                task = dict(task, path=os.path.abspath(task["path"]), overlay_dir=None,
+                            return_overlay=bool(overlay_dir))
+                overlay_dirs[task["file"]] = overlay_dir
                 counter += 1
                 fut = client.submit(_worker.analyze_task, task, pure=False,
                                     key=f"hoimg-analyze-{counter}")
@@ -179,8 +191,14 @@ def run_dask(
                 done = set()
             for fut in done:
                 task, t0 = inflight.pop(fut)
+                overlay_dir = overlay_dirs.pop(task["file"], None)
                 if fut.status == "finished":
-                    yield fut.result()
+                    entry = fut.result()
+                    png = entry.pop("overlay_png", None)
+                    if png is not None and overlay_dir:
+                        _write_overlay(overlay_dir, entry["image"]["image_id"], png)
+                    fut.release()
+                    yield entry
                 else:
                     yield _worker.error_entry(task["file"], _failure_message(fut.exception()),
                                               time.monotonic() - t0)
@@ -189,6 +207,7 @@ def run_dask(
                 for fut, (task, t0) in list(inflight.items()):
                     if now - t0 >= timeout_s:
                         inflight.pop(fut)
+                        overlay_dirs.pop(task["file"], None)
                         fut.cancel()
                         log.debug("%s: timed out after %.0f s", task["file"], timeout_s)
                         yield _worker.error_entry(

@@ -119,7 +119,7 @@ def _scan_folder(root: str, recursive: bool) -> list[tuple[str, str | None]]:
 
 
 def discover(
-    inputs: list[str], *, recursive: bool = False
+    inputs: list[str], *, recursive: bool = False, exclude: str | None = None
 ) -> tuple[list[InputFile], list[SkippedFile]]:
     """Expand INPUT paths into files to analyse and files skipped.
 
@@ -129,6 +129,9 @@ def discover(
         Files and/or folders, as given on the command line.
     recursive : bool
         Descend into sub-folders of folder inputs.
+    exclude : str, optional
+        A folder whose files are ignored: the batch's own ``--out`` when it lies inside an
+        input, so earlier results are not listed as inputs.
 
     Returns
     -------
@@ -159,12 +162,13 @@ def discover(
     counts: dict[str, int] = {}
     for _, rel, _, _, _ in entries:
         counts[rel] = counts.get(rel, 0) + 1
+    excluded = None if exclude is None else os.path.realpath(exclude) + os.sep
     seen: set[str] = set()
     files: dict[str, InputFile] = {}
     skipped: dict[str, SkippedFile] = {}
     for root_label, rel, path, explicit, skip in entries:
         real = os.path.realpath(path)
-        if real in seen:
+        if real in seen or (excluded is not None and real.startswith(excluded)):
             continue
         seen.add(real)
         label = rel

@@ -155,8 +155,11 @@ def run_pool(
                         strikes += 1
                         if strikes > 3 * workers:
                             raise RuntimeError(
-                                "batch workers keep dying before they take an image; "
-                                "check that `python -c 'import hoimg.pipeline'` works"
+                                "batch workers keep dying before they take an image; check "
+                                "that `python -c 'import hoimg.pipeline'` works, and that a "
+                                "script calling run_batch guards it with "
+                                "`if __name__ == '__main__':` (workers are spawned, which "
+                                "re-imports the main script)"
                             )
                     slot.kill()
                     slots[i] = _Slot(ctx, serve, warm_up)

@@ -171,7 +171,7 @@ def run_batch(
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
         raise InvalidInputError("--out exists and is not a folder", path=out_dir)
     config = config or AnalysisConfig()
-    files, skipped = discover(list(inputs), recursive=recursive)
+    files, skipped = discover(list(inputs), recursive=recursive, exclude=out_dir)
     if scheduler is not None:
         from .dask_runner import check_scheduler
 

@@ -96,6 +96,17 @@ def _save_overlay(analysis, overlay_dir: str) -> None:
             os.unlink(tmp)
 
 
+def _overlay_png_bytes(analysis) -> bytes:
+    """The overlay PNG as bytes, for workers that do not share the output folder (Dask)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="hoimg-overlay-") as tmp:
+        path = os.path.join(tmp, "overlay.png")
+        analysis.save_overlay(path)
+        with open(path, "rb") as fh:
+            return fh.read()
+
+
 def analyze_task(task: dict[str, Any]) -> dict[str, Any]:
     """Analyse one file and return its journal entry.
 
@@ -103,8 +114,10 @@ def analyze_task(task: dict[str, Any]) -> dict[str, Any]:
     ----------
     task : dict
         ``path`` (to open), ``file`` (row label), ``config`` (AnalysisConfig JSON),
-        ``pixel_spacing_mm`` (float or None), ``overlay_dir`` (str or None) and optionally
-        ``analyzer`` ("module:function", default :data:`DEFAULT_ANALYZER`).
+        ``pixel_spacing_mm`` (float or None), ``overlay_dir`` (str or None: where to write
+        ``<image_id>.png``) and optionally ``return_overlay`` (bool: return the PNG bytes
+        instead, as ``overlay_png``) and ``analyzer`` ("module:function", default
+        :data:`DEFAULT_ANALYZER`).
 
     Returns
     -------
@@ -126,14 +139,20 @@ def analyze_task(task: dict[str, Any]) -> dict[str, Any]:
         )
         lesions = lesion_records(analysis, file=file)
         profiles = [_profile_dict(les) for les in analysis.lesions]
+        png = None
         if task.get("overlay_dir"):
             _save_overlay(analysis, task["overlay_dir"])
+        elif task.get("return_overlay"):
+            png = _overlay_png_bytes(analysis)
         seconds = round(time.perf_counter() - start, 3)
         image = image_record(
             file, status="ok", image=analysis.image, n_lesions=len(lesions), seconds=seconds
         )
-        return {"file": file, "status": "ok", "image": image, "lesions": lesions,
-                "profiles": profiles}
+        entry = {"file": file, "status": "ok", "image": image, "lesions": lesions,
+                 "profiles": profiles}
+        if png is not None:
+            entry["overlay_png"] = png
+        return entry
     except Exception as exc:  # one image's trouble is a row, never a stopped batch
         return error_entry(file, _one_line_error(exc, task), time.perf_counter() - start)
 
