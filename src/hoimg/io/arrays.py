@@ -31,9 +31,11 @@ def to_float32(array: np.ndarray, *, what: str = "array") -> np.ndarray:
     if array.dtype == bool:
         array = array.astype(np.uint8)
     if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
-        raise InvalidInputError(f"{what} must hold real numbers, got dtype {array.dtype}")
+        raise InvalidInputError(
+            f"{what} must hold real numbers, got dtype {array.dtype}; pass a grey image"
+        )
     if 0 in array.shape:
-        raise InvalidInputError(f"{what} is empty (shape {array.shape})")
+        raise InvalidInputError(f"{what} is empty (shape {array.shape}); pass an image with pixels")
     with np.errstate(over="ignore", invalid="ignore"):  # overflow -> inf, refused below
         out = np.array(array, dtype=np.float32, order="C", copy=True)
     if not np.isfinite(out).all():

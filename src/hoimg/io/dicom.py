@@ -187,7 +187,7 @@ def _display_window(
     if flip:
         center = mirror_sum - center
     # Sub-sampled range: the window is for display only, exact extremes do not matter.
-    sample = pixels[::4, ::4]
+    sample = pixels[::8, ::8]
     lo, hi = float(sample.min()), float(sample.max())
     if not lo <= center <= hi:
         return None, True

@@ -56,7 +56,9 @@ def _to_grey(img: np.ndarray, weights: np.ndarray, path: str | None) -> tuple[np
 
 def _png(data: bytes, config: LoadConfig, path: str | None) -> tuple[np.ndarray, bool]:
     if len(data) < 24 or data[12:16] != b"IHDR":
-        raise CorruptFileError("PNG header (IHDR) is missing; the file is damaged", path=path)
+        raise CorruptFileError(
+            "PNG header (IHDR) is missing; the file is damaged, export it again", path=path
+        )
     cols, rows = struct.unpack_from(">II", data, 16)
     _check_size(rows, cols, config, path)
     import cv2
@@ -80,13 +82,16 @@ def _tiff(
         pages = tif.pages
         n = len(pages)
         if n == 0:
-            raise CorruptFileError("TIFF has no image pages", path=path)
+            raise CorruptFileError(
+                "TIFF has no image pages; the file is damaged, export it again", path=path
+            )
         if frame is None and n > 1:
             raise MultiFrameError(f"TIFF has {n} pages: pick one with frame=0..{n - 1}", path=path)
         index = 0 if frame is None else frame
         if not 0 <= index < n:
             raise InvalidInputError(
-                f"frame={frame} is out of range: this TIFF has {n} page(s)", path=path
+                f"frame={frame} is out of range: this TIFF has {n} page(s), use 0..{n - 1}",
+                path=path,
             )
         page = pages[index]
         shape = page.shape
