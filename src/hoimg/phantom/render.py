@@ -162,7 +162,7 @@ def render_case(rng, params, *, seed: int, index: int):
     # Texture and grid-line draws come from their own stream (derived from the noise seed),
     # so they never shift the geometry draws.
     arng = np.random.default_rng([params["noise_seed"], 1])
-    texture_amp, feature_mm = arng.uniform(0.2, 0.5), arng.uniform(0.8, 2.0)
+    texture_amp, feature_mm = arng.uniform(0.15, 0.35), arng.uniform(0.6, 1.5)
     texture = imaging.smooth_random_field(arng, (rows, cols), s, feature_mm)
     texture = np.clip(1 + np.float32(texture_amp) * texture, 0.2, None)
     grid_lines = arng.uniform() < 0.15
