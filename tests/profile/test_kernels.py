@@ -147,3 +147,31 @@ def test_spearman_handles_ties():
     y = np.array([1.0, 1.0, 2.0, 3.0, 2.0])
     assert FK._spearman(x, y) == pytest.approx(ref.spearman(x, y), abs=1e-12)
     assert np.isnan(FK._spearman(x[:2], y[:2]))
+
+
+def test_cleft_batch_matches_per_lesion_twins():
+    rng = np.random.default_rng(17)
+    labels, image = _blobs(rng, n=3)
+    ids = np.unique(labels[labels > 0]).astype(np.int32)
+    bboxes = []
+    for lid in ids:
+        rows, cols = np.nonzero(labels == lid)
+        bboxes.append([rows.min(), cols.min(), rows.max() + 1, cols.max() + 1])
+    bboxes = np.array(bboxes, dtype=np.int64)
+    n = 60
+    base = np.column_stack([rng.uniform(0, 70, n), rng.uniform(0, 80, n)])
+    ang = rng.uniform(0, 2 * np.pi, n)
+    normal = np.column_stack([np.sin(ang), np.cos(ang)])
+    t_max = rng.uniform(10, 40, n)
+    level_args = (3.0, 2.0, 1.0, 3, 1.0)
+    les, smp, t_hit, levels = CK._cleft_batch(image, labels, ids, bboxes, base, normal, t_max, 0.5,
+                                              *level_args)
+    assert np.all(np.diff(les) >= 0) and les.size >= 5
+    for i, lid in enumerate(ids):
+        want_t = ref.cast_rays(labels, lid, base, normal, t_max)
+        hit = np.flatnonzero(np.isfinite(want_t))
+        sel = les == i
+        np.testing.assert_array_equal(smp[sel], hit)
+        np.testing.assert_allclose(t_hit[sel], want_t[hit], atol=6e-4)
+        want_lv = ref.normal_levels(image, base[hit], normal[hit], t_hit[sel], *level_args)
+        np.testing.assert_allclose(levels[sel], want_lv, atol=1e-6)

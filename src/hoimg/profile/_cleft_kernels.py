@@ -25,6 +25,55 @@ def _is_label(labels, label_id, r, c):
 
 
 @njit(cache=True)
+def _cast_one(labels, label_id, br, bc, nr, nc, t_max, lo_r, lo_c, hi_r, hi_c, step_px):
+    """One ray of :func:`_cast_rays`: t of entry into the lesion, or NaN."""
+    # slab test against the bbox: march only where the ray is inside it
+    t0 = 0.0
+    t1 = t_max
+    for axis in range(2):
+        b = br if axis == 0 else bc
+        n = nr if axis == 0 else nc
+        lo = lo_r if axis == 0 else lo_c
+        hi = hi_r if axis == 0 else hi_c
+        if abs(n) < 1e-12:
+            if b < lo or b > hi:
+                return np.nan
+        else:
+            ta = (lo - b) / n
+            tb = (hi - b) / n
+            if ta > tb:
+                ta, tb = tb, ta
+            if ta > t0:
+                t0 = ta
+            if tb < t1:
+                t1 = tb
+    if t0 > t1:
+        return np.nan
+    t_prev = t0
+    t = t0
+    hit = False
+    while t <= t1 + 1e-9:
+        if _is_label(labels, label_id, br + t * nr, bc + t * nc):
+            hit = True
+            break
+        t_prev = t
+        t += step_px
+    if not hit:
+        return np.nan
+    if t == t_prev:  # inside from the first sample: at the ray origin or the box face
+        return t
+    a = t_prev
+    b = t
+    for _ in range(10):
+        m = 0.5 * (a + b)
+        if _is_label(labels, label_id, br + m * nr, bc + m * nc):
+            b = m
+        else:
+            a = m
+    return b
+
+
+@njit(cache=True)
 def _cast_rays(labels, label_id, base_rc, normal_rc, t_max_px, window, step_px):
     """Distance along each ray to the first pixel of a lesion.
 
@@ -50,66 +99,87 @@ def _cast_rays(labels, label_id, base_rc, normal_rc, t_max_px, window, step_px):
     """
     k = base_rc.shape[0]
     out = np.full(k, np.nan)
-    lo_r = window[0] - 0.5
-    lo_c = window[1] - 0.5
-    hi_r = window[2] - 0.5
-    hi_c = window[3] - 0.5
     for i in range(k):
-        br = base_rc[i, 0]
-        bc = base_rc[i, 1]
-        nr = normal_rc[i, 0]
-        nc = normal_rc[i, 1]
-        # slab test against the bbox: march only where the ray is inside it
-        t0 = 0.0
-        t1 = t_max_px[i]
-        ok = True
-        for axis in range(2):
-            b = br if axis == 0 else bc
-            n = nr if axis == 0 else nc
-            lo = lo_r if axis == 0 else lo_c
-            hi = hi_r if axis == 0 else hi_c
-            if abs(n) < 1e-12:
-                if b < lo or b > hi:
-                    ok = False
-            else:
-                ta = (lo - b) / n
-                tb = (hi - b) / n
-                if ta > tb:
-                    ta, tb = tb, ta
-                if ta > t0:
-                    t0 = ta
-                if tb < t1:
-                    t1 = tb
-        if not ok or t0 > t1:
-            continue
-        if _is_label(labels, label_id, br + t0 * nr, bc + t0 * nc):
-            if t0 == 0.0:
-                out[i] = 0.0
-                continue
-        t_prev = t0
-        t = t0
-        hit = False
-        while t <= t1 + 1e-9:
-            if _is_label(labels, label_id, br + t * nr, bc + t * nc):
-                hit = True
-                break
-            t_prev = t
-            t += step_px
-        if not hit:
-            continue
-        if t == t_prev:
-            out[i] = t
-            continue
-        a = t_prev
-        b = t
-        for _ in range(10):
-            m = 0.5 * (a + b)
-            if _is_label(labels, label_id, br + m * nr, bc + m * nc):
-                b = m
-            else:
-                a = m
-        out[i] = b
+        out[i] = _cast_one(labels, label_id, base_rc[i, 0], base_rc[i, 1], normal_rc[i, 0],
+                           normal_rc[i, 1], t_max_px[i], window[0] - 0.5, window[1] - 0.5,
+                           window[2] - 0.5, window[3] - 0.5, step_px)
     return out
+
+
+@njit(cache=True)
+def _cleft_batch(image, labels, label_ids, bboxes, base_rc, normal_rc, t_max_px, step_px,
+                 cortex_px, lesion_px, lateral_px, n_lateral, dt):
+    """:func:`_cast_rays` and :func:`_normal_levels` for many lesions in one call.
+
+    Parameters
+    ----------
+    image, labels : (M, N) ndarrays (float32, int32)
+    label_ids : (L,) int32 ndarray
+    bboxes : (L, 4) int64 ndarray
+        Tight end-exclusive boxes of the lesions.
+    base_rc, normal_rc, t_max_px :
+        All candidate normals of the image (see :func:`_cast_rays`).
+    step_px, cortex_px, lesion_px, lateral_px, n_lateral, dt :
+        As in :func:`_cast_rays` and :func:`_normal_levels`.
+
+    Returns
+    -------
+    lesion : (H,) int64
+        Lesion index (into ``label_ids``) of each hit, non-decreasing.
+    sample : (H,) int64
+        Index of the hitting normal.
+    t_hit : (H,) float64
+    levels : (H, 3) float64
+    """
+    n_les = label_ids.shape[0]
+    k = base_rc.shape[0]
+    reach = 0.0
+    for j in range(k):
+        if t_max_px[j] > reach:
+            reach = t_max_px[j]
+    cap = 256
+    les = np.empty(cap, dtype=np.int64)
+    smp = np.empty(cap, dtype=np.int64)
+    th = np.empty(cap, dtype=np.float64)
+    n = 0
+    for i in range(n_les):
+        lo_r = bboxes[i, 0] - 0.5
+        lo_c = bboxes[i, 1] - 0.5
+        hi_r = bboxes[i, 2] - 0.5
+        hi_c = bboxes[i, 3] - 0.5
+        for j in range(k):
+            br = base_rc[j, 0]
+            bc = base_rc[j, 1]
+            # no ray from outside the box grown by the reach can get there
+            if br < lo_r - reach or br > hi_r + reach or bc < lo_c - reach or bc > hi_c + reach:
+                continue
+            t = _cast_one(labels, label_ids[i], br, bc, normal_rc[j, 0], normal_rc[j, 1],
+                          t_max_px[j], lo_r, lo_c, hi_r, hi_c, step_px)
+            if np.isnan(t):
+                continue
+            if n == cap:
+                cap *= 2
+                les2 = np.empty(cap, dtype=np.int64)
+                smp2 = np.empty(cap, dtype=np.int64)
+                th2 = np.empty(cap, dtype=np.float64)
+                les2[:n] = les[:n]
+                smp2[:n] = smp[:n]
+                th2[:n] = th[:n]
+                les, smp, th = les2, smp2, th2
+            les[n] = i
+            smp[n] = j
+            th[n] = t
+            n += 1
+    base = np.empty((n, 2), dtype=np.float64)
+    normal = np.empty((n, 2), dtype=np.float64)
+    for h in range(n):
+        base[h, 0] = base_rc[smp[h], 0]
+        base[h, 1] = base_rc[smp[h], 1]
+        normal[h, 0] = normal_rc[smp[h], 0]
+        normal[h, 1] = normal_rc[smp[h], 1]
+    levels = _normal_levels(image, base, normal, th[:n], cortex_px, lesion_px, lateral_px,
+                            n_lateral, dt)
+    return les[:n].copy(), smp[:n].copy(), th[:n].copy(), levels
 
 
 @njit(cache=True)

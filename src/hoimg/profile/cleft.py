@@ -96,6 +96,13 @@ def resample_edges(bone, spacing: tuple[float, float], step_mm: float) -> EdgeSa
     )
 
 
+def level_args(spacing: tuple[float, float], step_mm: float, cfg: ProfileConfig) -> tuple:
+    """(cortex_px, lesion_px, lateral_px, n_lateral, dt) for the level kernels."""
+    px = math.sqrt(spacing[0] * spacing[1])
+    return (cfg.cleft_cortex_mm / px, cfg.cleft_lesion_mm / px,
+            0.5 * step_mm / px * (N_LATERAL - 1) / N_LATERAL, N_LATERAL, DT_PX)
+
+
 def scan_lesion(
     image: np.ndarray,
     labels: np.ndarray,
@@ -119,41 +126,33 @@ def scan_lesion(
 
     if samples.base_rc.shape[0] == 0:
         return CleftScan.not_applicable(step_mm=step_mm)
-    reach_px = reach_mm / min(spacing)
     r0, c0, r1, c1 = bbox
-    b = samples.base_rc
-    near = (
-        (b[:, 0] >= r0 - reach_px - 1) & (b[:, 0] <= r1 + reach_px)
-        & (b[:, 1] >= c0 - reach_px - 1) & (b[:, 1] <= c1 + reach_px)
-    )
-    idx = np.flatnonzero(near)
-    if idx.size == 0:
-        return CleftScan.not_applicable(step_mm=step_mm)
-    base = np.ascontiguousarray(b[idx])
-    normal = np.ascontiguousarray(samples.normal_rc[idx])
-    mm_px = samples.mm_per_px[idx]
     off = np.array(offset_rc, dtype=np.float64)
     t_hit = _kernels._cast_rays(
-        labels, np.int32(label_id), base - off, normal, reach_mm / mm_px,
+        labels, np.int32(label_id), samples.base_rc - off, samples.normal_rc,
+        reach_mm / samples.mm_per_px,
         np.array([r0 - off[0], c0 - off[1], r1 - off[0], c1 - off[1]], dtype=np.int64), 0.5,
     )
-    hit = np.isfinite(t_hit)
-    if not hit.any():
+    idx = np.flatnonzero(np.isfinite(t_hit))
+    if idx.size == 0:
         return CleftScan.not_applicable(step_mm=step_mm)
-    idx, base, normal, mm_px, t_hit = idx[hit], base[hit], normal[hit], mm_px[hit], t_hit[hit]
-    gap_mm = t_hit * mm_px
+    t_hit = t_hit[idx]
+    levels = _kernels._normal_levels(
+        image, np.ascontiguousarray(samples.base_rc[idx]),
+        np.ascontiguousarray(samples.normal_rc[idx]), t_hit, *level_args(spacing, step_mm, cfg),
+    )
+    return finish_scan(samples, idx, t_hit, levels, profile, spacing, step_mm, cfg)
+
+
+def finish_scan(samples: EdgeSamples, idx: np.ndarray, t_hit: np.ndarray, levels: np.ndarray,
+                profile: RadialProfile, spacing, step_mm: float, cfg: ProfileConfig) -> CleftScan:
+    """Per-normal gaps, dips and decisions from the hits ``idx`` (into ``samples``)."""
+    gap_mm = t_hit * samples.mm_per_px[idx]
     # keep the facing interface only: normals within the margin of the closest approach
     face = gap_mm <= gap_mm.min() + cfg.cleft_interface_margin_mm
-    idx, base, normal, t_hit, gap_mm = (
-        idx[face], base[face], normal[face], t_hit[face], gap_mm[face]
-    )
-    base, normal = np.ascontiguousarray(base), np.ascontiguousarray(normal)
-    px = math.sqrt(spacing[0] * spacing[1])
-    lesion_px = cfg.cleft_lesion_mm / px
-    levels = _kernels._normal_levels(
-        image, base, normal, t_hit, cfg.cleft_cortex_mm / px, lesion_px,
-        0.5 * step_mm / px * (N_LATERAL - 1) / N_LATERAL, N_LATERAL, DT_PX,
-    )
+    idx, t_hit, gap_mm, levels = idx[face], t_hit[face], gap_mm[face], levels[face]
+    base, normal = samples.base_rc[idx], samples.normal_rc[idx]
+    cortex_px, lesion_px = level_args(spacing, step_mm, cfg)[:2]
     # The lesion and gap levels are compared as excesses over the lesion's soft-tissue
     # background plane (the limb's thickness changes across a few mm; a faint rim must
     # not lose its cleft to that trend). The cortex is compared as is: it is far denser.
@@ -166,7 +165,7 @@ def scan_lesion(
 
     gap_excess = levels[:, 1] - trend(0.5 * t_hit)
     lesion_excess = levels[:, 2] - trend(t_hit + 0.5 * lesion_px)
-    cortex_excess = levels[:, 0] - trend(-0.5 * cfg.cleft_cortex_mm / px)
+    cortex_excess = levels[:, 0] - trend(-0.5 * cortex_px)
     # noise of (neighbour level - gap level): each level is a mean of n bilinear samples;
     # samples one pixel apart on a blurred detector are correlated, so count half of them
     n_gap = N_LATERAL * (np.floor(0.5 * t_hit / DT_PX + 1e-9) + 1.0)
@@ -182,11 +181,23 @@ def scan_lesion(
     )
 
 
+def _quantile(sorted_values: np.ndarray, q: float) -> float:
+    """Linear-interpolation quantile of sorted values (NumPy's default), NaN if empty."""
+    n = sorted_values.size
+    if n == 0:
+        return float("nan")
+    pos = q * (n - 1)
+    lo = int(math.floor(pos))
+    hi = min(lo + 1, n - 1)
+    return float(sorted_values[lo] + (pos - lo) * (sorted_values[hi] - sorted_values[lo]))
+
+
 def summarise(base, normal, edge, seq, arc_mm, gap_mm, dip, has_cleft, contact, step_mm,
               cfg: ProfileConfig) -> CleftScan:
     """Interface features and category from the per-normal measurements."""
     n = int(gap_mm.size)
     fraction = float(has_cleft.mean())
+    cleft_gaps = np.sort(gap_mm[has_cleft])
     if fraction >= cfg.cleft_complete_fraction:
         category = "complete"
     elif fraction < cfg.cleft_partial_min_fraction:
@@ -208,10 +219,9 @@ def summarise(base, normal, edge, seq, arc_mm, gap_mm, dip, has_cleft, contact, 
     return CleftScan(
         category=category,
         cleft_fraction=fraction,
-        cleft_width_mm=(float(np.quantile(gap_mm[has_cleft], cfg.cleft_width_quantile))
-                        if has_cleft.any() else nan),
-        median_gap_mm=float(np.median(gap_mm[has_cleft])) if has_cleft.any() else nan,
-        min_gap_mm=float(gap_mm[has_cleft].min()) if has_cleft.any() else nan,
+        cleft_width_mm=_quantile(cleft_gaps, cfg.cleft_width_quantile),
+        median_gap_mm=_quantile(cleft_gaps, 0.5),
+        min_gap_mm=float(cleft_gaps[0]) if cleft_gaps.size else nan,
         attachment_mm=best * float(step_mm),
         distance_to_cortex_mm=float(gap_mm.min()),
         n_normals=n,

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ._common import grow, resolve_config, spacing_of
-from .cleft import resample_edges, scan_lesion
+from .cleft import finish_scan, level_args, resample_edges
 from .radial import BAND_MAX_SAMPLES, MAX_BLOCK, _band_px, profiles_from_batch, sector_edges
 from .results import CleftScan, RadialProfile
 
@@ -57,15 +57,23 @@ def measure_lesions(radiograph, bone, candidates, config=None
     )
     profiles = profiles_from_batch(sums, counts, ref_sums, stats, cfg)
     samples = resample_edges(bone, spacing, cfg.cleft_step_mm) if bone is not None else None
+    if samples is not None and samples.base_rc.shape[0] > 0:
+        from . import _cleft_kernels
+
+        bboxes = np.array([r.bbox_rc for r in records], dtype=np.int64)
+        hit_lesion, hit_sample, t_hit, levels = _cleft_kernels._cleft_batch(
+            image, labels, ids, bboxes, samples.base_rc, samples.normal_rc,
+            cfg.cleft_reach_mm / samples.mm_per_px, 0.5,
+            *level_args(spacing, cfg.cleft_step_mm, cfg),
+        )
+        starts = np.searchsorted(hit_lesion, np.arange(len(records) + 1))
     out = []
-    for i, rec in enumerate(records):
-        prof = profiles[i]
-        if samples is None or samples.base_rc.shape[0] == 0:
+    for i, prof in enumerate(profiles):
+        if samples is None or samples.base_rc.shape[0] == 0 or starts[i] == starts[i + 1]:
             cleft = CleftScan.not_applicable(step_mm=cfg.cleft_step_mm)
         else:
-            cleft = scan_lesion(
-                image, labels, int(rec.id), tuple(int(v) for v in rec.bbox_rc), samples,
-                prof, spacing, cfg.cleft_reach_mm, cfg.cleft_step_mm, cfg,
-            )
+            sl = slice(starts[i], starts[i + 1])
+            cleft = finish_scan(samples, hit_sample[sl], t_hit[sl], levels[sl], prof, spacing,
+                                cfg.cleft_step_mm, cfg)
         out.append((prof, cleft))
     return tuple(out)
