@@ -67,26 +67,61 @@ def _robust_trend(
 ) -> tuple[np.ndarray, float, np.ndarray]:
     """Polynomial fit of y(x) that ignores outward (positive) bulges.
 
-    Returns the fit at ``x``, the robust residual scale and the fit at ``x_all``.
+    Juxtacortical mineral only ever pushes the measured edge outwards, and may cover a
+    third of the visible shaft, so an ordinary robust fit can be captured by it. The fit
+    first slides to the *lower envelope* (refit on the points at or below the current
+    fit, three times), then keeps every point within ``tol`` plus twice the edge's own
+    jitter (from row-to-row differences, which a smooth trend does not inflate) above it,
+    and anything inward within a generous margin.
+
+    Returns the fit at ``x``, the jitter scale and the fit at ``x_all``.
     """
-    keep = np.ones_like(x, dtype=bool)
     x0, span = x.mean(), max(np.ptp(x), 1.0)
     xs = (x - x0) / span
-    coef = np.array([np.median(y)])
-    fit = np.full_like(y, np.median(y))
-    scale = tol
+    jitter = float(np.median(np.abs(np.diff(y)))) / 0.6745 / np.sqrt(2.0) if y.size > 2 else tol
+    band = tol + 2.0 * jitter
+    if y.size <= deg + 2:
+        coef = np.array([np.median(y)])
+        return np.polyval(coef, xs), jitter, np.polyval(coef, (x_all - x0) / span)
+    keep = np.ones_like(x, dtype=bool)
+    coef = np.polyfit(xs, y, deg)
+    res = y - np.polyval(coef, xs)
+    low = res <= 0
+    if low.sum() > deg + 2:
+        coef = np.polyfit(xs[low], y[low], deg)
+    scale = jitter
     for _ in range(8):
-        if keep.sum() <= deg + 2:
-            break
-        coef = np.polyfit(xs[keep], y[keep], deg)
-        fit = np.polyval(coef, xs)
-        res = y - fit
-        scale = 1.4826 * float(np.median(np.abs(res[keep]))) + 1e-6
-        new = (res < max(tol, 2.5 * scale)) & (res > -max(3 * tol, 4.0 * scale))
-        if np.array_equal(new, keep):
+        res = y - np.polyval(coef, xs)
+        # The model misfit of the kept edge counts as tolerance too (a flare that a
+        # cubic does not follow exactly is still bone).
+        band = tol + 2.5 * max(jitter, scale)
+        new = (res < band) & (res > -2.0 * band)
+        if new.sum() <= deg + 2 or np.array_equal(new, keep):
             break
         keep = new
-    return fit, scale, np.polyval(coef, (x_all - x0) / span)
+        coef = np.polyfit(xs[keep], y[keep], deg)
+        r = y[keep] - np.polyval(coef, xs[keep])
+        scale = 1.4826 * float(np.median(np.abs(r - np.median(r))))
+    jitter = max(jitter, scale)
+    return np.polyval(coef, xs), jitter, np.polyval(coef, (x_all - x0) / span)
+
+
+def _symmetric_is_flare(
+    bulge_hi: np.ndarray, bulge_lo: np.ndarray, out_hi: np.ndarray, out_lo: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Keep outward bulges that widen *both* sides over the same rows as bone (a flare).
+
+    A metaphysis widens the shaft on both sides at once; mineral on the cortex (POS, HO)
+    bulges one side only. Returns the outlier masks with flare rows cleared.
+    """
+    out_hi, out_lo = out_hi.copy(), out_lo.copy()
+    for a, b in contiguous_runs(bulge_hi, min_len=1):
+        for c, d in contiguous_runs(bulge_lo, min_len=1):
+            ov = min(b, d) - max(a, c)
+            if ov > 0 and ov >= 0.5 * min(b - a, d - c):
+                out_hi[a:b] &= ~bulge_hi[a:b]
+                out_lo[c:d] &= ~bulge_lo[c:d]
+    return out_hi, out_lo
 
 
 def _running_median(y: np.ndarray, window: int) -> np.ndarray:
@@ -101,6 +136,7 @@ def fit_frame(
     *,
     px_mm: float,
     tolerance_mm: float,
+    reach_mm: float = 12.0,
 ) -> FrameFit | None:
     """Fit the two periosteal edges of the bone ``component`` (bool, working grid).
 
@@ -114,6 +150,9 @@ def fit_frame(
         Working pixel size.
     tolerance_mm : float
         Outward deviation from the smooth edge still counted as bone.
+    reach_mm : float
+        How far beyond the candidate band a contiguous dense run is followed (a flare
+        wider than the band found by edge pairs).
     """
     import cv2
 
@@ -123,7 +162,7 @@ def fit_frame(
     center, along, across = principal_axes(rr, cc)
     u = (rr - center[0]) * along[0] + (cc - center[1]) * along[1]
     v = (rr - center[0]) * across[0] + (cc - center[1]) * across[1]
-    margin = 3.0 / px_mm
+    margin = (reach_mm + 3.0) / px_mm
     u0, u1 = float(u.min()), float(u.max())
     v0, v1 = float(v.min()) - margin, float(v.max()) + margin
     h, w = int(np.ceil(u1 - u0)) + 1, int(np.ceil(v1 - v0)) + 1
@@ -164,6 +203,10 @@ def fit_frame(
         pk = np.interp(idx, idx[okr], pk[okr])
         thr_sides.append(0.5 * _running_median(pk, window))
     thr_lo, thr_hi = thr_sides
+    # The edge is the end of the contiguous above-threshold run that starts inside the
+    # band, followed up to reach_mm beyond it: that follows a flare, stops at a cleft.
+    reach = max(int(round(reach_mm / px_mm)), 1)
+    wide = cv2.dilate(comp_f.astype(np.uint8), np.ones((1, 2 * reach + 1), np.uint8)) > 0
     above_lo = (res_f >= thr_lo[:, None]) & left
     above_hi = (res_f >= thr_hi[:, None]) & right
     has &= above_lo.any(axis=1) & above_hi.any(axis=1)
@@ -172,8 +215,15 @@ def fit_frame(
     rows = np.nonzero(has)[0]
     if rows.size < 5:
         return None
+    ext_lo = (res_f >= thr_lo[:, None]) & wide & (cols[None, :] <= mid[:, None])
+    ext_hi = (res_f >= thr_hi[:, None]) & wide & (cols[None, :] >= mid[:, None])
     jl = np.argmax(above_lo[rows], axis=1)
     jh = w - 1 - np.argmax(above_hi[rows, ::-1], axis=1)
+    for n, r in enumerate(rows):
+        gap = np.nonzero(~ext_lo[r, : jl[n]])[0]
+        jl[n] = gap[-1] + 1 if gap.size else 0
+        gap = np.nonzero(~ext_hi[r, jh[n] + 1 :])[0]
+        jh[n] = jh[n] + gap[0] if gap.size else w - 1
     t = thr_lo[rows]
     a = res_f[rows, jl]
     b = res_f[rows, np.maximum(jl - 1, 0)]
@@ -197,8 +247,13 @@ def fit_frame(
     fit_lo, s_lo, gap_lo = _robust_trend(x, -lo[rows], deg, tol, x_gap)
     bulge_hi = np.zeros(h, bool)
     bulge_lo = np.zeros(h, bool)
-    out_hi = hi[rows] - fit_hi > max(tol, 2.5 * s_hi)
-    out_lo = -lo[rows] - fit_lo > max(tol, 2.5 * s_lo)
+    # Bulges beyond the tolerance are mineral on the cortex; dips far inside are rows
+    # where a lesion hid the cortex from the half-maximum rule.
+    dev_hi = hi[rows] - fit_hi
+    dev_lo = -lo[rows] - fit_lo
+    out_hi = (dev_hi > tol + 2.0 * s_hi) | (dev_hi < -4.0 * (tol + 2.0 * s_hi))
+    out_lo = (dev_lo > tol + 2.0 * s_lo) | (dev_lo < -4.0 * (tol + 2.0 * s_lo))
+    out_hi, out_lo = _symmetric_is_flare(out_hi & (dev_hi > 0), out_lo & (dev_lo > 0), out_hi, out_lo)
     bulge_hi[rows] = out_hi
     bulge_lo[rows] = out_lo
     hi[rows[out_hi]] = fit_hi[out_hi]

@@ -95,7 +95,7 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
     edge_zone = cv2.dilate(field.astype(np.uint8), ellipse(grid.px(2.0))) > 0
     edge_zone[[0, -1], :] = True
     edge_zone[:, [0, -1]] = True
-    touch_zone = cv2.dilate(bone_w.astype(np.uint8), ellipse(grid.px(1.0))) > 0
+    touch_zone = cv2.dilate(bone_w.astype(np.uint8), ellipse(grid.px(seg.bone_margin_mm + 1.0))) > 0
 
     labels = np.zeros(grid.input_shape, np.int32)
     records: list[LesionCandidate] = []
