@@ -106,21 +106,37 @@ def _robust_trend(
     return np.polyval(coef, xs), jitter, np.polyval(coef, (x_all - x0) / span)
 
 
-def _symmetric_is_flare(
-    bulge_hi: np.ndarray, bulge_lo: np.ndarray, out_hi: np.ndarray, out_lo: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Keep outward bulges that widen *both* sides over the same rows as bone (a flare).
+def _widening(x: np.ndarray, y: np.ndarray, central: np.ndarray) -> np.ndarray:
+    """How far the edge y(x) lies outward of a line fitted to the central rows."""
+    if central.sum() < 3:
+        return np.zeros_like(y)
+    coef = np.polyfit(x[central], y[central], 1)
+    return y - np.polyval(coef, x)
 
-    A metaphysis widens the shaft on both sides at once; mineral on the cortex (POS, HO)
-    bulges one side only. Returns the outlier masks with flare rows cleared.
+
+def _symmetric_is_flare(
+    bulge_hi: np.ndarray,
+    bulge_lo: np.ndarray,
+    out_hi: np.ndarray,
+    out_lo: np.ndarray,
+    wide_hi: np.ndarray,
+    wide_lo: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Keep outward bulges as bone where the *other* side widens as much (a flare).
+
+    A metaphysis widens the shaft on both sides by similar amounts; mineral on the cortex
+    (POS, HO) bulges one side only, also where it sits on a flare. A bulge run of one side
+    is a flare when, over the run, the other side lies outward of the straight central
+    shaft by at least half as much as this side does. Returns the outlier masks with
+    flare rows cleared.
     """
     out_hi, out_lo = out_hi.copy(), out_lo.copy()
     for a, b in contiguous_runs(bulge_hi, min_len=1):
-        for c, d in contiguous_runs(bulge_lo, min_len=1):
-            ov = min(b, d) - max(a, c)
-            if ov > 0 and ov >= 0.5 * min(b - a, d - c):
-                out_hi[a:b] &= ~bulge_hi[a:b]
-                out_lo[c:d] &= ~bulge_lo[c:d]
+        if np.median(wide_lo[a:b]) >= max(0.5 * np.median(wide_hi[a:b]), 1e-9):
+            out_hi[a:b] &= ~bulge_hi[a:b]
+    for a, b in contiguous_runs(bulge_lo, min_len=1):
+        if np.median(wide_hi[a:b]) >= max(0.5 * np.median(wide_lo[a:b]), 1e-9):
+            out_lo[a:b] &= ~bulge_lo[a:b]
     return out_hi, out_lo
 
 
@@ -137,6 +153,7 @@ def fit_frame(
     px_mm: float,
     tolerance_mm: float,
     reach_mm: float = 12.0,
+    extend_mm: float = 15.0,
 ) -> FrameFit | None:
     """Fit the two periosteal edges of the bone ``component`` (bool, working grid).
 
@@ -153,6 +170,9 @@ def fit_frame(
     reach_mm : float
         How far beyond the candidate band a contiguous dense run is followed (a flare
         wider than the band found by edge pairs).
+    extend_mm : float
+        The fitted edges continue this far beyond the last rows where both cortices were
+        measured.
     """
     import cv2
 
@@ -242,6 +262,11 @@ def fit_frame(
     gap = np.zeros(h, bool)
     gap[rows[0] : rows[-1] + 1] = True
     gap[rows] = False
+    # ... and so do up to extend_mm beyond the last measured rows: a shaft nearly always
+    # continues to the field edge, where the margin hides one of its cortices first.
+    ext = int(round(extend_mm / px_mm))
+    gap[max(rows[0] - ext, 0) : rows[0]] = True
+    gap[rows[-1] + 1 : min(rows[-1] + 1 + ext, h)] = True
     x_gap = np.nonzero(gap)[0].astype(np.float64)
     fit_hi, s_hi, gap_hi = _robust_trend(x, hi[rows], deg, tol, x_gap)
     fit_lo, s_lo, gap_lo = _robust_trend(x, -lo[rows], deg, tol, x_gap)
@@ -253,7 +278,14 @@ def fit_frame(
     dev_lo = -lo[rows] - fit_lo
     out_hi = (dev_hi > tol + 2.0 * s_hi) | (dev_hi < -4.0 * (tol + 2.0 * s_hi))
     out_lo = (dev_lo > tol + 2.0 * s_lo) | (dev_lo < -4.0 * (tol + 2.0 * s_lo))
-    out_hi, out_lo = _symmetric_is_flare(out_hi & (dev_hi > 0), out_lo & (dev_lo > 0), out_hi, out_lo)
+    # Widening against a straight shaft (fitted on the central half of the rows) tells
+    # a flare, which widens both sides, from mineral on one side.
+    mid_rows = np.abs(x - np.median(x)) <= 0.25 * max(np.ptp(x), 1.0)
+    wide_hi = _widening(x, hi[rows], mid_rows)
+    wide_lo = _widening(x, -lo[rows], mid_rows)
+    out_hi, out_lo = _symmetric_is_flare(
+        out_hi & (dev_hi > 0), out_lo & (dev_lo > 0), out_hi, out_lo, wide_hi, wide_lo
+    )
     bulge_hi[rows] = out_hi
     bulge_lo[rows] = out_lo
     hi[rows[out_hi]] = fit_hi[out_hi]
