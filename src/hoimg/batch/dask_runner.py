@@ -128,6 +128,7 @@ def run_dask(
     address: str,
     workers: int | None = None,
     timeout_s: float | None = None,
+    warm_up: bool = True,
 ) -> Iterator[dict[str, Any]]:
     """Analyse ``tasks`` on a Dask cluster, yielding journal entries as they finish.
 
@@ -144,6 +145,9 @@ def run_dask(
     timeout_s : float, optional
         Per-image limit. A late image becomes an error row and its task is cancelled; a
         Dask worker thread cannot be interrupted, so it stays busy until the call returns.
+    warm_up : bool
+        Have every worker analyse a synthetic image first (imports, Numba cache), so the
+        timeout clock and the first real images do not pay for start-up.
 
     Yields
     ------
@@ -154,6 +158,8 @@ def run_dask(
     client, cluster = _connect(address, workers)
     try:
         _check_workers(client)
+        if warm_up:
+            client.run(_worker.warm_up_worker)
         n_threads = max(1, sum(client.nthreads().values()))
         # With a timeout only as many tasks as threads are submitted, so a task's clock
         # starts when it can start; otherwise a second task per thread hides the latency.

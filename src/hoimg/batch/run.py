@@ -259,7 +259,8 @@ def _execute(tasks, n_tasks, scheduler, workers, timeout_s, *, warm_up: bool):
     if scheduler is not None:
         from .dask_runner import run_dask
 
-        return run_dask(tasks, address=scheduler, workers=workers, timeout_s=timeout_s)
+        return run_dask(tasks, address=scheduler, workers=workers, timeout_s=timeout_s,
+                        warm_up=warm_up)
     from .pool import run_pool
 
     n = min(workers or usable_cores(), n_tasks)

@@ -192,6 +192,19 @@ def _warm_up() -> None:
         _resolve(DEFAULT_ANALYZER)(img, pixel_spacing_mm=0.2)
 
 
+def warm_up_worker() -> bool:
+    """Pin threads and run :func:`_warm_up` in this process; True when the warm-up worked.
+
+    Dask workers get this through ``Client.run`` before any image is submitted.
+    """
+    init_worker()
+    try:
+        _warm_up()
+    except Exception:
+        return False
+    return True
+
+
 def serve(conn, warm_up: bool = True) -> None:
     """Worker-process main loop of the process pool: receive tasks, send entries back.
 
