@@ -6,10 +6,11 @@ Reports medians (ms) of, in the same run and on one core:
 2. a plain NumPy/SciPy version of the same measurement (per-lesion
    ``scipy.ndimage.distance_transform_edt`` + ``np.bincount`` for the profiles, a vectorised
    nearest-pixel ray march + ``map_coordinates(order=1)`` for the cleft normals);
-3. photutils' ``RadialProfile`` over the same lesions (profiles only), if installed;
+3. photutils' ``RadialProfile`` over the same lesions (profiles only), if installed
+   (``.venv/bin/pip install photutils``; not a hoimg dependency);
 4. the memory floor: one pass over the same pixels (sum of every lesion window).
 
-and the ratios of 2-4 to 1. Usage::
+and the ratios of 2-4 to 1, as median wall time and median CPU time. Usage::
 
     NUMBA_CACHE_DIR=.venv/numba-cache .venv/bin/python benchmarks/bench_profile.py [--repeat 15]
 """
@@ -180,13 +181,16 @@ def memory_floor(rg, cands, cfg: ProfileConfig):
 
 
 def _median_ms(fn, repeat):
+    """Median wall and CPU (process) time in ms; CPU time is the figure that survives a
+    shared, busy machine (every contender is single-threaded and compute-bound)."""
     fn()  # warm-up (Numba cache load, allocator)
-    times = []
+    wall, cpu = [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
-        times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times)
+        wall.append((time.perf_counter() - t0) * 1e3)
+        cpu.append((time.process_time() - c0) * 1e3)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def main(argv=None):
@@ -214,13 +218,14 @@ def main(argv=None):
         rows.append(("photutils RadialProfile (profiles only)",
                      _median_ms(lambda: photutils_version(rg, cands), max(3, args.repeat // 3))))
     except ImportError:
-        rows.append(("photutils RadialProfile (not installed)", float("nan")))
+        rows.append(("photutils RadialProfile (not installed)", (float("nan"), float("nan"))))
     rows.append(("memory floor (one pass over the windows)",
                  _median_ms(lambda: memory_floor(rg, cands, cfg), args.repeat)))
-    base = rows[0][1]
-    print(f"{'contender':45s} {'median ms':>10s} {'x hoimg':>8s}")
-    for name, ms in rows:
-        print(f"{name:45s} {ms:10.2f} {ms / base:8.2f}")
+    base_wall, base_cpu = rows[0][1]
+    print(f"load average: {os.getloadavg()[0]:.1f} (2 cores shared)")
+    print(f"{'contender':45s} {'wall ms':>9s} {'x':>6s} {'cpu ms':>9s} {'x':>6s}")
+    for name, (wall, cpu) in rows:
+        print(f"{name:45s} {wall:9.2f} {wall / base_wall:6.2f} {cpu:9.2f} {cpu / base_cpu:6.2f}")
 
 
 if __name__ == "__main__":

@@ -96,6 +96,9 @@ class SegmentConfig:
     # Pixels within this distance (mm) of the field edge (image, collimation, air) do not
     # seed lesions: the edge's own blur and processing halo would.
     field_margin_mm: float = 2.0
+    # A candidate with 70% of its area within this distance (mm) of the field edge is an
+    # edge effect (scatter fall-off, extrapolated background), not a lesion.
+    field_band_mm: float = 8.0
 
 
 @dataclass(frozen=True)
@@ -128,9 +131,9 @@ class ProfileConfig:
     # s = 1 - t/R; a uniform body peaks at the core), so half the band then suffices.
     zonal_rim_peak_min: float = 0.5
     # Big lesions are profiled on 2x2 or 4x4 block means, keeping at least this many
-    # blocks across the radius: 10 bins then still hold >= 2 blocks each, thin rims
+    # blocks across the half-width: 10 bins then still hold >= 2 blocks each, thin rims
     # (>= 1 mm) stay resolved, and the cost falls by the block area.
-    block_radius_px: float = 16.0
+    block_radius_px: float = 20.0
     # Rim continuity counts a sector when its rim maximum beats the core by this many
     # standard errors (issue 4: "more than 2 sigma of noise").
     rim_sigma: float = 2.0

@@ -34,31 +34,14 @@ def strided(values, max_samples):
     return values[::stride]
 
 
-def block_factor(labels, label_id, r0, c0, r1, c1, block_radius, max_block):
-    les = labels[r0:r1, c0:c1] == label_id
-    n = int(les.sum())
-    pad = np.pad(les, 1)
-    edge = les & ~(pad[:-2, 1:-1] & pad[2:, 1:-1] & pad[1:-1, :-2] & pad[1:-1, 2:])
-    f = 1
-    if edge.sum() > 0:
-        radius = 2.0 * n / edge.sum()
-        while f < max_block and radius / (2 * f) >= block_radius:
-            f *= 2
-    return f, n
-
-
 def radial_profile_window(image, labels, label_id, exclude, r0, c0, r1, c1, band_inner,
-                          band_outer, n_bins, n_sectors, edges, max_samples, block_radius,
-                          max_block):
+                          band_outer, n_bins, n_sectors, edges, max_samples, f):
     """Twin of _radial_profile_window (block means, then the same steps array-wise)."""
     sums = np.zeros((n_sectors, n_bins))
     counts = np.zeros((n_sectors, n_bins), dtype=np.int64)
     ref_sums = np.zeros(n_bins)
     stats = np.full(11, np.nan)
-    f, n_full = block_factor(labels, label_id, r0, c0, r1, c1, block_radius, max_block)
     stats[10] = f
-    if n_full == 0:
-        return sums, counts, ref_sums, stats
     full = image.astype(np.float64)
     lab = labels[r0:r1, c0:c1]
     h, w = lab.shape
@@ -157,10 +140,10 @@ def radial_profile_window(image, labels, label_id, exclude, r0, c0, r1, c1, band
         for bc in range(ww):
             if not band[br, bc]:
                 continue
-            for r in range(br * f, min(br * f + f, h)):
-                for c in range(bc * f, min(bc * f + f, w - 1)):
-                    if band[br, (c + 1) // f]:
-                        diffs.append(win[r, c + 1] - win[r, c])
+            r = br * f
+            for c in range(bc * f, min(bc * f + f, w - 1)):
+                if band[br, (c + 1) // f]:
+                    diffs.append(win[r, c + 1] - win[r, c])
     if diffs:
         d = strided(np.array(diffs), max_samples)
         stats[1] = 1.482602218505602 * np.median(np.abs(d - np.median(d))) / np.sqrt(2.0)

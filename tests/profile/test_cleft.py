@@ -102,8 +102,9 @@ def test_measure_lesions_matches_single_calls():
     labels = lesion.astype(np.int32)
     labels[270:310, 40:90] = 2  # a second lesion, beyond reach of the cortex
     recs = (
-        LesionCandidate(1, (100, 100, 200, 260), (150.0, 180.0), 1, 1.0, 1.0, 1.0),
-        LesionCandidate(2, (270, 40, 310, 90), (290.0, 65.0), 1, 1.0, 1.0, 1.0),
+        LesionCandidate(1, (100, 100, 200, 260), (150.0, 180.0), int((labels == 1).sum()), 1.0,
+                        1.0, 1.0),
+        LesionCandidate(2, (270, 40, 310, 90), (290.0, 65.0), 2000, 1.0, 1.0, 1.0),
     )
     out = measure_lesions(rg, bone, LesionCandidates(labels, recs))
     assert len(out) == 2

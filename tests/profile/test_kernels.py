@@ -43,25 +43,21 @@ def test_diamond_angle_is_monotonic_in_angle():
     np.testing.assert_allclose(a, ref.diamond_angle(np.sin(theta), np.cos(theta)), atol=1e-12)
 
 
-@pytest.mark.parametrize(("seed", "block_radius"), [(0, 99.0), (1, 99.0), (2, 2.0), (3, 1.0)])
-def test_radial_profile_window_matches_numpy(seed, block_radius):
+@pytest.mark.parametrize(("seed", "f"), [(0, 1), (1, 1), (2, 2), (3, 4)])
+def test_radial_profile_window_matches_numpy(seed, f):
     rng = np.random.default_rng(seed)
     labels, image = _blobs(rng)
     exclude = np.zeros(labels.shape, dtype=np.int32)
     exclude[:, :20] = 1
     edges = sector_edges(8)
-    factors = set()
     for lid in np.unique(labels[labels > 0]):
-        args = (image, labels, np.int32(lid), exclude, 2, 3, 68, 77, 1.5, 6.0, 10, 8, edges, 64,
-                block_radius, 4)
+        args = (image, labels, np.int32(lid), exclude, 2, 3, 68, 77, 1.5, 6.0, 10, 8, edges, 64, f)
         got = K._radial_profile_window(*args)
         want = ref.radial_profile_window(*args)
         np.testing.assert_array_equal(got[1], want[1])  # identical binning, pixel for pixel
         for g, w in zip(got, want, strict=True):
             np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-6)
-        factors.add(int(got[3][10]))
-    # large block radii keep full resolution; small ones force 2x2 / 4x4 blocks
-    assert factors == {1} if block_radius > 50 else factors - {1}
+        assert got[3][10] == f
 
 
 def test_radial_profile_batch_equals_single_calls():
@@ -71,11 +67,12 @@ def test_radial_profile_batch_equals_single_calls():
     ids = np.unique(labels[labels > 0]).astype(np.int32)
     windows = np.array([[0, 0, 70, 80]] * ids.size, dtype=np.int64)
     none = np.zeros((1, 1), dtype=np.int32)
+    blocks = np.array([1, 2, 1][: ids.size], dtype=np.int64)
     batch = K._radial_profile_batch(image, labels, ids, none, windows, 1.0, 5.0, 6, 4, edges, 50,
-                                    99.0, 4)
+                                    blocks)
     for i, lid in enumerate(ids):
         single = K._radial_profile_window(image, labels, lid, none, 0, 0, 70, 80, 1.0, 5.0, 6, 4,
-                                          edges, 50, 99.0, 4)
+                                          edges, 50, blocks[i])
         for b, s in zip(batch, single, strict=True):
             np.testing.assert_array_equal(b[i], s)
 
@@ -129,7 +126,8 @@ def test_profile_features_match_numpy():
     windows = np.array([[0, 0, 90, 90]] * ids.size, dtype=np.int64)
     none = np.zeros((1, 1), dtype=np.int32)
     sums, counts, ref_sums, stats = K._radial_profile_batch(
-        image, labels, ids, none, windows, 1.0, 5.0, 8, 6, sector_edges(6), 1024, 99.0, 4)
+        image, labels, ids, none, windows, 1.0, 5.0, 8, 6, sector_edges(6), 1024,
+        np.ones(ids.size, dtype=np.int64))
     sums[0, :, -2:] *= 1.5  # rim-heavy
     sums[1, :, :2] *= 3.0  # core-heavy
     counts[2, 0, 0] = 0  # an empty sector-bin
@@ -175,3 +173,14 @@ def test_cleft_batch_matches_per_lesion_twins():
         np.testing.assert_allclose(t_hit[sel], want_t[hit], atol=6e-4)
         want_lv = ref.normal_levels(image, base[hit], normal[hit], t_hit[sel], *level_args)
         np.testing.assert_allclose(levels[sel], want_lv, atol=1e-6)
+
+
+def test_block_factor_keeps_enough_blocks_across_the_half_width():
+    from hoimg.profile.radial import block_factor
+
+    # a disc of radius 200 px: bound = 2 pi R^2 / (pi 2 sqrt(2) R) = R / sqrt(2) ~ 141
+    assert block_factor(np.pi * 200**2, (0, 0, 400, 400), 20.0) == 4
+    assert block_factor(np.pi * 60**2, (0, 0, 120, 120), 20.0) == 2
+    assert block_factor(np.pi * 30**2, (0, 0, 60, 60), 20.0) == 1
+    # a thin oblique ellipse in a big box stays at full resolution
+    assert block_factor(np.pi * 300 * 15, (0, 0, 430, 430), 20.0) == 1

@@ -59,7 +59,7 @@ def test_shell_is_peripheral_with_analytic_peak_and_ratio(radius, wall):
         return _chord(r**2, radius) - _chord(r**2, radius - wall)
 
     # rim/core ratio: the formula's profile averaged over the same zones of s = r/R; at
-    # full resolution within 8 %, on the default 2x2 blocks of a lesion this big within 12 %
+    # full resolution within 8 %, on the default blocks of a lesion this big within 12 %
     expected = _zone_mean(f, radius, 0.8, 1.0) / _zone_mean(f, radius, 0.0, 0.4)
     full = radial_profile(_rg(proj + BG), mask, config=ProfileConfig(block_radius_px=1e6))
     assert full.rim_core_ratio == pytest.approx(expected, rel=0.08)

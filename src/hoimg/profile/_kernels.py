@@ -169,38 +169,6 @@ def _solve3(m, v):
 
 
 @njit(cache=True)
-def _block_factor(labels, label_id, r0, c0, r1, c1, block_radius_px, max_block):
-    """Power-of-two block size for profiling a lesion, and its area in pixels.
-
-    The radius estimate ``2 area / perimeter`` (perimeter = 4-neighbour boundary pixels;
-    about the radius of a disc, up to ~1.6x the half-width of an elongated ellipse) is
-    halved once more for safety: the largest f up to ``max_block`` with
-    ``radius / (2 f) >= block_radius_px`` is returned.
-    """
-    h = r1 - r0
-    w = c1 - c0
-    n_les = 0
-    n_edge = 0
-    for r in range(h):
-        for c in range(w):
-            if labels[r0 + r, c0 + c] != label_id:
-                continue
-            n_les += 1
-            if (r == 0 or c == 0 or r == h - 1 or c == w - 1
-                    or labels[r0 + r - 1, c0 + c] != label_id
-                    or labels[r0 + r + 1, c0 + c] != label_id
-                    or labels[r0 + r, c0 + c - 1] != label_id
-                    or labels[r0 + r, c0 + c + 1] != label_id):
-                n_edge += 1
-    f = 1
-    if n_edge > 0:
-        radius = 2.0 * n_les / n_edge
-        while f < max_block and radius / (2 * f) >= block_radius_px:
-            f *= 2
-    return f, n_les
-
-
-@njit(cache=True)
 def _radial_profile_window(
     image,
     labels,
@@ -216,16 +184,14 @@ def _radial_profile_window(
     n_sectors,
     sector_edges,
     max_samples,
-    block_radius_px,
-    max_block,
+    f,
 ):
     """Background-subtracted radial profile sums of one lesion inside a window.
 
-    Large lesions are profiled on f x f block means (f a power of two up to
-    ``max_block``, chosen by :func:`_block_factor` so that at least ``block_radius_px``
-    blocks span the lesion's radius): ten radial bins need nowhere near every pixel of a
-    500-pixel lesion, and the cost falls by f^2. A block belongs to the lesion when at
-    least half of its pixels do.
+    Large lesions are profiled on f x f block means (the caller chooses f, see
+    :func:`hoimg.profile.radial.block_factor`): ten radial bins need nowhere near every
+    pixel of a 500-pixel lesion, and the cost falls by f^2. A block belongs to the lesion
+    when at least half of its pixels do.
 
     Parameters
     ----------
@@ -249,8 +215,8 @@ def _radial_profile_window(
     max_samples : int
         The band median and MAD and the noise MAD use every ``ceil(n / max_samples)``-th
         of the n band values (or neighbour differences) in raster order.
-    block_radius_px : float
-    max_block : int
+    f : int
+        Block size (1 = full resolution).
 
     Returns
     -------
@@ -266,7 +232,8 @@ def _radial_profile_window(
         in block units (see :mod:`hoimg.profile.radial`), weighted like ``counts``.
     stats : (11,) float64
         background at the centroid, noise sigma per full-resolution pixel (robust, from
-        horizontal neighbour differences in the band), d_max (full-resolution px),
+        horizontal neighbour differences in the band; for f > 1 in the first pixel row
+        of each band block), d_max (full-resolution px),
         gradient-index numerator and denominator, centroid row and col, number of band
         values in the fit, background slope per pixel along rows and along cols, block
         factor f. All NaN (f aside) when the lesion has no pixel outside ``exclude``.
@@ -280,10 +247,7 @@ def _radial_profile_window(
     stats = np.full(11, np.nan)
     h = r1 - r0
     w = c1 - c0
-    f, n_full = _block_factor(labels, label_id, r0, c0, r1, c1, block_radius_px, max_block)
     stats[10] = f
-    if n_full == 0:
-        return sums, counts, ref_sums, stats
     ff = f * f
     hh = (h + f - 1) // f
     ww = (w + f - 1) // f
@@ -292,6 +256,44 @@ def _radial_profile_window(
     inside = np.zeros((hh + 2, ww + 2), dtype=np.uint8)
     other = np.zeros((hh, ww), dtype=np.uint8)
     excl = np.zeros((hh, ww), dtype=np.uint8)
+    if f == 1:  # plain copy: the common case of small lesions, kept free of block loops
+        for r in range(h):
+            for c in range(w):
+                v = labels[r0 + r, c0 + c]
+                img[r, c] = image[r0 + r, c0 + c]
+                if v == label_id:
+                    inside[r + 1, c + 1] = 1
+                elif v != 0:
+                    other[r, c] = 1
+                if use_exclude and exclude[r0 + r, c0 + c] != 0:
+                    excl[r, c] = 1
+    else:
+        n_l = np.zeros((hh, ww), dtype=np.int32)
+        n_o = np.zeros((hh, ww), dtype=np.int32)
+        n_x = np.zeros((hh, ww), dtype=np.int32)
+        for r in range(h):
+            br = r // f
+            for c in range(w):
+                bc = c // f
+                v = labels[r0 + r, c0 + c]
+                img[br, bc] += image[r0 + r, c0 + c]
+                if v == label_id:
+                    n_l[br, bc] += 1
+                elif v != 0:
+                    n_o[br, bc] += 1
+                if use_exclude and exclude[r0 + r, c0 + c] != 0:
+                    n_x[br, bc] += 1
+        for br in range(hh):
+            nr_ = min(f, h - br * f)
+            for bc in range(ww):
+                n = nr_ * min(f, w - bc * f)
+                img[br, bc] /= n
+                if n_x[br, bc] > 0 and 2 * n_x[br, bc] >= n:
+                    excl[br, bc] = 1
+                if 2 * n_l[br, bc] >= n:
+                    inside[br + 1, bc + 1] = 1
+                elif n_o[br, bc] > 0:
+                    other[br, bc] = 1
     n_px = 0
     sum_r = 0.0
     sum_c = 0.0
@@ -301,27 +303,7 @@ def _radial_profile_window(
     tc1 = -1
     for br in range(hh):
         for bc in range(ww):
-            acc = 0.0
-            n = 0
-            n_l = 0
-            n_o = 0
-            n_x = 0
-            for r in range(br * f, min(br * f + f, h)):
-                for c in range(bc * f, min(bc * f + f, w)):
-                    v = labels[r0 + r, c0 + c]
-                    acc += image[r0 + r, c0 + c]
-                    n += 1
-                    if v == label_id:
-                        n_l += 1
-                    elif v != 0:
-                        n_o += 1
-                    if use_exclude and exclude[r0 + r, c0 + c] != 0:
-                        n_x += 1
-            img[br, bc] = acc / n
-            if 2 * n_x >= n and n_x > 0:
-                excl[br, bc] = 1
-            if 2 * n_l >= n:
-                inside[br + 1, bc + 1] = 1
+            if inside[br + 1, bc + 1] != 0:
                 tr0 = min(tr0, br)
                 tr1 = max(tr1, br)
                 tc0 = min(tc0, bc)
@@ -330,8 +312,6 @@ def _radial_profile_window(
                     n_px += 1
                     sum_r += br
                     sum_c += bc
-            elif n_o > 0:
-                other[br, bc] = 1
     if n_px == 0:
         return sums, counts, ref_sums, stats
     cen_r = sum_r / n_px  # block coordinates
@@ -497,17 +477,17 @@ def _radial_profile_window(
                     g_num += (gr * nr + gc * nc) / nn
     # robust noise per full-resolution pixel: MAD of horizontal neighbour differences of
     # pixel pairs whose blocks are both in the band
-    diffs = np.empty(n_any * ff, dtype=np.float64)
+    diffs = np.empty(n_any * f, dtype=np.float64)
     n_diff = 0
     for br in range(hh):
         for bc in range(ww):
             if in_band[br, bc] == 0:
                 continue
-            for r in range(br * f, min(br * f + f, h)):
-                for c in range(bc * f, min(bc * f + f, w - 1)):
-                    if in_band[br, (c + 1) // f] != 0:
-                        diffs[n_diff] = image[r0 + r, c0 + c + 1] - image[r0 + r, c0 + c]
-                        n_diff += 1
+            r = br * f
+            for c in range(bc * f, min(bc * f + f, w - 1)):
+                if in_band[br, (c + 1) // f] != 0:
+                    diffs[n_diff] = image[r0 + r, c0 + c + 1] - image[r0 + r, c0 + c]
+                    n_diff += 1
     if n_diff > 0:
         stride = (n_diff + max_samples - 1) // max_samples
         nd = (n_diff + stride - 1) // stride
@@ -542,13 +522,12 @@ def _radial_profile_batch(
     n_sectors,
     sector_edges,
     max_samples,
-    block_radius_px,
-    max_block,
+    blocks,
 ):
     """:func:`_radial_profile_window` for many lesions of one image in one call.
 
-    ``label_ids`` (L,) int32 and ``windows`` (L, 4) int64; outputs are stacked along a
-    first axis of length L.
+    ``label_ids`` (L,) int32, ``windows`` (L, 4) int64 and ``blocks`` (L,) int64 (block
+    factor per lesion); outputs are stacked along a first axis of length L.
     """
     n = label_ids.shape[0]
     sums = np.zeros((n, n_sectors, n_bins), dtype=np.float64)
@@ -571,8 +550,7 @@ def _radial_profile_batch(
             n_sectors,
             sector_edges,
             max_samples,
-            block_radius_px,
-            max_block,
+            blocks[i],
         )
         sums[i] = s
         counts[i] = k

@@ -8,7 +8,14 @@ import numpy as np
 
 from ._common import grow, resolve_config, spacing_of
 from .cleft import finish_scan, level_args, resample_edges
-from .radial import BAND_MAX_SAMPLES, MAX_BLOCK, _band_px, profiles_from_batch, sector_edges
+from .radial import (
+    BAND_MAX_SAMPLES,
+    MAX_BLOCK,
+    _band_px,
+    block_factor,
+    profiles_from_batch,
+    sector_edges,
+)
 from .results import CleftScan, RadialProfile
 
 __all__ = ["measure_lesions"]
@@ -51,9 +58,11 @@ def measure_lesions(radiograph, bone, candidates, config=None
     pad = int(math.ceil(outer)) + 1
     ids = np.array([r.id for r in records], dtype=np.int32)
     windows = np.array([grow(r.bbox_rc, pad, shape) for r in records], dtype=np.int64)
+    blocks = np.array([block_factor(r.area_px, r.bbox_rc, cfg.block_radius_px, MAX_BLOCK)
+                       for r in records], dtype=np.int64)
     sums, counts, ref_sums, stats = _kernels._radial_profile_batch(
         image, labels, ids, exclude, windows, inner, outer, cfg.n_bins, cfg.n_sectors,
-        sector_edges(cfg.n_sectors), BAND_MAX_SAMPLES, float(cfg.block_radius_px), MAX_BLOCK,
+        sector_edges(cfg.n_sectors), BAND_MAX_SAMPLES, blocks,
     )
     profiles = profiles_from_batch(sums, counts, ref_sums, stats, cfg)
     samples = resample_edges(bone, spacing, cfg.cleft_step_mm) if bone is not None else None

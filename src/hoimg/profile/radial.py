@@ -35,7 +35,7 @@ from ..errors import InvalidInputError
 from ._common import full_mask, grow, mm_to_px, resolve_config, spacing_of
 from .results import RadialProfile
 
-__all__ = ["radial_profile", "sector_edges"]
+__all__ = ["block_factor", "radial_profile", "sector_edges"]
 
 
 def sector_edges(n_sectors: int) -> np.ndarray:
@@ -55,6 +55,25 @@ def sector_edges(n_sectors: int) -> np.ndarray:
             out[i] = 2.0 - r / (-c - r) if c < 0.0 else 3.0 + c / (c - r)
     out[0], out[-1] = 0.0, 4.0
     return out
+
+
+def block_factor(area_px: float, bbox_rc, block_radius_px: float, max_block: int = 4) -> int:
+    """Block size (1, 2, 4, ...) on which a lesion's profile is computed.
+
+    ``2 area / (pi * diagonal)`` is a lower bound of the half-width of an elliptical
+    outline (its major axis is at most the box diagonal); the largest power of two f up to
+    ``max_block`` with ``bound / (2 f) >= block_radius_px`` keeps at least
+    ``block_radius_px`` blocks across the half-width.
+    """
+    r0, c0, r1, c1 = bbox_rc
+    diag = math.hypot(r1 - r0, c1 - c0)
+    if diag <= 0 or not area_px > 0:
+        return 1
+    bound = 2.0 * float(area_px) / (math.pi * diag)
+    f = 1
+    while f < max_block and bound / (2 * f) >= block_radius_px:
+        f *= 2
+    return f
 
 
 def _band_px(cfg: ProfileConfig, band_mm: float, spacing) -> tuple[float, float]:
@@ -195,6 +214,6 @@ def radial_profile(
     sums, counts, ref_sums, stats = _kernels._radial_profile_window(
         image, labels, np.int32(1), exclude, 0, 0, r1 - r0, c1 - c0,
         inner, outer, n_bins, n_sectors, sector_edges(n_sectors), BAND_MAX_SAMPLES,
-        float(cfg.block_radius_px), MAX_BLOCK,
+        block_factor(int(crop.sum()), bbox, cfg.block_radius_px, MAX_BLOCK),
     )
     return profiles_from_batch(sums[None], counts[None], ref_sums[None], stats[None], cfg)[0]
