@@ -20,7 +20,8 @@ BROKEN_SHARED = (
 )
 
 
-def make_dicom(path: Path, seed: int, shape: tuple[int, int] = (48, 64)) -> Path:
+def make_dicom(path: Path, seed: int, shape: tuple[int, int] = (48, 64), *,
+               spacing_mm: float | None = 0.15) -> Path:
     """Write a small uncompressed MONOCHROME2 DX file with seeded pixels."""
     from pydicom.dataset import FileDataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian, generate_uid
@@ -41,7 +42,8 @@ def make_dicom(path: Path, seed: int, shape: tuple[int, int] = (48, 64)) -> Path
     ds.PhotometricInterpretation = "MONOCHROME2"
     ds.BitsAllocated, ds.BitsStored, ds.HighBit = 16, 12, 11
     ds.PixelRepresentation = 0
-    ds.PixelSpacing = [0.15, 0.15]
+    if spacing_mm is not None:
+        ds.PixelSpacing = [spacing_mm, spacing_mm]
     ds.PixelData = pixels.tobytes()
     path.parent.mkdir(parents=True, exist_ok=True)
     ds.save_as(path, enforce_file_format=True)

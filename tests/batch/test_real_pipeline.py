@@ -86,3 +86,20 @@ def test_cli_on_the_whole_mix_with_the_real_pipeline(tmp_path, shared_dicom):
         if path.is_file():
             data = path.read_bytes()
             assert not any(n.encode() in data for n in names.values()), path
+
+
+def test_pixel_spacing_option_applies_only_to_files_without_spacing(tmp_path):
+    from conftest import make_dicom
+
+    root = tmp_path / "in"
+    make_dicom(root / "with.dcm", seed=1, shape=(300, 280), spacing_mm=0.15)
+    make_dicom(root / "without.dcm", seed=2, shape=(300, 280), spacing_mm=None)
+    out = tmp_path / "out"
+    rc = main(["analyze", str(root), "--out", str(out), "--workers", "1", "--quiet",
+               "--no-overlays", "--pixel-spacing-mm", "0.2"])
+    images = pd.read_csv(out / "images.csv", keep_default_na=False).set_index("file")
+    assert rc == 0, images["error"].to_dict()
+    assert images.loc["with.dcm", "spacing_source"] == "pixel_spacing"
+    assert float(images.loc["with.dcm", "spacing_mm"]) == pytest.approx(0.15)
+    assert images.loc["without.dcm", "spacing_source"] == "user"
+    assert float(images.loc["without.dcm", "spacing_mm"]) == pytest.approx(0.2)

@@ -134,9 +134,16 @@ def analyze_task(task: dict[str, Any]) -> dict[str, Any]:
 
         analyze = _resolve(task.get("analyzer") or DEFAULT_ANALYZER)
         config = AnalysisConfig.from_json(task["config"])
-        analysis = analyze(
-            task["path"], pixel_spacing_mm=task.get("pixel_spacing_mm"), config=config
-        )
+        source, spacing = task["path"], task.get("pixel_spacing_mm")
+        if spacing is not None:
+            # --pixel-spacing-mm is for files *without* a spacing: load once, and override
+            # only when the header gave none (analyze() itself would override every file).
+            from ..io import load
+
+            source = load(source, config=config)
+            if source.has_spacing:
+                spacing = None
+        analysis = analyze(source, pixel_spacing_mm=spacing, config=config)
         lesions = lesion_records(analysis, file=file)
         profiles = [_profile_dict(les) for les in analysis.lesions]
         png = None
