@@ -145,7 +145,8 @@ def main(argv=None) -> int:
             if g is not None and g > 0 and math.isfinite(w):
                 width_err[group].append(abs(w - g))
             if args.verbose:
-                print(f"{idx:4d} {group:16s} zonal {les.get('zonal')!s:10s}->{prof.zonal_pattern:10s}"
+                zonal_t = str(les.get("zonal"))
+                print(f"{idx:4d} {group:16s} zonal {zonal_t:10s}->{prof.zonal_pattern:10s}"
                       f" zi {prof.zonal_index:+.2f} rc {prof.rim_core_ratio:6.2f} | cleft "
                       f"{les.get('cleft')!s:8s}->{scan.category:14s} frac {scan.cleft_fraction:.2f}"
                       f" gap {g!s:6s} w {w:5.2f} att {les.get('attachment_mm')!s:6s}/"

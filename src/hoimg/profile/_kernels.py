@@ -271,18 +271,28 @@ def _radial_profile_window(
         n_l = np.zeros((hh, ww), dtype=np.int32)
         n_o = np.zeros((hh, ww), dtype=np.int32)
         n_x = np.zeros((hh, ww), dtype=np.int32)
+        # stream the rows; accumulate each block's run of f pixels in registers first
         for r in range(h):
             br = r // f
-            for c in range(w):
-                bc = c // f
-                v = labels[r0 + r, c0 + c]
-                img[br, bc] += image[r0 + r, c0 + c]
-                if v == label_id:
-                    n_l[br, bc] += 1
-                elif v != 0:
-                    n_o[br, bc] += 1
-                if use_exclude and exclude[r0 + r, c0 + c] != 0:
-                    n_x[br, bc] += 1
+            rr = r0 + r
+            for bc in range(ww):
+                acc = 0.0
+                kl = 0
+                ko = 0
+                kx = 0
+                for c in range(c0 + bc * f, c0 + min(bc * f + f, w)):
+                    v = labels[rr, c]
+                    acc += image[rr, c]
+                    if v == label_id:
+                        kl += 1
+                    elif v != 0:
+                        ko += 1
+                    if use_exclude and exclude[rr, c] != 0:
+                        kx += 1
+                img[br, bc] += acc
+                n_l[br, bc] += kl
+                n_o[br, bc] += ko
+                n_x[br, bc] += kx
         for br in range(hh):
             nr_ = min(f, h - br * f)
             for bc in range(ww):
