@@ -57,3 +57,16 @@ def test_existing_scheduler_by_address(good_tree, tmp_path, stub):
         tmp_path / "tcp" / "lesions.csv").read_bytes()
     run = (tmp_path / "tcp" / "run.json").read_text()
     assert cluster.scheduler_address in run
+
+
+def test_missing_dask_is_a_usage_error_naming_the_extra(good_tree, tmp_path, monkeypatch,
+                                                        capsys):
+    import sys
+
+    from hoimg.cli import main
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import now raises ImportError
+    rc = main(["analyze", str(good_tree), "--out", str(tmp_path / "o"), "--scheduler",
+               "local"])
+    assert rc == 2
+    assert "pip install 'hoimg[dask]'" in capsys.readouterr().err
