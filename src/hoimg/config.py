@@ -148,6 +148,11 @@ class ProfileConfig:
     # closest approach: the part of the outline that faces the cortex, not its far ends
     # curving away (the phantom truth uses the same 3 mm margin).
     cleft_interface_margin_mm: float = 3.0
+    # A cleft must lose at least this share of the lesion's contrast over soft tissue:
+    # a lucent line is closer to soft tissue than to the lesion. Without it, a dense strip
+    # between an under-segmented lesion and the cortex passes the (very sensitive) noise
+    # test on low-noise processed images.
+    cleft_contrast_fraction: float = 0.5
     # cleft_width_mm is this quantile of the gap over cleft normals: the width at the
     # cleft's narrowest part, robust to a single ragged mask pixel (the median is kept as
     # CleftScan.median_gap_mm).

@@ -18,8 +18,10 @@ Intensity
     neighbouring samples on a blurred detector are correlated).
 
 Decision
-    A normal has a cleft when its gap is at least ``cleft_min_gap_mm`` and its dip at
-    least ``cleft_dip_sigma``; it is in contact when it has no cleft and its gap is below
+    A normal has a cleft when its gap is at least ``cleft_min_gap_mm``, its dip at least
+    ``cleft_dip_sigma`` and the gap keeps at most ``1 - cleft_contrast_fraction`` of the
+    lesion's contrast over the soft-tissue background plane (a lucent line, not just a
+    slightly less dense strip); it is in contact when it has no cleft and its gap is below
     ``cleft_min_gap_mm``. ``cleft_fraction >= cleft_complete_fraction`` is "complete",
     ``< cleft_partial_min_fraction`` "absent", otherwise "partial".
 """
@@ -171,9 +173,16 @@ def finish_scan(samples: EdgeSamples, idx: np.ndarray, t_hit: np.ndarray, levels
     n_gap = N_LATERAL * (np.floor(0.5 * t_hit / DT_PX + 1e-9) + 1.0)
     n_les = N_LATERAL * (math.floor(lesion_px / DT_PX + 1e-9) + 1.0)
     sigma = profile.noise_sigma * np.sqrt(2.0 / n_gap + 2.0 / n_les)
+    # contrast over the soft tissue (the plane itself): a lucent cleft keeps at most
+    # (1 - cleft_contrast_fraction) of the lesion's contrast; a gap between two masks that
+    # is as dense as the lesion (an under-segmented base) is no cleft however significant
+    gap_contrast = gap_excess - profile.background
+    lesion_contrast = lesion_excess - profile.background
+    keep = 1.0 - cfg.cleft_contrast_fraction
     with np.errstate(invalid="ignore", divide="ignore"):
         dip = (np.minimum(cortex_excess, lesion_excess) - gap_excess) / sigma
-        has_cleft = (gap_mm >= cfg.cleft_min_gap_mm) & (dip >= cfg.cleft_dip_sigma)
+        lucent = (lesion_contrast <= 0) | (gap_contrast <= keep * lesion_contrast)
+        has_cleft = (gap_mm >= cfg.cleft_min_gap_mm) & (dip >= cfg.cleft_dip_sigma) & lucent
     contact = ~has_cleft & (gap_mm < cfg.cleft_min_gap_mm)
     return summarise(
         base, normal, samples.edge[idx], samples.seq[idx], samples.arc_mm[idx], gap_mm, dip,

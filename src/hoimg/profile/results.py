@@ -210,7 +210,9 @@ class CleftScan:
     gap_mm, dip_sigma : (K,) ndarray
     has_cleft, contact : (K,) ndarray of bool
         A cleft is a gap of at least ``cleft_min_gap_mm`` with a dip of at least
-        ``cleft_dip_sigma``; contact is no cleft and a gap below ``cleft_min_gap_mm``.
+        ``cleft_dip_sigma`` that keeps at most ``1 - cleft_contrast_fraction`` of the
+        lesion's contrast over soft tissue; contact is no cleft and a gap below
+        ``cleft_min_gap_mm``.
     flags : tuple of str
     step_mm : float
     """
