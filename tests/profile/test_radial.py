@@ -169,3 +169,33 @@ def test_plot_titles_pattern_and_index():
     assert ax.get_title().startswith("peripheral, zonal index +")
     assert len(ax.lines) == 2  # profile and the uniform reference
     plt.close(ax.figure)
+
+
+def test_attached_centre_dense_lesion_is_central_and_bone_pixels_are_left_out():
+    # a centre-dense half-ball sitting on a bone (rows < 120): with the bone excluded, its
+    # base is not its rim, and lesion pixels over the bone do not enter the profile
+    dr, dc = _grid()
+    radius = 80.0
+    r2 = dr**2 + dc**2
+    proj = np.clip(radius**2 - r2, 0, None) ** 1.5 / radius**2
+    bone = dr < 0
+    image = np.where(bone, 400.0, proj + BG)
+    mask = (r2 < radius**2) & (dr >= -2)  # the footprint overlaps the bone by 2 px
+    prof = radial_profile(_rg(image), mask, exclude_mask=bone)
+    assert prof.zonal_pattern == "central"
+    assert prof.zonal_index < -0.3
+    assert prof.background == pytest.approx(BG, abs=1e-3)
+    assert np.nanmax(prof.values) < 1.05 * proj.max()  # no bone density leaked in
+    # without the exclusion the bone edge reads as the lesion's rim
+    naive = radial_profile(_rg(image), mask)
+    assert naive.zonal_index > prof.zonal_index
+
+
+def test_background_plane_removes_a_soft_tissue_gradient():
+    proj, mask = _shell(60.0, 10.0)
+    dr, dc = _grid()
+    flat = radial_profile(_rg(proj + BG), mask)
+    tilted = radial_profile(_rg(proj + BG + 0.8 * dr - 0.5 * dc), mask)
+    assert tilted.background_slope_rc == pytest.approx((0.8, -0.5), abs=1e-3)
+    np.testing.assert_allclose(tilted.values, flat.values, atol=0.05)
+    assert tilted.zonal_pattern == "peripheral"
