@@ -148,6 +148,8 @@ class Evaluation:
     cleft_width_mae_mm: float
     confusion: dict[str, dict[str, int]]
     counts: dict[str, int] = field(default_factory=dict)
+    label_accuracy_by_group: dict[str, float] = field(default_factory=dict)
+    indeterminate_by_group: dict[str, float] = field(default_factory=dict)
     missing_files: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
@@ -172,6 +174,12 @@ class Evaluation:
             f"zonal-pattern accuracy (HO/POS)  {self.zonal_accuracy:6.3f}",
             f"cleft accuracy (HO/POS)          {self.cleft_accuracy:6.3f}",
             f"cleft-width MAE (mm)             {self.cleft_width_mae_mm:6.3f}",
+            "label accuracy / indeterminate share on detected lesions, by group:",
+        ]
+        for key in sorted(self.label_accuracy_by_group):
+            lines.append(f"  {key:<44} {self.label_accuracy_by_group[key]:6.3f} / "
+                         f"{self.indeterminate_by_group[key]:5.3f}")
+        lines += [
             "confusion (truth -> predicted):",
             "  " + " " * 26 + "".join(f"{p[:12]:>14}" for p in PRED_LABELS),
         ]
@@ -239,6 +247,7 @@ def evaluate(results, truth) -> Evaluation:
     mimic_called = mimic_n = 0
     width_err: list[float] = []
     missing = []
+    group_ok, group_ind, group_n = Counter(), Counter(), Counter()
     for file, case in sorted(cases.items()):
         if analysed is not None and file not in analysed:
             missing.append(file)
@@ -271,6 +280,10 @@ def evaluate(results, truth) -> Evaluation:
             label_n += 1
             label_ok += pred == les["class"]
             indet += pred == "indeterminate"
+            for k in {key, les["class"]}:
+                group_n[k] += 1
+                group_ok[k] += pred == les["class"]
+                group_ind[k] += pred == "indeterminate"
             if les.get("zonal"):
                 zonal_n += 1
                 zonal_ok += det.get("zonal_pattern") == les["zonal"]
@@ -296,6 +309,8 @@ def evaluate(results, truth) -> Evaluation:
         cleft_width_mae_mm=sum(width_err) / len(width_err) if width_err else math.nan,
         confusion={t: dict(c) for t, c in confusion.items()},
         counts=dict(total),
+        label_accuracy_by_group={k: _ratio(group_ok[k], n) for k, n in group_n.items()},
+        indeterminate_by_group={k: _ratio(group_ind[k], n) for k, n in group_n.items()},
         missing_files=tuple(missing),
     )
 

@@ -59,6 +59,11 @@ def test_scores_are_the_hand_counted_values(tmp_path):
     assert ev.cleft_accuracy == 0.5
     assert ev.cleft_width_mae_mm == pytest.approx(0.5)
     assert ev.confusion["parosteal_osteosarcoma"] == {"indeterminate": 1}
+    assert ev.label_accuracy_by_group == {
+        "heterotopic_ossification": 1.0, "heterotopic_ossification/mature": 1.0,
+        "parosteal_osteosarcoma": 0.0,
+    }
+    assert ev.indeterminate_by_group["parosteal_osteosarcoma"] == 1.0
     assert "false positives per image" in ev.to_text()
 
 
