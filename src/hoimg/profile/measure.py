@@ -26,8 +26,11 @@ def measure_lesions(radiograph, bone, candidates, config=None
     """Radial profile and cleft scan of every candidate, in the order of ``candidates.records``.
 
     All profiles are computed by one kernel call over the full image and label image (no
-    per-lesion copies); the cortex edges are resampled once for all cleft scans. Bone
-    pixels are left out of every lesion's background band.
+    per-lesion copies), and all cleft scans by another after the cortex edges have been
+    resampled once. Bone pixels are left out of every lesion's background band and
+    profile, and a lesion's contact with bone is not its boundary (so the base of an
+    attached lesion is not read as its rim). Big lesions are profiled on 2x2 or 4x4 block
+    means (:func:`hoimg.profile.radial.block_factor`, from ``area_px`` and ``bbox_rc``).
 
     Parameters
     ----------
