@@ -64,6 +64,7 @@ def main(argv=None) -> int:
     total: Counter = Counter()
     fps = 0
     fp_kinds: Counter = Counter()
+    matched_flags: defaultdict = defaultdict(Counter)
     ious = []
     failures = defaultdict(list)
     seg_time = []
@@ -88,6 +89,8 @@ def main(argv=None) -> int:
                 failures[key].append(idx)
                 bad = True
         for rec, t in zip(cands.records, d2t):
+            if t is not None and t2d[t] is not None and cands.records[t2d[t]] is rec:
+                matched_flags[_group(truth[t])].update(rec.flags)
             if t is None:
                 fps += 1
                 fp_kinds["+".join(rec.flags) or "-"] += 1
@@ -106,6 +109,8 @@ def main(argv=None) -> int:
     print("detection sensitivity by class:")
     for key in sorted(total):
         print(f"  {key:<22} {found[key]:4d}/{total[key]:<4d} = {found[key] / total[key]:.3f}")
+    for key in sorted(matched_flags):
+        print(f"  flags of matched {key}: {dict(matched_flags[key])}")
     print(f"false positives: {fps} in {args.n} images = {fps / args.n:.3f} per image")
     print(f"  FP flags: {dict(fp_kinds.most_common(8))}")
     print(f"bone IoU vs phantom footprint: median {np.median(ious):.3f}, "

@@ -73,7 +73,12 @@ _BASIS = ((0, 0), (1, 0), (0, 1), (2, 0), (1, 1), (0, 2))
 
 
 def quadratic_background(
-    image: np.ndarray, weight: np.ndarray, sigma_px: float, *, min_cover: float = 0.15
+    image: np.ndarray,
+    weight: np.ndarray,
+    sigma_px: float,
+    *,
+    min_cover: float = 0.15,
+    recurse: bool = True,
 ) -> np.ndarray:
     """Local weighted quadratic fit of ``image`` (normalised differential convolution).
 
@@ -123,9 +128,15 @@ def quadratic_background(
     a[..., 0, 0] += 1e-12
     coef = np.linalg.solve(a, rhs[..., None])[..., 0]
     fit = coef[..., 0]
-    broad = normalized_blur(
-        (wi / np.maximum(ws, 1e-9)).astype(np.float32), ws > 1e-6, 3.0 * sig, fallback=3.0
-    ).astype(np.float64)
+    if min_cover > 0 and recurse:
+        # Under a large excluded region, a quadratic fit over a 3x wider window.
+        filled = (wi / np.maximum(ws, 1e-9)).astype(np.float32)
+        broad = quadratic_background(filled, ws > 1e-6, 3.0 * sig, min_cover=0.0).astype(np.float64)
+    else:
+        broad = normalized_blur(
+            (wi / np.maximum(ws, 1e-9)).astype(np.float32), ws > 1e-6, 3.0 * sig, fallback=3.0
+        ).astype(np.float64)
+        min_cover = 0.02
     alpha = np.clip((cover - 0.5 * min_cover) / (0.5 * min_cover), 0.0, 1.0)
     out = alpha * fit + (1 - alpha) * broad
     out = out.astype(np.float32)

@@ -42,13 +42,13 @@ def _side_views(img: np.ndarray) -> list[np.ndarray]:
 def collimation_depths(img: np.ndarray, grid: WorkGrid, *, max_frac: float = 0.3) -> list[int]:
     """Depth in working pixels of a collimation band on each side (top, bottom, left, right).
 
-    A collimator edge is a straight line along which the image steps by the *same sign*
-    almost everywhere: with leakage the collimated side is the anatomy plus a constant
+    A collimator edge is a straight line along which the image steps *down* (towards the
+    field) almost everywhere: with leakage the collimated side is the anatomy plus a constant
     attenuation offset; blanked by processing it is a constant. Anatomy never steps at the
     same row across the whole image. For each side the step across every candidate line
     (mean over 1 mm on either side) is taken per column; a line is a collimator edge when
-    at least 85% of the columns not already inside another side's band step the same way
-    by more than 5 noise sigmas. The deepest such maximum-step line within ``max_frac`` of
+    at least 85% of the columns not already inside another side's band step down by more
+    than 5 noise sigmas. The deepest such maximum-step line within ``max_frac`` of
     the image is the band's inner edge. 0 means no collimation on that side.
     """
     noise = max(_pair_noise(img), 1e-12)
@@ -75,9 +75,10 @@ def collimation_depths(img: np.ndarray, grid: WorkGrid, *, max_frac: float = 0.3
             inner = (cs[ks + 1 + h] - cs[ks + 1]) / h
             d = outer - inner
             med = np.median(d, axis=1)
-            sign = np.sign(med)
-            frac = np.mean((np.sign(d) == sign[:, None]) & (np.abs(d) > 5 * noise), axis=1)
-            ok = (frac >= 0.85) & (np.abs(med) > 10 * noise)
+            # Collimated means denser than the field (unexposed or leaky); a border
+            # blanked to black is constant and found by the flood in outside_mask.
+            frac = np.mean(d > 5 * noise, axis=1)
+            ok = (frac >= 0.85) & (med > 10 * noise)
             if not ok.any():
                 new.append(0)
                 continue
@@ -143,7 +144,13 @@ def air_mask(coarse: np.ndarray, field: np.ndarray) -> np.ndarray:
         return np.zeros_like(field)
     t, eta = _otsu(vals)
     low = vals < t
-    if eta < 0.82 or low.mean() < 0.02 or low.mean() > 0.85 or _valley_depth(vals, t) > 0.2:
+    valley = _valley_depth(vals, t)
+    # Either clearly two classes, or a little less so with an almost empty valley.
+    bimodal = (eta >= 0.82 and valley <= 0.2) or (eta >= 0.78 and valley <= 0.12)
+    if not bimodal or low.mean() < 0.02 or low.mean() > 0.85:
+        return np.zeros_like(field)
+    # Air is far below all tissue, not just below the thicker half of the limb.
+    if np.median(vals[~low]) - np.median(vals[low]) < 0.45 * (p98 - p1):
         return np.zeros_like(field)
     cand = ((coarse < t) & field).astype(np.uint8)
     n, lab = cv2.connectedComponents(cand, connectivity=8)

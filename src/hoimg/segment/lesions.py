@@ -95,6 +95,7 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
     edge_zone = cv2.dilate(field.astype(np.uint8), ellipse(grid.px(2.0))) > 0
     edge_zone[[0, -1], :] = True
     edge_zone[:, [0, -1]] = True
+    edge_dist = cv2.distanceTransform((~field).astype(np.uint8), cv2.DIST_L2, 3)
     touch_zone = cv2.dilate(bone_w.astype(np.uint8), ellipse(grid.px(seg.bone_margin_mm + 1.0))) > 0
 
     labels = np.zeros(grid.input_shape, np.int32)
@@ -108,6 +109,10 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
         if _is_marker(residual[box], z_fine[box], comp, grid, seg):
             continue
         if _in_field(comp, (y0, x0), field, grid):
+            continue
+        # Hugging the field edge: scatter falls off and the background is extrapolated
+        # there, so a band along the edge looks denser than it is.
+        if float(np.mean(edge_dist[box][comp] < grid.px(seg.field_band_mm))) >= 0.7:
             continue
         flags = []
         if np.any(edge_zone[box] & comp):

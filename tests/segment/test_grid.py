@@ -1,0 +1,59 @@
+"""Working grid: pitch, shape, coordinate mapping and config resolution."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hoimg.config import AnalysisConfig, LoadConfig, SegmentConfig
+from hoimg.errors import InvalidInputError
+from hoimg.radiograph import Radiograph
+from hoimg.segment._grid import make_grid, resolve_config
+
+
+def _rad(shape, spacing):
+    return Radiograph(
+        np.zeros(shape, np.float32),
+        spacing_mm=spacing,
+        spacing_source="unknown" if spacing is None else "pixel_spacing",
+    )
+
+
+def test_grid_is_isotropic_at_the_working_pitch():
+    g = make_grid(_rad((3000, 2000), (0.1, 0.2)), SegmentConfig(), LoadConfig())
+    # 3000 x 0.1 = 300 mm and 2000 x 0.2 = 400 mm at 0.4 mm per working pixel.
+    assert g.shape == (750, 1000)
+    assert g.pixel_mm == 0.4
+    assert not g.spacing_assumed
+
+
+def test_grid_never_upsamples_a_coarse_image():
+    g = make_grid(_rad((800, 800), (0.5, 0.5)), SegmentConfig(), LoadConfig())
+    assert g.pixel_mm == 0.5 and g.shape == (800, 800)
+
+
+def test_unknown_spacing_uses_the_documented_fallback():
+    g = make_grid(_rad((1500, 1500), None), SegmentConfig(), LoadConfig(fallback_spacing_mm=0.2))
+    assert g.spacing_assumed
+    assert g.spacing_mm == (0.2, 0.2)
+    assert g.shape == (750, 750)
+
+
+def test_coordinate_mapping_round_trips_and_maps_centres():
+    g = make_grid(_rad((1000, 1200), (0.15, 0.15)), SegmentConfig(), LoadConfig())
+    pts = np.array([[0.0, 0.0], [123.4, 567.8], [999.0, 1199.0]])
+    back = g.to_input_rc(g.to_work_rc(pts))
+    np.testing.assert_allclose(back, pts, atol=1e-9)
+    # The centre of the first working pixel is the centre of its input block.
+    sr, sc = g.scale_rc
+    np.testing.assert_allclose(g.to_input_rc(np.array([0.0, 0.0])), [sr / 2 - 0.5, sc / 2 - 0.5])
+
+
+def test_config_accepts_both_levels_and_rejects_others():
+    seg = SegmentConfig(working_pixel_mm=0.5)
+    assert resolve_config(seg)[0] is seg
+    full = AnalysisConfig().replace(segment={"working_pixel_mm": 0.3})
+    assert resolve_config(full)[0].working_pixel_mm == 0.3
+    assert resolve_config(None)[0] == SegmentConfig()
+    with pytest.raises(InvalidInputError, match="AnalysisConfig"):
+        resolve_config({"segment": {}})
