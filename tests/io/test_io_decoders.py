@@ -114,3 +114,21 @@ def test_a_failing_fast_route_falls_back(tmp_path: Path, monkeypatch: pytest.Mon
     img = load(path)
     assert img.meta["decoder"] == "pydicom:"
     assert np.array_equal(img.pixels, grey12((20, 20)).astype(np.float32))
+
+
+@pytest.mark.parametrize(
+    "name, route",
+    [
+        ("image_dfl.dcm", "numpy"),
+        ("MR_small_bigendian.dcm", "pydicom:"),
+        ("MR_small_RLE.dcm", "pylibjpeg-rle"),
+    ],
+)
+def test_deflated_big_endian_and_rle_match_pydicom(name: str, route: str) -> None:
+    path = Path(pydicom.__file__).parent / "data" / "test_files" / name
+    img = load(path)
+    ds = pydicom.dcmread(path)
+    reference = pixel_array(ds).astype(np.float64)
+    slope, intercept = float(ds.get("RescaleSlope", 1)), float(ds.get("RescaleIntercept", 0))
+    assert img.meta["decoder"] == route
+    np.testing.assert_array_equal(img.pixels, (slope * reference + intercept).astype(np.float32))

@@ -116,3 +116,11 @@ def test_scan_survives_damaged_files(tmp_path: Path) -> None:
     assert len(records) == 80
     assert all(r.status in ("dicom", "skipped") for r in records)
     assert any(r.status == "dicom" and r.rows == 16 for r in records)
+
+
+def test_read_header_refuses_non_dicom(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("plain text, long enough to sniff" * 10)
+    with pytest.raises(errors.NotDicomError, match="not DICOM"):
+        read_header(tmp_path / "a.txt")
+    with pytest.raises(errors.InvalidInputError, match="cannot read"):
+        read_header(tmp_path / "missing.dcm")
