@@ -133,3 +133,21 @@ def test_cleft_plot_and_dict():
     ax = scan.plot()
     assert ax.get_title().startswith("cleft partial")
     plt.close(ax.figure)
+
+
+def test_edge_cases_do_not_raise_and_are_flagged():
+    # no spacing (fallback pitch), a lesion cut by the image corner, one wholly inside bone
+    rg, bone, lesion = _scene(12)
+    rg = Radiograph(rg.pixels, spacing_mm=None)
+    labels = np.zeros(rg.shape, dtype=np.int32)
+    labels[0:15, 0:15] = 1  # inside the bone (rows < 100) and at the corner
+    labels[280:320, 320:360] = 2  # at the opposite corner, in soft tissue
+    recs = (
+        LesionCandidate(1, (0, 0, 15, 15), (7.0, 7.0), 225, np.nan, np.nan, np.nan),
+        LesionCandidate(2, (280, 320, 320, 360), (300.0, 340.0), 1600, np.nan, np.nan, np.nan),
+    )
+    (p1, c1), (p2, c2) = measure_lesions(rg, bone, LesionCandidates(labels, recs))
+    assert "few_pixels_profile" in p1.flags and np.all(np.isnan(p1.values))
+    assert p1.zonal_pattern == "uniform"
+    assert np.isfinite(p2.values).all() and p2.background == pytest.approx(50.0, abs=2.0)
+    assert c2.category == "not_applicable"

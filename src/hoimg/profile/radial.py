@@ -106,7 +106,9 @@ def profiles_from_batch(sums, counts, ref_sums, stats, cfg: ProfileConfig) -> li
         values = sums.sum(axis=1) / cnt
         sector_values = sums / counts
         ref = ref_sums / cnt
-        ref = ref / np.nanmax(np.where(cnt > 0, ref, np.nan), axis=1, keepdims=True)
+        # scale each reference to a maximum of 1 (lesions without pixels stay NaN)
+        peak = np.max(np.where(cnt > 0, ref, -np.inf), axis=1, keepdims=True)
+        ref = np.where((cnt > 0) & (peak > 0), ref / np.where(peak > 0, peak, 1.0), np.nan)
     band = cfg.zonal_uniform_band
     out = []
     for i in range(n_les):
