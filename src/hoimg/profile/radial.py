@@ -6,7 +6,16 @@ Normalised radius
     maximum in the lesion. Chosen over a centroid-based polar map because it follows any
     outline (elongated HO, lobulated POS, crescents) and maps a rim of constant wall
     thickness onto a constant band of ``s``. Bins are looked up on the integer squared
-    distance, so every implementation puts every pixel into the same bin.
+    distance, so every implementation puts every pixel into the same bin. Non-lesion
+    pixels that are excluded (bone) are not boundary: the base of an attached lesion is
+    deep inside it, not its rim. Lesions wider than ~40 px are measured on 2x2 or 4x4
+    block means (:func:`block_factor`).
+
+Background
+    A least-squares plane through the soft-tissue band 0.5-3 mm outside the lesion (bone,
+    other lesions and values beyond 3 robust sigmas of the band median left out),
+    subtracted pixel by pixel, so a limb-thickness gradient across the lesion does not
+    tilt its profile. Excluded (bone) pixels are not profiled.
 
 Uniform reference
     A uniform-density body of the same outline projects, per pixel, the chord
