@@ -57,17 +57,13 @@ def radial_profile_window(image, labels, label_id, exclude, r0, c0, r1, c1, band
     for br in range(hh):
         for bc in range(ww):
             sl = (slice(br * f, min(br * f + f, h)), slice(bc * f, min(bc * f + f, w)))
-            blk = lab[sl]
-            n = blk.size
             img[br, bc] = full[r0:r1, c0:c1][sl].mean()
-            n_l = int((blk == label_id).sum())
-            n_o = int(((blk != label_id) & (blk != 0)).sum())
-            n_x = int(ex_full[sl].sum())
-            excl[br, bc] = n_x > 0 and 2 * n_x >= n
-            if 2 * n_l >= n:
-                inside[br, bc] = True
-            elif n_o > 0:
-                other[br, bc] = True
+            nr_, nc_ = lab[sl].shape
+            cr, cc = br * f + min(f // 2, nr_ - 1), bc * f + min(f // 2, nc_ - 1)
+            v = lab[cr, cc]
+            inside[br, bc] = v == label_id
+            other[br, bc] = v != label_id and v != 0
+            excl[br, bc] = ex_full[cr, cc]
     prof = inside & ~excl
     if not prof.any():
         return sums, counts, ref_sums, stats
