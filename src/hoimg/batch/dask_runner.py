@@ -167,10 +167,8 @@ def run_dask(
         pending = iter(tasks)
         inflight: dict[Any, tuple[dict[str, Any], float]] = {}
         overlay_dirs: dict[str, str | None] = {}
-        counter = 0
 
         def submit_more() -> None:
-            nonlocal counter
             while len(inflight) < window:
                 task = next(pending, None)
                 if task is None:
@@ -179,9 +177,8 @@ def run_dask(
                 task = dict(task, path=os.path.abspath(task["path"]), overlay_dir=None,
                             return_overlay=bool(overlay_dir))
                 overlay_dirs[task["file"]] = overlay_dir
-                counter += 1
-                fut = client.submit(_worker.analyze_task, task, pure=False,
-                                    key=f"hoimg-analyze-{counter}")
+                # pure=False: a random key, so two runs sharing a cluster never collide
+                fut = client.submit(_worker.analyze_task, task, pure=False)
                 inflight[fut] = (task, time.monotonic())
 
         submit_more()
