@@ -140,6 +140,8 @@ class RadialProfile:
         ):
             out[name] = _scalar(getattr(self, name))
         out.update(zonal_pattern=self.zonal_pattern, n_pixels=int(self.n_pixels),
+                   centroid_rc=[_scalar(v) for v in self.centroid_rc],
+                   background_slope_rc=[_scalar(v) for v in self.background_slope_rc],
                    flags=list(self.flags))
         return out
 
