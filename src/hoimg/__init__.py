@@ -29,12 +29,12 @@ _LAZY = {
 
 __all__ = ["__version__", *_LAZY]
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .config import AnalysisConfig
-    from .evaluate import evaluate
-    from .io import load
-    from .pipeline import Analysis, Lesion, analyze
-    from .radiograph import Radiograph
+if TYPE_CHECKING:  # pragma: no cover  # for type checkers and IDEs only
+    from .config import AnalysisConfig  # noqa: F401
+    from .evaluate import evaluate  # noqa: F401
+    from .io import load  # noqa: F401
+    from .pipeline import Analysis, Lesion, analyze  # noqa: F401
+    from .radiograph import Radiograph  # noqa: F401
 
 
 def __getattr__(name: str):

@@ -126,6 +126,13 @@ def _group_key(les: dict) -> str:
     return les["class"]
 
 
+def _finite(x) -> bool:
+    try:
+        return x is not None and math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return False
+
+
 def _ratio(num: float, den: float) -> float:
     return float(num) / den if den else math.nan
 
@@ -211,7 +218,8 @@ def _read_results(results) -> tuple[list[dict], set[str] | None]:
     files = None
     for name, reader in (("images.csv", pd.read_csv), ("images.parquet", pd.read_parquet)):
         if (root / name).exists():
-            images = reader(root / name, keep_default_na=False) if name.endswith("csv") else reader(root / name)
+            kwargs = {"keep_default_na": False} if name.endswith("csv") else {}
+            images = reader(root / name, **kwargs)
             files = {str(f) for f, s in zip(images["file"], images["status"]) if s == "ok"}
             break
     return lesions.to_dict("records"), files
@@ -291,7 +299,7 @@ def evaluate(results, truth) -> Evaluation:
                 cleft_n += 1
                 cleft_ok += det.get("cleft") == les["cleft"]
             w, g = det.get("cleft_width_mm"), les.get("gap_mm")
-            if w is not None and g is not None and math.isfinite(float(w)) and math.isfinite(float(g)) and g > 0:
+            if _finite(w) and _finite(g) and g > 0:
                 width_err.append(abs(float(w) - float(g)))
     n_images = len(cases)
     return Evaluation(

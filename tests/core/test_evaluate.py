@@ -76,6 +76,7 @@ def test_missed_lesion_counts_against_sensitivity():
 
 def test_bad_truth_is_a_clear_error(tmp_path):
     path = tmp_path / "truth.json"
-    path.write_text(json.dumps({"cases": [{"file": "x", "lesions": [{"class": "tumour", "bbox_rc": [0, 0, 1, 1]}]}]}))
+    bad = {"cases": [{"file": "x", "lesions": [{"class": "tumour", "bbox_rc": [0, 0, 1, 1]}]}]}
+    path.write_text(json.dumps(bad))
     with pytest.raises(InvalidInputError, match="class 'tumour' is not one of"):
         evaluate(pd.DataFrame([]), path)

@@ -181,7 +181,9 @@ def _draw_furniture(canvas, analysis, scale, font, line) -> None:
         y = h - pad
         cv2.rectangle(canvas, (pad - 2, y - line - 2), (pad + bar_px + 1, y + line + 1), TEXT_BG, -1)
         cv2.rectangle(canvas, (pad, y - line), (pad + bar_px - 1, y + line - 1), (255, 255, 255), -1)
-        note = f"{bar_mm:g} mm" + (" (detector plane)" if image.spacing_source == "imager_detector_plane" else "")
+        note = f"{bar_mm:g} mm"
+        if image.spacing_source == "imager_detector_plane":
+            note += " (detector plane)"
         _text(canvas, note, (pad, y - 3 * line - 4), font)
     else:
         _text(canvas, "spacing unknown: sizes assume a typical detector", (pad, h - pad), font,
