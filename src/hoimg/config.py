@@ -153,6 +153,10 @@ class ProfileConfig:
     # between an under-segmented lesion and the cortex passes the (very sensitive) noise
     # test on low-noise processed images.
     cleft_contrast_fraction: float = 0.5
+    # The lesion's near edge along a normal is where the image falls below this share of
+    # the lesion's contrast over soft tissue (half maximum, the usual edge definition);
+    # it replaces the mask edge when the mask was drawn too tight.
+    cleft_edge_fraction: float = 0.5
     # cleft_width_mm is this quantile of the gap over cleft normals: the width at the
     # cleft's narrowest part, robust to a single ragged mask pixel (the median is kept as
     # CleftScan.median_gap_mm).

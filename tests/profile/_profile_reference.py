@@ -283,3 +283,38 @@ def profile_features(sums, counts, ref_sums, stats, rim_start, core_end, rim_sig
         fin = np.isfinite(values)
         out[li, 5] = spearman(s[fin], values[fin])
     return out
+
+
+def edge_back(image, base, normal, t_hit, threshold, lateral_px, n_lateral, dt):
+    """Twin of _edge_back: sample the whole walk at once, then find the first crossing."""
+    out = np.full(base.shape[0], np.nan)
+    offs = lateral_px * (2.0 * np.arange(n_lateral) / (n_lateral - 1) - 1.0) if n_lateral > 1 \
+        else np.zeros(1)
+
+    def value(i, t):
+        br, bc = base[i]
+        nr, nc = normal[i]
+        ts = np.array([t - dt, t, t + dt])
+        rr = (br - offs[:, None] * nc) + ts[None, :] * nr
+        cc = (bc + offs[:, None] * nr) + ts[None, :] * nc
+        return bilinear(image, rr.ravel(), cc.ravel()).mean()
+
+    for i in range(base.shape[0]):
+        th = t_hit[i]
+        if np.isnan(th) or np.isnan(threshold[i]):
+            out[i] = th
+            continue
+        prev = value(i, th)
+        if prev < threshold[i]:
+            out[i] = th
+            continue
+        t, res = th, 0.0
+        while t > 0.0:
+            t_new = max(t - dt, 0.0)
+            v = value(i, t_new)
+            if v < threshold[i]:
+                res = t_new + (t - t_new) * (threshold[i] - v) / (prev - v)
+                break
+            prev, t = v, t_new
+        out[i] = res
+    return out

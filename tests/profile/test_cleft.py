@@ -76,15 +76,27 @@ def test_broad_attachment_is_absent():
     assert np.isnan(scan.cleft_width_mm)
 
 
-def test_gap_without_lucency_is_not_a_cleft():
-    # the mask says 1 mm gap, but the image is as dense there as the lesion
+def test_gap_without_lucency_is_contact_not_a_cleft():
+    # the mask says 1 mm gap, but the image is as dense there as the lesion: the mask was
+    # drawn too tight, and the image edge (half contrast) lies on the cortex
     rg, bone, lesion = _scene(10, noise=1.0)
     pixels = rg.pixels.copy()
     pixels[100:110, 100:260] = 160.0
     rg2 = Radiograph(pixels, spacing_mm=rg.spacing_mm, spacing_source="user")
     scan = cleft_scan(rg2, bone, lesion)
-    assert scan.cleft_fraction == 0.0 and not scan.contact.any()
+    assert scan.cleft_fraction == 0.0 and scan.contact.all()
     assert scan.category == "absent"
+    assert abs(scan.attachment_mm - 16.0) <= 1.0
+
+
+def test_too_tight_mask_keeps_the_true_gap_width():
+    # the real lesion starts 0.5 mm from the cortex; the mask starts 2 mm out
+    rg, bone, lesion = _scene(5, noise=1.0)
+    tight = lesion.copy()
+    tight[100:120] = False
+    scan = cleft_scan(rg, bone, tight)
+    assert scan.category == "complete"
+    assert abs(scan.cleft_width_mm - 0.5) <= 2 * SPACING
 
 
 def test_out_of_reach_or_no_bone_is_not_applicable():

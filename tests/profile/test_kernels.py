@@ -184,3 +184,22 @@ def test_block_factor_keeps_enough_blocks_across_the_half_width():
     assert block_factor(np.pi * 30**2, (0, 0, 60, 60), 20.0) == 1
     # a thin oblique ellipse in a big box stays at full resolution
     assert block_factor(np.pi * 300 * 15, (0, 0, 430, 430), 20.0) == 1
+
+
+def test_edge_back_matches_numpy_and_finds_a_hidden_edge():
+    # a bright lesion from col 30 on, but the "mask edge" claimed at col 40 (too tight)
+    image = np.full((40, 80), 10.0, dtype=np.float32)
+    image[:, 30:] = 100.0
+    image[:, :5] = 200.0  # cortex
+    base = np.array([[20.0, 4.5], [20.0, 4.5], [10.0, 4.5]])
+    normal = np.array([[0.0, 1.0], [0.0, 1.0], [0.0, 1.0]])
+    t_hit = np.array([35.5, 20.0, np.nan])
+    thr = np.array([55.0, 55.0, 55.0])
+    args = (image, base, normal, t_hit, thr, 1.0, 3, 0.5)
+    got = CK._edge_back(*args)
+    np.testing.assert_allclose(got, ref.edge_back(*args), atol=1e-9)
+    assert abs(got[0] - (29.5 - 4.5)) <= 1.0  # the real edge, 10 px before the mask edge
+    assert got[1] == 20.0 and np.isnan(got[2])  # already dark at the mask edge; NaN stays
+    # continuous with the cortex: no value below the threshold on the way back -> 0
+    image2 = np.full((40, 80), 100.0, dtype=np.float32)
+    assert CK._edge_back(image2, base[:1], normal[:1], t_hit[:1], thr[:1], 1.0, 3, 0.5)[0] == 0.0

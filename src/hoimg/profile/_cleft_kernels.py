@@ -270,3 +270,52 @@ def _normal_levels(
             image, br, bc, nr, nc, lateral_px, n_lateral, th, th + lesion_px, dt
         )
     return out
+
+
+@njit(cache=True)
+def _edge_back(image, base_rc, normal_rc, t_hit, threshold, lateral_px, n_lateral, dt):
+    """Where each normal really enters the lesion, found in the image from the mask edge.
+
+    Walks from ``t_hit`` (the mask edge) back towards the cortex (t = 0) in steps ``dt``;
+    the value at t is the mean of bilinear samples on ``n_lateral`` parallel lines at
+    t - dt, t and t + dt. The first value below ``threshold[i]`` ends the walk and the
+    crossing is interpolated linearly between it and the previous step. A value at
+    ``t_hit`` already below the threshold returns ``t_hit``; a walk that reaches t = 0
+    without falling below it returns 0 (the lesion is continuous with the cortex).
+
+    Returns
+    -------
+    (K,) float64 ndarray
+        The refined entry parameter (pixels), never beyond ``t_hit``; NaN rows stay NaN.
+    """
+    k = base_rc.shape[0]
+    out = np.full(k, np.nan)
+    for i in range(k):
+        th = t_hit[i]
+        if np.isnan(th) or np.isnan(threshold[i]):
+            out[i] = th
+            continue
+        br = base_rc[i, 0]
+        bc = base_rc[i, 1]
+        nr = normal_rc[i, 0]
+        nc = normal_rc[i, 1]
+        t = th
+        prev = _line_mean(image, br, bc, nr, nc, lateral_px, n_lateral, t - dt, t + dt, dt)
+        if prev < threshold[i]:
+            out[i] = th
+            continue
+        res = 0.0
+        while t > 0.0:
+            t_new = t - dt
+            if t_new < 0.0:
+                t_new = 0.0
+            v = _line_mean(image, br, bc, nr, nc, lateral_px, n_lateral, t_new - dt,
+                           t_new + dt, dt)
+            if v < threshold[i]:
+                # crossing between t_new (below) and t (above)
+                res = t_new + (t - t_new) * (threshold[i] - v) / (prev - v)
+                break
+            prev = v
+            t = t_new
+        out[i] = res
+    return out

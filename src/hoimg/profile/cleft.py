@@ -8,6 +8,13 @@ Geometry
     marching and bisection (exact to the mask's pixel boundary), converted to mm with the
     (row, col) spacing along that direction.
 
+Edge refinement
+    A lesion mask drawn too tight (inside a faint rim, short of a dense base) would invent
+    a gap, so from the mask edge each normal walks back towards the cortex until the
+    image falls below ``cleft_edge_fraction`` of the lesion's contrast over soft tissue;
+    the crossing becomes the lesion edge when it lies more than a pixel before the mask
+    edge, and a walk that reaches the cortex means contact.
+
 Intensity
     Bilinear samples on three parallel lines (a band ``step_mm`` wide, so neighbouring
     normals do not overlap) give a cortex level (mean over ``cleft_cortex_mm`` inside the
@@ -143,18 +150,18 @@ def scan_lesion(
         image, np.ascontiguousarray(samples.base_rc[idx]),
         np.ascontiguousarray(samples.normal_rc[idx]), t_hit, *level_args(spacing, step_mm, cfg),
     )
-    return finish_scan(samples, idx, t_hit, levels, profile, spacing, step_mm, cfg)
+    return finish_scan(samples, idx, t_hit, levels, profile, spacing, step_mm, cfg, image)
 
 
 def finish_scan(samples: EdgeSamples, idx: np.ndarray, t_hit: np.ndarray, levels: np.ndarray,
-                profile: RadialProfile, spacing, step_mm: float, cfg: ProfileConfig) -> CleftScan:
+                profile: RadialProfile, spacing, step_mm: float, cfg: ProfileConfig,
+                image: np.ndarray) -> CleftScan:
     """Per-normal gaps, dips and decisions from the hits ``idx`` (into ``samples``)."""
-    gap_mm = t_hit * samples.mm_per_px[idx]
-    # keep the facing interface only: normals within the margin of the closest approach
-    face = gap_mm <= gap_mm.min() + cfg.cleft_interface_margin_mm
-    idx, t_hit, gap_mm, levels = idx[face], t_hit[face], gap_mm[face], levels[face]
+    from . import _cleft_kernels
+
     base, normal = samples.base_rc[idx], samples.normal_rc[idx]
-    cortex_px, lesion_px = level_args(spacing, step_mm, cfg)[:2]
+    largs = level_args(spacing, step_mm, cfg)
+    cortex_px, lesion_px = largs[:2]
     # The lesion and gap levels are compared as excesses over the lesion's soft-tissue
     # background plane (the limb's thickness changes across a few mm; a faint rim must
     # not lose its cleft to that trend). The cortex is compared as is: it is far denser.
@@ -164,6 +171,31 @@ def finish_scan(samples: EdgeSamples, idx: np.ndarray, t_hit: np.ndarray, levels
     def trend(t):
         return slope_r * (base[:, 0] + t * normal[:, 0] - cen_r) + slope_c * (
             base[:, 1] + t * normal[:, 1] - cen_c)
+
+    # A mask drawn too tight (its edge inside a faint rim or a dense base) would invent a
+    # gap: walk back from the mask edge to where the image falls below half the lesion's
+    # contrast; where it never does, the lesion reaches the cortex.
+    lesion_contrast = levels[:, 2] - trend(t_hit + 0.5 * lesion_px) - profile.background
+    with np.errstate(invalid="ignore"):
+        threshold = np.where(
+            lesion_contrast > 0,
+            profile.background + trend(0.5 * t_hit) + cfg.cleft_edge_fraction * lesion_contrast,
+            np.nan)
+    t_img = _cleft_kernels._edge_back(image, np.ascontiguousarray(base),
+                                      np.ascontiguousarray(normal), t_hit, threshold,
+                                      largs[2], largs[3], 0.5)
+    moved = t_img < t_hit - 1.0
+    if moved.any():
+        t_hit = np.where(moved, t_img, t_hit)
+        levels = levels.copy()
+        levels[moved] = _cleft_kernels._normal_levels(
+            image, np.ascontiguousarray(base[moved]), np.ascontiguousarray(normal[moved]),
+            t_hit[moved], *largs)
+    gap_mm = t_hit * samples.mm_per_px[idx]
+    # keep the facing interface only: normals within the margin of the closest approach
+    face = gap_mm <= gap_mm.min() + cfg.cleft_interface_margin_mm
+    idx, t_hit, gap_mm, levels = idx[face], t_hit[face], gap_mm[face], levels[face]
+    base, normal = base[face], normal[face]
 
     gap_excess = levels[:, 1] - trend(0.5 * t_hit)
     lesion_excess = levels[:, 2] - trend(t_hit + 0.5 * lesion_px)

@@ -86,6 +86,6 @@ def measure_lesions(radiograph, bone, candidates, config=None
         else:
             sl = slice(starts[i], starts[i + 1])
             cleft = finish_scan(samples, hit_sample[sl], t_hit[sl], levels[sl], prof, spacing,
-                                cfg.cleft_step_mm, cfg)
+                                cfg.cleft_step_mm, cfg, image)
         out.append((prof, cleft))
     return tuple(out)
