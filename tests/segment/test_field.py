@@ -30,8 +30,9 @@ def test_leaky_collimation_band_depth_on_each_side():
     img[:37] += 2.0
     img[:, 480:] += 2.0
     depths = collimation_depths(img, _grid(img.shape))
-    assert abs(depths[0] - 37) <= 2
-    assert abs(depths[3] - 20) <= 2
+    # Located on a ~1 mm grid and rounded into the field: at most ~1.6 mm deeper.
+    assert 0 <= depths[0] - 37 <= 4
+    assert 0 <= depths[3] - 20 <= 4
     assert depths[1] == 0 and depths[2] == 0
 
 

@@ -1,0 +1,153 @@
+"""Segmentation benchmark (issue 3): bone + lesions on a 3000 x 3000 image, one core.
+
+    python benchmarks/bench_segment.py [--repeat 5] [--size 3000]
+
+Reports the median wall time of ``find_bone`` + ``find_lesions`` (fresh radiograph each
+repeat, so nothing is cached), its breakdown by step, and the ratio against a plain
+SciPy/scikit-image version of the same steps at full resolution (Gaussian smoothing,
+normalised-convolution background, hysteresis by labelling, closing, hole filling,
+regionprops) measured in the same run. Goal: <= 0.4 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+
+
+def _image(size: int):
+    """A phantom of ``size`` x ``size`` (two lesions), or a plain synthetic limb if the
+    phantom generator is unavailable."""
+    from hoimg.phantom import generate
+
+    ph = generate(7, 3, rows=size, cols=size, spacing_mm=0.15, n_lesions=2)
+    return ph.radiograph
+
+
+def _fresh(rad):
+    from hoimg.radiograph import Radiograph
+
+    return Radiograph(rad.pixels, spacing_mm=rad.spacing_mm, spacing_source=rad.spacing_source)
+
+
+def _steps(rad):
+    """Time the pipeline's steps one by one (same functions, same order as prepare())."""
+    import cv2
+
+    from hoimg.config import LoadConfig, SegmentConfig
+    from hoimg.segment import _prepare, find_bone, find_lesions
+    from hoimg.segment._background import soft_tissue_background
+    from hoimg.segment._bone_detect import bone_blobs
+    from hoimg.segment._field import outside_mask, plateau_mask, saturated_mask
+    from hoimg.segment._grid import downsample, ellipse, gaussian, make_grid
+
+    seg, load = SegmentConfig(), LoadConfig()
+    t = {}
+    t0 = time.perf_counter()
+    grid = make_grid(rad, seg, load)
+    work = downsample(rad.pixels, grid)
+    smooth = gaussian(work, grid.px(seg.smoothing_mm))
+    t["downsample+smooth"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    outside = outside_mask(work, grid)
+    markers = plateau_mask(work, outside) | (saturated_mask(rad.pixels, grid) & ~outside)
+    valid = ~(cv2.dilate((outside | markers).astype(np.uint8), ellipse(grid.px(seg.field_margin_mm))) > 0)
+    t["field (collimation, air, markers)"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    blobs = bone_blobs(smooth, valid, grid, seg)
+    t["bone candidates (edge pairs)"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    zone = cv2.dilate((blobs > 0).astype(np.uint8), ellipse(grid.px(1.0))) > 0
+    soft_tissue_background(smooth, valid, grid, exclude=zone, iterations=2,
+                           scale_mm=seg.background_scale_mm, dense_sigma=seg.lesion_grow_sigma,
+                           closing_mm=seg.rim_closing_mm, max_hole_mm2=seg.max_hole_mm2)
+    t["background + noise (3 fits)"] = time.perf_counter() - t0
+    # The remaining steps through the public API on a prepared radiograph.
+    fresh = _fresh(rad)
+    _prepare.prepare(fresh, seg, load)
+    t0 = time.perf_counter()
+    bone = find_bone(fresh)
+    t["bone edge fit + mask"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    find_lesions(fresh, bone)
+    t["lesions (hysteresis, fill, records)"] = time.perf_counter() - t0
+    return t
+
+
+def _baseline(rad):
+    """The same steps done plainly with SciPy / scikit-image at full resolution."""
+    from scipy import ndimage as ndi
+    from skimage.measure import label, regionprops
+    from skimage.morphology import disk
+
+    px = rad.pixel_size_mm
+    img = rad.pixels.astype(np.float32)
+    smooth = ndi.gaussian_filter(img, 0.5 / px)
+    w = np.ones_like(smooth)
+    sig = 8.0 / px
+    bg = ndi.gaussian_filter(smooth * w, sig) / np.maximum(ndi.gaussian_filter(w, sig), 1e-6)
+    resid = smooth - bg
+    noise = 1.4826 * np.median(np.abs(resid - np.median(resid)))
+    z = resid / max(noise, 1e-12)
+    grow = z > 2.5
+    lab = label(grow)
+    seeds = np.unique(lab[z > 5.0])
+    mask = np.isin(lab, seeds[seeds > 0])
+    mask = ndi.binary_closing(mask, structure=disk(max(int(2.0 / px / 4), 1)), iterations=4)
+    mask = ndi.binary_fill_holes(mask)
+    regions = regionprops(label(mask))
+    return len(regions)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--baseline-repeat", type=int, default=2)
+    ap.add_argument("--size", type=int, default=3000)
+    args = ap.parse_args(argv)
+
+    import cv2
+
+    cv2.setNumThreads(1)
+    from hoimg.segment import find_bone, find_lesions
+
+    rad = _image(args.size)
+    find_lesions(_fresh(rad), find_bone(_fresh(rad)))  # warm-up (imports, first calls)
+
+    totals = []
+    for _ in range(args.repeat):
+        r = _fresh(rad)
+        t0 = time.perf_counter()
+        bone = find_bone(r)
+        cands = find_lesions(r, bone)
+        totals.append(time.perf_counter() - t0)
+    steps = [_steps(rad) for _ in range(args.repeat)]
+    base = []
+    for _ in range(args.baseline_repeat):
+        t0 = time.perf_counter()
+        _baseline(rad)
+        base.append(time.perf_counter() - t0)
+
+    med = statistics.median(totals)
+    bmed = statistics.median(base)
+    print(f"image {rad.shape[0]}x{rad.shape[1]} @ {rad.pixel_size_mm:.3f} mm, one core; "
+          f"{bone.n_bones} bone(s), {len(cands)} candidate(s)")
+    print(f"hoimg find_bone + find_lesions: median {med * 1000:.0f} ms over {args.repeat} "
+          f"(min {min(totals) * 1000:.0f}, max {max(totals) * 1000:.0f}); goal <= 400 ms")
+    print("breakdown (median ms):")
+    for key in steps[0]:
+        print(f"  {key:<38} {statistics.median(s[key] for s in steps) * 1000:8.1f}")
+    print(f"plain SciPy/scikit-image baseline: median {bmed * 1000:.0f} ms over {args.baseline_repeat}")
+    print(f"speed-up vs baseline: {bmed / med:.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
