@@ -52,16 +52,21 @@ def check_scheduler(address: str) -> None:
 def _connect(address: str, workers: int | None):
     distributed = _import_distributed()
     if address == "local":
-        # Loopback only: a batch on one machine must not open ports to the network.
-        cluster = distributed.LocalCluster(
-            n_workers=workers or 2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            env=dict(_worker.THREAD_ENV),
-            silence_logs=logging.ERROR,
-        )
+        import dask
+
+        # Loopback only: a batch on one machine must not open ports to the network. No
+        # dashboard, hence no use for the workers' statistical profiler, which samples
+        # every thread's stack 100 times a second.
+        with dask.config.set({"distributed.worker.profile.enabled": False}):
+            cluster = distributed.LocalCluster(
+                n_workers=workers or 2,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                env=dict(_worker.THREAD_ENV),
+                silence_logs=logging.ERROR,
+            )
         return distributed.Client(cluster), cluster
     check_scheduler(address)
     try:
