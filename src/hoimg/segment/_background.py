@@ -93,7 +93,9 @@ def quadratic_background(
 
     rows, cols = image.shape
     w = weight.astype(np.float32)
-    step = max(int(sigma_px / 3.0), 1)
+    # Half a sigma per coarse pixel: the fitted surface is smooth at that scale, and the
+    # per-pixel 6x6 solves dominate the cost.
+    step = max(int(sigma_px / 2.0), 1)
     small = (max(cols // step, 1), max(rows // step, 1))
     if step > 1:
         wi = cv2.resize(image * w, small, interpolation=cv2.INTER_AREA)
@@ -274,7 +276,8 @@ def soft_tissue_background(
     base = valid if exclude is None else valid & ~exclude
     w = base
     for it in range(iterations + 1):
-        bg = quadratic_background(smooth, w, sig_px)
+        # Only the final fit needs the careful fallback under large exclusions.
+        bg = quadratic_background(smooth, w, sig_px, recurse=it == iterations)
         resid = smooth - bg
         sigma = local_sigma(resid, w, block)
         if it == iterations:

@@ -16,6 +16,8 @@ Steps (working grid, see :mod:`._grid`):
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from ..radiograph import Radiograph
@@ -61,15 +63,38 @@ def find_bone(radiograph: Radiograph, config=None) -> BoneModel:
         fits.append(fit)
 
     labels = np.zeros(grid.input_shape, np.int32)
+    work_mask = np.zeros(grid.shape, bool)
     edges: list[CortexEdge] = []
     axes: list[ShaftAxis] = []
     for bone_id, fit in enumerate(fits, start=1):
         _draw_bone(labels, fit, grid, bone_id)
+        _draw_work(work_mask, fit)
         edges.extend(_edges(fit, grid, bone_id))
         axes.append(_axis(fit, grid, bone_id))
     if not fits:
         flags.append("no_bone_found")
-    return BoneModel(labels=labels, edges=tuple(edges), axes=tuple(axes), flags=tuple(sorted(flags)))
+    model = BoneModel(labels=labels, edges=tuple(edges), axes=tuple(axes), flags=tuple(sorted(flags)))
+    WORK_MASKS[model] = (grid, work_mask)
+    return model
+
+
+# BoneModel -> (grid, working-grid bone mask): find_lesions needs the mask on the working
+# grid; keeping it beside the model (weakly) saves resampling the input-size labels.
+WORK_MASKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _draw_work(mask: np.ndarray, fit: FrameFit) -> None:
+    """Fill the polygon between the fitted edges on the working grid."""
+    import cv2
+
+    ok = np.isfinite(fit.lo) & np.isfinite(fit.hi)
+    canvas = np.zeros(mask.shape, np.uint8)
+    for a, b in contiguous_runs(ok):
+        i = np.arange(a, b, dtype=np.float64)
+        poly = np.concatenate([fit.to_work_rc(i, fit.lo[a:b]), fit.to_work_rc(i, fit.hi[a:b])[::-1]])
+        pts = np.round(poly[:, ::-1] * 16).astype(np.int32)
+        cv2.fillPoly(canvas, [pts], 1, lineType=cv2.LINE_8, shift=4)
+    mask |= canvas > 0
 
 
 def _draw_bone(labels: np.ndarray, fit: FrameFit, grid: WorkGrid, bone_id: int) -> None:

@@ -59,7 +59,13 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
         raise InvalidInputError(
             f"bone.labels has shape {bone.labels.shape} but the radiograph is {grid.input_shape}"
         )
-    bone_w = _to_work(bone.labels > 0, grid)
+    from .bone import WORK_MASKS
+
+    cached = WORK_MASKS.get(bone)
+    if cached is not None and cached[0] == grid:
+        bone_w = cached[1]
+    else:
+        bone_w = _to_work(bone.labels > 0, grid)
     # The bone's blurred edge (detector blur, scatter tail) reaches ~1.5 mm into soft
     # tissue above the background: no seeds or growth there.
     bone_near = cv2.dilate(bone_w.astype(np.uint8), ellipse(grid.px(seg.bone_margin_mm))) > 0
