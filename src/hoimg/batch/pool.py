@@ -23,7 +23,7 @@ from typing import Any
 
 from . import worker as _worker
 
-__all__ = ["run_pool"]
+__all__ = ["ProcessPool", "run_pool"]
 
 log = logging.getLogger("hoimg.batch")
 
@@ -66,7 +66,8 @@ class _Slot:
         if self.proc.is_alive():
             self.proc.kill()
         self.proc.join(timeout=_STOP_GRACE_S)
-        self.conn.close()
+        if not self.conn.closed:
+            self.conn.close()
 
 
 def _describe_exit(code: int | None) -> str:
@@ -82,56 +83,72 @@ def _describe_exit(code: int | None) -> str:
     return f"exited with code {code}"
 
 
-def run_pool(
-    tasks: Iterable[dict[str, Any]],
-    *,
-    workers: int,
-    timeout_s: float | None = None,
-    serve: Callable = _worker.serve,
-    warm_up: bool = True,
-) -> Iterator[dict[str, Any]]:
-    """Analyse ``tasks`` in ``workers`` spawned processes, yielding entries as they finish.
+class ProcessPool:
+    """``workers`` spawned worker processes, started at construction.
+
+    Creating the pool first and discovering the inputs afterwards lets the workers import
+    and warm up while the parent scans the folders.
 
     Parameters
     ----------
-    tasks : iterable of dict
-        Task dicts for :func:`hoimg.batch.worker.analyze_task`; consumed lazily, so at most
-        ``workers`` tasks are in flight and memory stays bounded.
     workers : int
         Number of worker processes (>= 1).
-    timeout_s : float, optional
-        Per-image limit. An image that overruns becomes an error row and its worker is
-        killed and replaced.
     serve : callable
         Worker main loop ``serve(conn, warm_up)``.
     warm_up : bool
-        Let each worker analyse a synthetic image before its first task (see
+        Let each worker analyse a small phantom before its first task (see
         :func:`hoimg.batch.worker.serve`); off when a test analyzer replaces the pipeline.
-
-    Yields
-    ------
-    dict
-        One journal entry per task, in completion order.
     """
-    if workers < 1:
-        raise ValueError(f"workers must be >= 1, got {workers}")
-    ctx = mp.get_context("spawn")
-    pending = iter(tasks)
-    exhausted = False
-    slots = [_Slot(ctx, serve, warm_up) for _ in range(workers)]
-    strikes = 0  # workers lost without holding an image, since the last finished image
 
-    def refill() -> None:
-        nonlocal exhausted
-        for slot in slots:
-            if slot.ready and slot.task is None and not exhausted:
-                task = next(pending, None)
-                if task is None:
-                    exhausted = True
-                else:
-                    slot.assign(task)
+    def __init__(self, workers: int, *, serve: Callable = _worker.serve,
+                 warm_up: bool = True) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be >= 1, got {workers}")
+        self._ctx = mp.get_context("spawn")
+        self._serve, self._warm_up = serve, warm_up
+        self._slots = [self._new_slot() for _ in range(workers)]
 
-    try:
+    def _new_slot(self) -> _Slot:
+        return _Slot(self._ctx, self._serve, self._warm_up)
+
+    def close(self) -> None:
+        """Stop every worker (a worker still analysing is killed after a grace period)."""
+        _stop(self._slots)
+
+    def __enter__(self) -> ProcessPool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def run(self, tasks: Iterable[dict[str, Any]], *,
+            timeout_s: float | None = None) -> Iterator[dict[str, Any]]:
+        """Analyse ``tasks``, yielding journal entries in completion order.
+
+        Parameters
+        ----------
+        tasks : iterable of dict
+            Task dicts for :func:`hoimg.batch.worker.analyze_task`; consumed lazily, so at
+            most one task per worker is in flight and memory stays bounded.
+        timeout_s : float, optional
+            Per-image limit. An image that overruns becomes an error row and its worker is
+            killed and replaced.
+        """
+        slots = self._slots
+        pending = iter(tasks)
+        exhausted = False
+        strikes = 0  # workers lost without holding an image, since the last finished one
+
+        def refill() -> None:
+            nonlocal exhausted
+            for slot in slots:
+                if slot.ready and slot.task is None and not exhausted:
+                    task = next(pending, None)
+                    if task is None:
+                        exhausted = True
+                    else:
+                        slot.assign(task)
+
         while True:
             refill()
             if exhausted and not any(s.task is not None for s in slots):
@@ -153,7 +170,7 @@ def run_pool(
                 if replace:
                     if entry is None:
                         strikes += 1
-                        if strikes > 3 * workers:
+                        if strikes > 3 * len(slots):
                             raise RuntimeError(
                                 "batch workers keep dying before they take an image; check "
                                 "that `python -c 'import hoimg.pipeline'` works, and that a "
@@ -162,13 +179,27 @@ def run_pool(
                                 "re-imports the main script)"
                             )
                     slot.kill()
-                    slots[i] = _Slot(ctx, serve, warm_up)
+                    slots[i] = self._new_slot()
             # Workers get their next image before the caller journals these results, so
             # they never wait on the caller's disk writes.
             refill()
             yield from entries
-    finally:
-        _stop(slots)
+
+
+def run_pool(
+    tasks: Iterable[dict[str, Any]],
+    *,
+    workers: int,
+    timeout_s: float | None = None,
+    serve: Callable = _worker.serve,
+    warm_up: bool = True,
+) -> Iterator[dict[str, Any]]:
+    """Analyse ``tasks`` in a fresh :class:`ProcessPool`, yielding entries as they finish.
+
+    See :class:`ProcessPool` and :meth:`ProcessPool.run` for the parameters.
+    """
+    with ProcessPool(workers, serve=serve, warm_up=warm_up) as pool:
+        yield from pool.run(tasks, timeout_s=timeout_s)
 
 
 def _poll_slot(slot: _Slot, ready: set, timeout_s: float | None):
@@ -218,12 +249,18 @@ def _poll_slot(slot: _Slot, ready: set, timeout_s: float | None):
 
 
 def _stop(slots: list[_Slot]) -> None:
+    """Stop workers: idle ones exit on a None task, still-starting ones hold nothing and
+    are killed at once, busy ones (an interrupted run) get a grace period."""
     for slot in slots:
+        if not slot.ready:
+            slot.kill()
+            continue
         try:
             slot.conn.send(None)
         except (OSError, BrokenPipeError):
             pass
     deadline = time.monotonic() + _STOP_GRACE_S
     for slot in slots:
-        slot.proc.join(timeout=max(0.0, deadline - time.monotonic()))
+        if slot.proc.exitcode is None:
+            slot.proc.join(timeout=max(0.0, deadline - time.monotonic()))
         slot.kill()

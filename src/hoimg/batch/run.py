@@ -172,11 +172,30 @@ def run_batch(
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
         raise InvalidInputError("--out exists and is not a folder", path=out_dir)
     config = config or AnalysisConfig()
-    files, skipped = discover(list(inputs), recursive=recursive, exclude=out_dir)
+    for given in inputs:  # before any worker starts: a typo must fail at once
+        if not os.path.exists(given):
+            raise InvalidInputError("input does not exist; check the path", path=given)
     if scheduler is not None:
         from .dask_runner import check_scheduler
 
         check_scheduler(scheduler)  # a missing extra or bad address fails before any work
+        return _run(inputs, out_dir, None, config=config, recursive=recursive,
+                    workers=workers, overlays=overlays, resume=resume, scheduler=scheduler,
+                    fmt=fmt, timeout_s=timeout_s, pixel_spacing_mm=pixel_spacing_mm,
+                    progress=progress, verbose=verbose, analyzer=analyzer)
+    from .pool import ProcessPool
+
+    # Workers start (and warm up) while this process scans the inputs.
+    with ProcessPool(workers or usable_cores(), warm_up=analyzer is None) as pool:
+        return _run(inputs, out_dir, pool, config=config, recursive=recursive,
+                    workers=workers, overlays=overlays, resume=resume, scheduler=scheduler,
+                    fmt=fmt, timeout_s=timeout_s, pixel_spacing_mm=pixel_spacing_mm,
+                    progress=progress, verbose=verbose, analyzer=analyzer)
+
+
+def _run(inputs, out_dir, pool, *, config, recursive, workers, overlays, resume, scheduler,
+         fmt, timeout_s, pixel_spacing_mm, progress, verbose, analyzer) -> BatchSummary:
+    files, skipped = discover(list(inputs), recursive=recursive, exclude=out_dir)
 
     overlay_dir = os.path.join(out_dir, "overlays")
     os.makedirs(overlay_dir if overlays else out_dir, exist_ok=True)
@@ -229,7 +248,7 @@ def run_batch(
     # the final table rebuild does not add their import time to the wall clock.
     threading.Thread(target=_preimport_table_writers, args=(fmt,), daemon=True).start()
     try:
-        for entry in _execute(tasks, len(todo), scheduler, workers, timeout_s,
+        for entry in _execute(tasks, len(todo), pool, scheduler, workers, timeout_s,
                               warm_up=analyzer is None):
             entry["key"] = keys[entry["file"]]
             entry["overlay"] = overlays and entry["status"] == "ok"
@@ -267,18 +286,15 @@ def _tasks(todo, config, pixel_spacing_mm, overlay_dir, analyzer) -> Iterator[di
                "analyzer": analyzer}
 
 
-def _execute(tasks, n_tasks, scheduler, workers, timeout_s, *, warm_up: bool):
+def _execute(tasks, n_tasks, pool, scheduler, workers, timeout_s, *, warm_up: bool):
     if n_tasks == 0:
         return iter(())
-    if scheduler is not None:
-        from .dask_runner import run_dask
+    if pool is not None:
+        return pool.run(tasks, timeout_s=timeout_s)
+    from .dask_runner import run_dask
 
-        return run_dask(tasks, address=scheduler, workers=workers, timeout_s=timeout_s,
-                        warm_up=warm_up)
-    from .pool import run_pool
-
-    n = min(workers or usable_cores(), n_tasks)
-    return run_pool(tasks, workers=n, timeout_s=timeout_s, warm_up=warm_up)
+    return run_dask(tasks, address=scheduler, workers=workers, timeout_s=timeout_s,
+                    warm_up=warm_up)
 
 
 def _finish(summary, out_dir, fmt, files, skipped, run_info) -> BatchSummary:
