@@ -1,0 +1,106 @@
+"""find_bone on analytic radiographs: edges, normals, thickness, axis, juxtacortical mineral."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hoimg.config import AnalysisConfig, SegmentConfig
+from hoimg.segment import BoneModel, find_bone
+
+from .synth import make_radiograph
+
+
+def _uv(s, pts):
+    """(along, across) mm coordinates of input-grid points in the synthetic limb frame."""
+    sp = s.radiograph.spacing_mm[0]
+    d = np.asarray(s.axis_rc)
+    n = np.asarray(s.across_rc)
+    rel = (pts - np.asarray(s.center_rc)) * sp
+    return rel @ d, rel @ n
+
+
+@pytest.fixture(scope="module")
+def plain():
+    """A bone at 20 degrees with no lesion, no marker."""
+    s = make_radiograph(seed=11, ho=None, pos=False, marker=False)
+    return s, find_bone(s.radiograph)
+
+
+def test_one_bone_along_the_limb(plain):
+    s, bone = plain
+    assert isinstance(bone, BoneModel)
+    assert bone.n_bones == 1 and "no_bone_found" not in bone.flags
+    ax = bone.axes[0]
+    cos = abs(float(np.dot(ax.direction_rc, s.axis_rc)))
+    assert cos > np.cos(np.deg2rad(2.0))
+    # Diameter 22 mm; the half-maximum edge of a blurred projection is within ~1 mm.
+    assert abs(ax.width_mm - 2 * s.bone_radius_mm) < 2.0
+
+
+def test_periosteal_edges_are_sub_pixel_accurate_with_outward_normals(plain):
+    s, bone = plain
+    assert len(bone.edges) == 2
+    for edge in bone.edges:
+        u, v = _uv(s, edge.points_rc)
+        inner = np.abs(u) < 50.0  # away from the field edges
+        # Every edge point lies on the cylinder's outline |v| = R (within 0.5 mm).
+        err = np.abs(np.abs(v[inner]) - s.bone_radius_mm)
+        assert np.median(err) < 0.3 and err.max() < 0.6
+        # Normals are unit vectors pointing away from the shaft axis.
+        np.testing.assert_allclose(np.hypot(*edge.normals_rc.T), 1.0, atol=1e-9)
+        _, vn = _uv(s, edge.points_rc + edge.normals_rc) - np.array(_uv(s, edge.points_rc))
+        assert np.all(np.sign(vn[inner]) == np.sign(v[inner]))
+        # Points are ordered about one input pixel apart.
+        step = np.hypot(*np.diff(edge.points_rc, axis=0).T)
+        assert np.all(step < 1.5)
+
+
+def test_cortical_thickness_matches_the_tube(plain):
+    s, bone = plain
+    thick = np.concatenate([e.thickness_mm for e in bone.edges])
+    # The projected tube peaks at the endosteal radius: thickness = cortex (3 mm), to
+    # about a working pixel after blur.
+    assert abs(np.nanmedian(thick) - s.cortex_mm) < 1.2
+
+
+def test_bone_mask_matches_the_projected_shaft(plain):
+    s, bone = plain
+    inter = np.count_nonzero(bone.mask & s.bone_mask)
+    union = np.count_nonzero(bone.mask | s.bone_mask)
+    assert inter / union > 0.85
+
+
+def test_juxtacortical_pos_is_not_absorbed_into_the_bone():
+    s = make_radiograph(seed=12, ho=None, pos=True, marker=False)
+    bone = find_bone(s.radiograph)
+    pos = next(les for les in s.lesions if les.kind == "pos")
+    r0, c0, r1, c1 = pos.bbox_rc
+    footprint_outside_bone = ~s.bone_mask[r0:r1, c0:c1]
+    # The lesion's part outside the true shaft is soft tissue, not bone, in the model.
+    absorbed = bone.mask[r0:r1, c0:c1] & footprint_outside_bone
+    assert absorbed.sum() < 0.1 * footprint_outside_bone.sum()
+
+
+def test_horizontal_bone_any_orientation():
+    s = make_radiograph(seed=13, angle_deg=90.0, ho=None, pos=False)
+    bone = find_bone(s.radiograph, config=AnalysisConfig())
+    assert bone.n_bones == 1
+    assert abs(abs(bone.axes[0].direction_rc[1]) - 1.0) < 0.01
+
+
+def test_no_bone_is_flagged():
+    s = make_radiograph(seed=14, with_bone=False, ho=None, pos=False)
+    bone = find_bone(s.radiograph, config=SegmentConfig())
+    assert bone.n_bones == 0
+    assert "no_bone_found" in bone.flags
+    assert not bone.mask.any()
+    pts, nrm = bone.edge_points()
+    assert pts.shape == (0, 2) and nrm.shape == (0, 2)
+
+
+def test_unknown_spacing_is_flagged_and_still_works():
+    s = make_radiograph(seed=15, spacing_mm=None, ho=None, pos=False)
+    bone = find_bone(s.radiograph)
+    assert "spacing_unknown" in bone.flags
+    assert bone.n_bones == 1

@@ -1,0 +1,109 @@
+"""find_lesions on analytic radiographs: whole lesions, records, flags, no false alarms."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hoimg.radiograph import Radiograph
+from hoimg.segment import LesionCandidates, find_bone, find_lesions
+
+from .synth import make_radiograph
+
+
+def _match(lesion, records, spacing_mm, margin_mm=2.0):
+    """Records whose centroid lies in the truth bbox grown by 2 mm (DESIGN.md rule)."""
+    m = margin_mm / spacing_mm
+    r0, c0, r1, c1 = lesion.bbox_rc
+    return [
+        rec for rec in records
+        if r0 - m <= rec.centroid_rc[0] < r1 + m and c0 - m <= rec.centroid_rc[1] < c1 + m
+    ]
+
+
+@pytest.fixture(scope="module")
+def mature():
+    s = make_radiograph(seed=21, ho="mature", pos=True, marker=True)
+    bone = find_bone(s.radiograph)
+    return s, bone, find_lesions(s.radiograph, bone)
+
+
+def test_mature_ho_and_pos_are_found_and_the_marker_is_not(mature):
+    s, bone, cands = mature
+    assert isinstance(cands, LesionCandidates)
+    for les in s.lesions:
+        assert len(_match(les, cands.records, 0.15)) >= 1, les.kind
+    # Every candidate is one of the lesions: the lead marker, collimation, skin and bone
+    # edges give nothing.
+    truth_hits = sum(len(_match(les, cands.records, 0.15)) for les in s.lesions)
+    assert truth_hits == len(cands)
+
+
+def test_records_are_consistent_with_the_label_image(mature):
+    s, bone, cands = mature
+    sp = 0.15
+    for rec in cands.records:
+        ys, xs = np.nonzero(cands.labels == rec.id)
+        assert rec.area_px == ys.size
+        assert rec.bbox_rc == (ys.min(), xs.min(), ys.max() + 1, xs.max() + 1)  # end-exclusive
+        assert rec.centroid_rc == pytest.approx((ys.mean(), xs.mean()))
+        assert rec.area_mm2 == pytest.approx(ys.size * sp * sp)
+        assert rec.length_mm >= rec.width_mm > 0
+        box, m = cands.mask(rec.id)
+        assert box == rec.bbox_rc and m.sum() == rec.area_px
+    # Lesions never overlap the bone model.
+    assert not np.any((cands.labels > 0) & bone.mask)
+
+
+def test_pos_is_flagged_touching_bone(mature):
+    s, bone, cands = mature
+    pos = next(les for les in s.lesions if les.kind == "pos")
+    (rec,) = _match(pos, cands.records, 0.15)
+    assert "touches_bone" in rec.flags
+
+
+def test_faint_rim_comes_out_as_one_whole_lesion():
+    s = make_radiograph(seed=22, ho="intermediate", pos=False, marker=False, angle_deg=-30.0)
+    bone = find_bone(s.radiograph)
+    cands = find_lesions(s.radiograph, bone)
+    ho = s.lesions[0]
+    hits = _match(ho, cands.records, 0.15)
+    assert len(hits) == 1
+    rec = hits[0]
+    # The shell is 48 x 20 mm: an ellipse of ~754 mm^2. Whole means interior included.
+    assert rec.area_mm2 > 0.7 * np.pi * 24 * 10
+    assert rec.length_mm == pytest.approx(48, rel=0.25)
+    # Its centroid sits at the shell's centre, not on one side of the ring.
+    assert np.hypot(*np.subtract(rec.centroid_rc, ho.center_rc)) * 0.15 < 3.0
+
+
+def test_phlebolith_is_a_small_round_candidate():
+    s = make_radiograph(seed=23, ho=None, pos=False, phlebolith=True, marker=False)
+    cands = find_lesions(s.radiograph, find_bone(s.radiograph))
+    phl = next(les for les in s.lesions if les.kind == "phlebolith")
+    (rec,) = _match(phl, cands.records, 0.15)
+    assert {"small", "round_small"} <= set(rec.flags)
+    assert rec.length_mm < 6.0
+
+
+def test_noise_only_limb_gives_no_candidates():
+    s = make_radiograph(seed=24, ho=None, pos=False, marker=True, unsharp=0.5)
+    cands = find_lesions(s.radiograph, find_bone(s.radiograph))
+    assert len(cands) == 0
+    assert not cands.labels.any()
+
+
+def test_bone_from_another_image_is_refused():
+    s = make_radiograph(seed=25, ho=None, pos=False, shape=(600, 600))
+    other = make_radiograph(seed=25, ho=None, pos=False, shape=(700, 700))
+    with pytest.raises(ValueError, match="shape"):
+        find_lesions(s.radiograph, find_bone(other.radiograph))
+
+
+def test_results_are_deterministic():
+    s = make_radiograph(seed=26)
+    a = find_lesions(s.radiograph, find_bone(s.radiograph))
+    again = Radiograph(s.radiograph.pixels.copy(), spacing_mm=(0.15, 0.15), spacing_source="user")
+    b = find_lesions(again, find_bone(again))
+    assert np.array_equal(a.labels, b.labels)
+    assert [r.bbox_rc for r in a] == [r.bbox_rc for r in b]
