@@ -227,7 +227,9 @@ def _run(inputs, out_dir, pool, *, config, recursive, workers, overlays, resume,
         "pixel_spacing_mm": pixel_spacing_mm,
         "dependencies": _dependency_versions(),
         "scheduler": scheduler or "processes",
-        "workers": workers or (None if scheduler else usable_cores()),
+        # a remote cluster's size is the cluster's business; "local" defaults to 2 workers
+        "workers": workers if scheduler and scheduler != "local" else (
+            workers or (2 if scheduler else usable_cores())),
         "format": fmt,
         "timeout_s": timeout_s,
         "overlays": overlays,
