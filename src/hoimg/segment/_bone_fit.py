@@ -94,7 +94,9 @@ def _robust_trend(
         res = y - np.polyval(coef, xs)
         # The model misfit of the kept edge counts as tolerance too (a flare that a
         # cubic does not follow exactly is still bone).
-        band = tol + 2.5 * max(jitter, scale)
+        # ... but no more than the tolerance itself: a large lesion in the kept set must
+        # not widen the band that would reject it.
+        band = tol + 2.5 * max(jitter, min(scale, tol))
         new = (res < band) & (res > -2.0 * band)
         if new.sum() <= deg + 2 or np.array_equal(new, keep):
             break
@@ -102,7 +104,7 @@ def _robust_trend(
         coef = np.polyfit(xs[keep], y[keep], deg)
         r = y[keep] - np.polyval(coef, xs[keep])
         scale = 1.4826 * float(np.median(np.abs(r - np.median(r))))
-    jitter = max(jitter, scale)
+    jitter = max(jitter, min(scale, tol))
     return np.polyval(coef, xs), jitter, np.polyval(coef, (x_all - x0) / span)
 
 
@@ -131,11 +133,21 @@ def _symmetric_is_flare(
     flare rows cleared.
     """
     out_hi, out_lo = out_hi.copy(), out_lo.copy()
+    n = bulge_hi.size
+    # Metaphyses are at the ends of what is visible of a shaft; a symmetric bulge in its
+    # middle third is two lesions, not a flare.
+    end_zone = np.zeros(n, bool)
+    end_zone[: int(0.3 * n)] = True
+    end_zone[n - int(0.3 * n) :] = True
     for a, b in contiguous_runs(bulge_hi, min_len=1):
-        if np.median(wide_lo[a:b]) >= max(0.5 * np.median(wide_hi[a:b]), 1e-9):
+        if end_zone[a:b].mean() >= 0.5 and np.median(wide_lo[a:b]) >= max(
+            0.5 * np.median(wide_hi[a:b]), 1e-9
+        ):
             out_hi[a:b] &= ~bulge_hi[a:b]
     for a, b in contiguous_runs(bulge_lo, min_len=1):
-        if np.median(wide_hi[a:b]) >= max(0.5 * np.median(wide_lo[a:b]), 1e-9):
+        if end_zone[a:b].mean() >= 0.5 and np.median(wide_hi[a:b]) >= max(
+            0.5 * np.median(wide_lo[a:b]), 1e-9
+        ):
             out_lo[a:b] &= ~bulge_lo[a:b]
     return out_hi, out_lo
 
