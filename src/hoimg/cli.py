@@ -67,10 +67,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=_positive_int, required=True, help="number of images")
     p.add_argument("--seed", type=int, required=True, help="random seed (same seed, same bytes)")
 
+    p = sub.add_parser("info", help="show how hoimg reads one file (no patient identifiers)")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--frame", type=int, default=None, help="frame of a multi-frame file")
+
     p = sub.add_parser("evaluate", help="score a results folder against a truth file")
     p.add_argument("results", metavar="RESULTS_DIR")
     p.add_argument("truth", metavar="TRUTH_JSON")
     return parser
+
+
+def _info(path: str, frame: int | None) -> int:
+    """Print what the loader makes of one file: geometry, spacing and its source, flags."""
+    from .flags import describe
+    from .io import load
+
+    image = load(path, frame=frame)
+    rows, cols = image.shape
+    print(f"file            {path}")
+    print(f"image_id        {image.image_id}")
+    print(f"size            {rows} x {cols} px")
+    if image.spacing_mm is None:
+        print("spacing         unknown")
+    else:
+        sr, sc = image.spacing_mm
+        print(f"spacing         {sr:.4g} x {sc:.4g} mm ({image.spacing_source}); "
+              f"field {rows * sr:.0f} x {cols * sc:.0f} mm")
+    px = image.pixels
+    print(f"pixels          float32, min {float(px.min()):.6g}, max {float(px.max()):.6g} "
+          "(higher = denser)")
+    window = image.display_window
+    print(f"display window  {'none' if window is None else f'centre {window[0]:.6g}, width {window[1]:.6g}'}")
+    for key, value in sorted(image.meta.items()):
+        print(f"{key:<15} {value}")
+    for flag in image.flags:
+        print(f"flag            {flag}: {describe(flag)}")
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -94,6 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             truth = write_dataset(args.outdir, n=args.n, seed=args.seed)
             print(f"wrote {args.n} phantom radiographs and {truth}")
             return EXIT_OK
+        if args.command == "info":
+            return _info(args.file, args.frame)
         if args.command == "evaluate":
             from .evaluate import run_evaluate
 

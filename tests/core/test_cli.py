@@ -1,0 +1,37 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from hoimg.cli import main
+
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
+
+
+def test_info_reports_spacing_source_and_flags(capsys):
+    truth = json.loads((SAMPLES / "truth.json").read_text())
+    case = next(c for c in truth["cases"] if c["file"] == "sample_03_pos.dcm")
+    assert main(["info", str(SAMPLES / "sample_03_pos.dcm")]) == 0
+    out = capsys.readouterr().out
+    assert f"{case['spacing_mm'][0]:.4g} x {case['spacing_mm'][1]:.4g} mm (imager_detector_plane)" in out
+    assert "flag            spacing_detector_plane:" in out
+    assert case["patient_name"].split("^")[0] not in out
+
+
+def test_non_dicom_is_a_one_line_usage_error(capsys):
+    assert main(["info", str(SAMPLES / "README.md")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("hoimg: error: ") and "README.md" in err and "\n" not in err
+
+
+@pytest.mark.parametrize("argv", [[], ["analyze", "x"], ["phantom", "out", "--n", "0", "--seed", "1"],
+                                  ["nonsense"]])
+def test_usage_errors_exit_2(argv, capsys):
+    assert main(argv) == 2
+
+
+def test_phantom_command_writes_n_files_and_truth(tmp_path, capsys):
+    assert main(["phantom", str(tmp_path), "--n", "2", "--seed", "5"]) == 0
+    truth = json.loads((tmp_path / "truth.json").read_text())
+    assert sorted(c["file"] for c in truth["cases"]) == sorted(p.name for p in tmp_path.glob("*.dcm"))
+    assert len(truth["cases"]) == 2
