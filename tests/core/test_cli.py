@@ -9,11 +9,18 @@ SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 
 
 def test_info_reports_spacing_source_and_flags(capsys):
+    import pydicom
+
     truth = json.loads((SAMPLES / "truth.json").read_text())
     case = next(c for c in truth["cases"] if c["file"] == "sample_03_pos.dcm")
+    ds = pydicom.dcmread(SAMPLES / "sample_03_pos.dcm", stop_before_pixels=True)
+    assert "PixelSpacing" not in ds and "EstimatedRadiographicMagnificationFactor" not in ds
+    row_mm, col_mm = (float(v) for v in ds.ImagerPixelSpacing)
     assert main(["info", str(SAMPLES / "sample_03_pos.dcm")]) == 0
     out = capsys.readouterr().out
-    assert f"{case['spacing_mm'][0]:.4g} x {case['spacing_mm'][1]:.4g} mm (imager_detector_plane)" in out
+    # raw detector-plane spacing, reported as such (larger than the true patient-plane pitch)
+    assert f"{row_mm:.4g} x {col_mm:.4g} mm (imager_detector_plane)" in out
+    assert row_mm > case["spacing_mm"][0]
     assert "flag            spacing_detector_plane:" in out
     assert case["patient_name"].split("^")[0] not in out
 
