@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import make_dicom
+from batch_helpers import make_dicom
 
 from hoimg.batch import run_batch
 from hoimg.errors import InvalidInputError

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from conftest import make_dicom
+from batch_helpers import make_dicom
 
 from hoimg.batch.discover import discover
 from hoimg.errors import InvalidInputError

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import BROKEN_SHARED
+from batch_helpers import BROKEN_SHARED
 
 from hoimg.cli import main
 
@@ -89,7 +89,7 @@ def test_cli_on_the_whole_mix_with_the_real_pipeline(tmp_path, shared_dicom):
 
 
 def test_pixel_spacing_option_applies_only_to_files_without_spacing(tmp_path):
-    from conftest import make_dicom
+    from batch_helpers import make_dicom
 
     root = tmp_path / "in"
     make_dicom(root / "with.dcm", seed=1, shape=(300, 280), spacing_mm=0.15)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import BROKEN_SHARED, HERE, make_dicom
+from batch_helpers import BROKEN_SHARED, HERE, make_dicom
 
 from hoimg.batch import run_batch
 from hoimg.cli import main
