@@ -35,7 +35,7 @@ def strided(values, max_samples):
 
 
 def radial_profile_window(image, labels, label_id, exclude, r0, c0, r1, c1, band_inner,
-                          band_outer, n_bins, n_sectors, edges, max_samples, f):
+                          band_outer, n_bins, n_sectors, edges, max_samples, f, grow_sigma=0.0):
     """Twin of _radial_profile_window (block means, then the same steps array-wise)."""
     sums = np.zeros((n_sectors, n_bins))
     counts = np.zeros((n_sectors, n_bins), dtype=np.int64)
@@ -64,46 +64,78 @@ def radial_profile_window(image, labels, label_id, exclude, r0, c0, r1, c1, band
             inside[br, bc] = v == label_id
             other[br, bc] = v != label_id and v != 0
             excl[br, bc] = ex_full[cr, cc]
-    prof = inside & ~excl
-    if not prof.any():
-        return sums, counts, ref_sums, stats
-    pr_, pc_ = np.nonzero(prof)
-    cen_r, cen_c = pr_.mean(), pc_.mean()
-    ir_, ic_ = np.nonzero(inside)
-    tr0, tr1, tc0, tc1 = ir_.min(), ir_.max(), ic_.min(), ic_.max()
-    pad_in = np.pad(inside, 1)
-    pad_ex = np.pad(excl, 1)
-    sub_in = pad_in[tr0:tr1 + 3, tc0:tc1 + 3]
-    sub_ex = pad_ex[tr0:tr1 + 3, tc0:tc1 + 3]
-    feat = ~sub_in & ~sub_ex
-    if not feat.any():
-        feat = ~sub_in
-    d_in = np.zeros((hh + 2, ww + 2))
-    d_in[tr0:tr1 + 3, tc0:tc1 + 3] = edt_sq(feat)
-    d_out = edt_sq(pad_in)[1:-1, 1:-1]
-    q = d_in[1:-1, 1:-1][prof]
-    d_max = np.sqrt(q.max())
-    k = np.clip(((1.0 - np.sqrt(q) / d_max) * n_bins).astype(np.int64), 0, n_bins - 1)
-    band = ~inside & ~other & (d_out > (band_inner / f) ** 2) & (d_out <= (band_outer / f) ** 2)
-    use = band & ~excl
-    if not use.any():
-        use = band
-    if not use.any():
-        return sums, counts, ref_sums, stats
-    bv = img[use]
-    med = np.median(strided(bv, max_samples))
-    tol = 3.0 * 1.482602218505602 * np.median(strided(np.abs(bv - med), max_samples))
-    br_, bc_ = np.nonzero(use)
-    fit = np.abs(bv - med) <= tol
-    scale = d_max if d_max > 1.0 else 1.0
-    x = (br_[fit] - cen_r) / scale
-    y = (bc_[fit] - cen_c) / scale
-    a_mat = np.column_stack([np.ones(x.size), x, y])
-    m = a_mat.T @ a_mat
-    plane = np.array([med, 0.0, 0.0])
-    if fit.sum() >= 10 and abs(np.linalg.det(m)) > 1e-9 * abs(m[0, 0] * m[1, 1] * m[2, 2]):
-        plane = np.linalg.solve(m, a_mat.T @ bv[fit])
-    pa, pr, pc = plane[0], plane[1] / scale, plane[2] / scale
+    for it in range(2):
+        prof = inside & ~excl
+        if not prof.any():
+            return sums, counts, ref_sums, stats
+        pr_, pc_ = np.nonzero(prof)
+        cen_r, cen_c = pr_.mean(), pc_.mean()
+        ir_, ic_ = np.nonzero(inside)
+        tr0, tr1, tc0, tc1 = ir_.min(), ir_.max(), ic_.min(), ic_.max()
+        pad_in = np.pad(inside, 1)
+        pad_ex = np.pad(excl, 1)
+        sub_in = pad_in[tr0:tr1 + 3, tc0:tc1 + 3]
+        sub_ex = pad_ex[tr0:tr1 + 3, tc0:tc1 + 3]
+        feat = ~sub_in & ~sub_ex
+        if not feat.any():
+            feat = ~sub_in
+        d_in = np.zeros((hh + 2, ww + 2))
+        d_in[tr0:tr1 + 3, tc0:tc1 + 3] = edt_sq(feat)
+        d_out = edt_sq(pad_in)[1:-1, 1:-1]
+        q = d_in[1:-1, 1:-1][prof]
+        d_max = np.sqrt(q.max())
+        k = np.clip(((1.0 - np.sqrt(q) / d_max) * n_bins).astype(np.int64), 0, n_bins - 1)
+        band = ~inside & ~other & (d_out > (band_inner / f) ** 2) & (d_out <= (band_outer / f) ** 2)
+        use = band & ~excl
+        if not use.any():
+            use = band
+        if not use.any():
+            return sums, counts, ref_sums, stats
+        bv = img[use]
+        med = np.median(strided(bv, max_samples))
+        tol = 3.0 * 1.482602218505602 * np.median(strided(np.abs(bv - med), max_samples))
+        br_, bc_ = np.nonzero(use)
+        fit = np.abs(bv - med) <= tol
+        scale = d_max if d_max > 1.0 else 1.0
+        x = (br_[fit] - cen_r) / scale
+        y = (bc_[fit] - cen_c) / scale
+        a_mat = np.column_stack([np.ones(x.size), x, y])
+        m = a_mat.T @ a_mat
+        plane = np.array([med, 0.0, 0.0])
+        if fit.sum() >= 10 and abs(np.linalg.det(m)) > 1e-9 * abs(m[0, 0] * m[1, 1] * m[2, 2]):
+            plane = np.linalg.solve(m, a_mat.T @ bv[fit])
+        pa, pr, pc = plane[0], plane[1] / scale, plane[2] / scale
+        # noise: full-resolution horizontal pairs whose blocks are both in the band
+        diffs = []
+        win = full[r0:r1, c0:c1]
+        for br in range(hh):
+            for bc in range(ww):
+                if not band[br, bc]:
+                    continue
+                r = br * f
+                for c in range(bc * f, min(bc * f + f, w - 1)):
+                    if band[br, (c + 1) // f]:
+                        diffs.append(win[r, c + 1] - win[r, c])
+        if diffs:
+            d = strided(np.array(diffs), max_samples)
+            stats[1] = 1.482602218505602 * np.median(np.abs(d - np.median(d))) / np.sqrt(2.0)
+        if it == 1 or not grow_sigma > 0 or not stats[1] > 0:
+            break
+        thr = grow_sigma * stats[1] / f
+        rr_, cc_ = np.mgrid[:hh, :ww]
+        resid = img - (pa + pr * (rr_ - cen_r) + pc * (cc_ - cen_c))
+        cand = ~inside & ~other & ~excl & (resid > thr)
+        grown = inside.copy()
+        while True:
+            g = np.pad(grown, 1)
+            nb = g[:-2, 1:-1] | g[2:, 1:-1] | g[1:-1, :-2] | g[1:-1, 2:]
+            new = grown | (nb & cand)
+            if (new == grown).all():
+                break
+            grown = new
+        if (grown == inside).all():
+            break
+        inside = grown
     bg = pa + pr * (pr_ - cen_r) + pc * (pc_ - cen_c)
     a = diamond_angle(pr_ - cen_r, pc_ - cen_c)
     sec = np.clip(np.searchsorted(edges, a, side="right") - 1, 0, n_sectors - 1)
@@ -129,20 +161,6 @@ def radial_profile_window(image, labels, label_id, exclude, r0, c0, r1, c1, band
         g_den += np.hypot(gr, gc)
         if nn > 1e-9:
             g_num += (gr * nr + gc * nc) / nn
-    # noise: full-resolution horizontal pairs whose blocks are both in the band
-    diffs = []
-    win = full[r0:r1, c0:c1]
-    for br in range(hh):
-        for bc in range(ww):
-            if not band[br, bc]:
-                continue
-            r = br * f
-            for c in range(bc * f, min(bc * f + f, w - 1)):
-                if band[br, (c + 1) // f]:
-                    diffs.append(win[r, c + 1] - win[r, c])
-    if diffs:
-        d = strided(np.array(diffs), max_samples)
-        stats[1] = 1.482602218505602 * np.median(np.abs(d - np.median(d))) / np.sqrt(2.0)
     stats[0] = pa
     stats[2] = d_max * f
     stats[3], stats[4] = g_num, g_den

@@ -43,15 +43,17 @@ def test_diamond_angle_is_monotonic_in_angle():
     np.testing.assert_allclose(a, ref.diamond_angle(np.sin(theta), np.cos(theta)), atol=1e-12)
 
 
-@pytest.mark.parametrize(("seed", "f"), [(0, 1), (1, 1), (2, 2), (3, 4)])
-def test_radial_profile_window_matches_numpy(seed, f):
+@pytest.mark.parametrize(("seed", "f", "grow"), [(0, 1, 0.0), (1, 1, 3.0), (2, 2, 0.0),
+                                                 (3, 4, 3.0), (4, 2, 2.0)])
+def test_radial_profile_window_matches_numpy(seed, f, grow):
     rng = np.random.default_rng(seed)
     labels, image = _blobs(rng)
     exclude = np.zeros(labels.shape, dtype=np.int32)
     exclude[:, :20] = 1
     edges = sector_edges(8)
     for lid in np.unique(labels[labels > 0]):
-        args = (image, labels, np.int32(lid), exclude, 2, 3, 68, 77, 1.5, 6.0, 10, 8, edges, 64, f)
+        args = (image, labels, np.int32(lid), exclude, 2, 3, 68, 77, 1.5, 6.0, 10, 8, edges, 64, f,
+                grow)
         got = K._radial_profile_window(*args)
         want = ref.radial_profile_window(*args)
         np.testing.assert_array_equal(got[1], want[1])  # identical binning, pixel for pixel
@@ -69,10 +71,10 @@ def test_radial_profile_batch_equals_single_calls():
     none = np.zeros((1, 1), dtype=np.int32)
     blocks = np.array([1, 2, 1][: ids.size], dtype=np.int64)
     batch = K._radial_profile_batch(image, labels, ids, none, windows, 1.0, 5.0, 6, 4, edges, 50,
-                                    blocks)
+                                    blocks, 3.0)
     for i, lid in enumerate(ids):
         single = K._radial_profile_window(image, labels, lid, none, 0, 0, 70, 80, 1.0, 5.0, 6, 4,
-                                          edges, 50, blocks[i])
+                                          edges, 50, blocks[i], 3.0)
         for b, s in zip(batch, single, strict=True):
             np.testing.assert_array_equal(b[i], s)
 
@@ -127,7 +129,7 @@ def test_profile_features_match_numpy():
     none = np.zeros((1, 1), dtype=np.int32)
     sums, counts, ref_sums, stats = K._radial_profile_batch(
         image, labels, ids, none, windows, 1.0, 5.0, 8, 6, sector_edges(6), 1024,
-        np.ones(ids.size, dtype=np.int64))
+        np.ones(ids.size, dtype=np.int64), 0.0)
     sums[0, :, -2:] *= 1.5  # rim-heavy
     sums[1, :, :2] *= 3.0  # core-heavy
     counts[2, 0, 0] = 0  # an empty sector-bin
@@ -203,3 +205,21 @@ def test_edge_back_matches_numpy_and_finds_a_hidden_edge():
     # continuous with the cortex: no value below the threshold on the way back -> 0
     image2 = np.full((40, 80), 100.0, dtype=np.float32)
     assert CK._edge_back(image2, base[:1], normal[:1], t_hit[:1], thr[:1], 1.0, 3, 0.5)[0] == 0.0
+
+
+def test_support_growth_kernel_matches_numpy_on_a_tight_mask():
+    rng = np.random.default_rng(21)
+    rr, cc = np.mgrid[:90, :90]
+    r2 = (rr - 45.0) ** 2 + (cc - 45.0) ** 2
+    image = (100.0 + 40.0 * np.clip(1 - r2 / 30.0**2, 0, None) ** 1.5
+             + rng.normal(0, 1.0, (90, 90))).astype(np.float32)
+    labels = (r2 < 15.0**2).astype(np.int32)  # much tighter than the 30 px footprint
+    none = np.zeros((1, 1), dtype=np.int32)
+    for f in (1, 2):
+        args = (image, labels, np.int32(1), none, 0, 0, 90, 90, 1.5, 6.0, 10, 8,
+                sector_edges(8), 256, f, 3.0)
+        got = K._radial_profile_window(*args)
+        want = ref.radial_profile_window(*args)
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-6)
+        assert got[1].sum() > 1.1 * np.pi * 15.0**2  # it grew

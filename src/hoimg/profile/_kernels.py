@@ -185,6 +185,7 @@ def _radial_profile_window(
     sector_edges,
     max_samples,
     f,
+    grow_sigma,
 ):
     """Background-subtracted radial profile sums of one lesion inside a window.
 
@@ -218,6 +219,13 @@ def _radial_profile_window(
         of the n band values (or neighbour differences) in raster order.
     f : int
         Block size (1 = full resolution).
+    grow_sigma : float
+        If > 0, the lesion support is grown once after the first measurement: blocks
+        4-connected to it (not excluded, not another lesion) whose value exceeds the
+        background plane by more than ``grow_sigma`` times the block noise (pixel noise
+        / f) join it, and everything is measured again on the grown support. A mask cut
+        at a high iso-level (a segmentation that loses a lesion's faint margin) would
+        otherwise make any centre-dense lesion read as uniform. 0 disables.
 
     Returns
     -------
@@ -294,158 +302,216 @@ def _radial_profile_window(
                     other[br, bc] = 1
                 if use_exclude and exclude[rr, cc] != 0:
                     excl[br, bc] = 1
-    n_px = 0
-    sum_r = 0.0
-    sum_c = 0.0
-    tr0 = hh
-    tc0 = ww
-    tr1 = -1
-    tc1 = -1
-    for br in range(hh):
-        for bc in range(ww):
-            if inside[br + 1, bc + 1] != 0:
-                tr0 = min(tr0, br)
-                tr1 = max(tr1, br)
-                tc0 = min(tc0, bc)
-                tc1 = max(tc1, bc)
-                if excl[br, bc] == 0:
-                    n_px += 1
-                    sum_r += br
-                    sum_c += bc
-    if n_px == 0:
-        return sums, counts, ref_sums, stats
-    cen_r = sum_r / n_px  # block coordinates
-    cen_c = sum_c / n_px
-    # inside distances only over the lesion's tight box plus a border; the boundary is
-    # every non-lesion block that is not excluded (outside the window counts as boundary)
-    th = tr1 - tr0 + 1
-    tw = tc1 - tc0 + 1
-    feat = np.zeros((th + 2, tw + 2), dtype=np.uint8)
-    n_feat = 0
-    for r in range(th + 2):
-        wr = r + tr0 - 1
-        for c in range(tw + 2):
-            wc = c + tc0 - 1
-            if inside[wr + 1, wc + 1] != 0:
-                continue
-            if 0 <= wr < hh and 0 <= wc < ww and excl[wr, wc] != 0:
-                continue
-            feat[r, c] = 1
-            n_feat += 1
-    if n_feat == 0:  # wholly surrounded by excluded blocks: fall back to the plain mask
+    for it in range(2):
+        n_px = 0
+        sum_r = 0.0
+        sum_c = 0.0
+        tr0 = hh
+        tc0 = ww
+        tr1 = -1
+        tc1 = -1
+        for br in range(hh):
+            for bc in range(ww):
+                if inside[br + 1, bc + 1] != 0:
+                    tr0 = min(tr0, br)
+                    tr1 = max(tr1, br)
+                    tc0 = min(tc0, bc)
+                    tc1 = max(tc1, bc)
+                    if excl[br, bc] == 0:
+                        n_px += 1
+                        sum_r += br
+                        sum_c += bc
+        if n_px == 0:
+            return sums, counts, ref_sums, stats
+        cen_r = sum_r / n_px  # block coordinates
+        cen_c = sum_c / n_px
+        # inside distances only over the lesion's tight box plus a border; the boundary is
+        # every non-lesion block that is not excluded (outside the window counts as boundary)
+        th = tr1 - tr0 + 1
+        tw = tc1 - tc0 + 1
+        feat = np.zeros((th + 2, tw + 2), dtype=np.uint8)
+        n_feat = 0
+        for r in range(th + 2):
+            wr = r + tr0 - 1
+            for c in range(tw + 2):
+                wc = c + tc0 - 1
+                if inside[wr + 1, wc + 1] != 0:
+                    continue
+                if 0 <= wr < hh and 0 <= wc < ww and excl[wr, wc] != 0:
+                    continue
+                feat[r, c] = 1
+                n_feat += 1
+        if n_feat == 0:  # wholly surrounded by excluded blocks: fall back to the plain mask
+            for r in range(th + 2):
+                for c in range(tw + 2):
+                    feat[r, c] = 1 - inside[r + tr0, c + tc0]
+        d_in = _edt_sq(feat)  # d_in[r + ir, c + ic] for block (r, c)
+        d_out = _edt_sq(inside)  # d_out[r + 1, c + 1]
+        ir = 1 - tr0
+        ic = 1 - tc0
+
+        q_max = 0.0
+        for r in range(tr0, tr1 + 1):
+            for c in range(tc0, tc1 + 1):
+                if inside[r + 1, c + 1] != 0 and excl[r, c] == 0 and d_in[r + ir, c + ic] > q_max:
+                    q_max = d_in[r + ir, c + ic]
+        d_max = np.sqrt(q_max)
+        # bin lookup on integer squared distances, so every implementation bins identically;
+        # the square roots are tabulated too (one table read instead of six sqrt per pixel).
+        # The tables cover every distance in d_in: gradient neighbours may be excluded blocks
+        # deeper than any profiled one.
+        q_top = q_max
         for r in range(th + 2):
             for c in range(tw + 2):
-                feat[r, c] = 1 - inside[r + tr0, c + tc0]
-    d_in = _edt_sq(feat)  # d_in[r + ir, c + ic] for block (r, c)
-    d_out = _edt_sq(inside)  # d_out[r + 1, c + 1]
-    ir = 1 - tr0
-    ic = 1 - tc0
+                if d_in[r, c] > q_top:
+                    q_top = d_in[r, c]
+        n_q = int(q_top) + 1
+        lut = np.empty(n_q, dtype=np.int64)
+        ref_lut = np.empty(n_q, dtype=np.float64)
+        sqrt_lut = np.empty(n_q, dtype=np.float64)
+        e_max = d_max - 0.5
+        for q in range(n_q):
+            d = np.sqrt(q)
+            sqrt_lut[q] = d
+            k = int((1.0 - d / d_max) * n_bins) if q <= q_max else 0
+            if k >= n_bins:
+                k = n_bins - 1
+            if k < 0:
+                k = 0
+            lut[q] = k
+            e = d - 0.5
+            if e < 0.0:
+                e = 0.0
+            p = e * (2.0 * e_max - e)
+            ref_lut[q] = np.sqrt(p) if p > 0.0 else 0.0
 
-    q_max = 0.0
-    for r in range(tr0, tr1 + 1):
-        for c in range(tc0, tc1 + 1):
-            if inside[r + 1, c + 1] != 0 and excl[r, c] == 0 and d_in[r + ir, c + ic] > q_max:
-                q_max = d_in[r + ir, c + ic]
-    d_max = np.sqrt(q_max)
-    # bin lookup on integer squared distances, so every implementation bins identically;
-    # the square roots are tabulated too (one table read instead of six sqrt per pixel).
-    # The tables cover every distance in d_in: gradient neighbours may be excluded blocks
-    # deeper than any profiled one.
-    q_top = q_max
-    for r in range(th + 2):
-        for c in range(tw + 2):
-            if d_in[r, c] > q_top:
-                q_top = d_in[r, c]
-    n_q = int(q_top) + 1
-    lut = np.empty(n_q, dtype=np.int64)
-    ref_lut = np.empty(n_q, dtype=np.float64)
-    sqrt_lut = np.empty(n_q, dtype=np.float64)
-    e_max = d_max - 0.5
-    for q in range(n_q):
-        d = np.sqrt(q)
-        sqrt_lut[q] = d
-        k = int((1.0 - d / d_max) * n_bins) if q <= q_max else 0
-        if k >= n_bins:
-            k = n_bins - 1
-        if k < 0:
-            k = 0
-        lut[q] = k
-        e = d - 0.5
-        if e < 0.0:
-            e = 0.0
-        p = e * (2.0 * e_max - e)
-        ref_lut[q] = np.sqrt(p) if p > 0.0 else 0.0
-
-    # background band: 2 = usable, 1 = excluded (used only when nothing else is left)
-    bval = np.empty(hh * ww, dtype=np.float64)
-    in_band = np.zeros((hh, ww), dtype=np.uint8)
-    in2 = (band_inner_px / f) ** 2
-    out2 = (band_outer_px / f) ** 2
-    n_band = 0
-    n_any = 0
-    for r in range(hh):
-        for c in range(ww):
-            if inside[r + 1, c + 1] != 0 or other[r, c] != 0:
-                continue
-            q = d_out[r + 1, c + 1]
-            if q > in2 and q <= out2:
-                n_any += 1
-                if excl[r, c] != 0:
-                    in_band[r, c] = 1
-                    continue
-                in_band[r, c] = 2
-                bval[n_band] = img[r, c]
-                n_band += 1
-    use_level = 2
-    if n_band == 0 and n_any > 0:
-        use_level = 1
+        # background band: 2 = usable, 1 = excluded (used only when nothing else is left)
+        bval = np.empty(hh * ww, dtype=np.float64)
+        in_band = np.zeros((hh, ww), dtype=np.uint8)
+        in2 = (band_inner_px / f) ** 2
+        out2 = (band_outer_px / f) ** 2
+        n_band = 0
+        n_any = 0
         for r in range(hh):
             for c in range(ww):
-                if in_band[r, c] == 1:
+                if inside[r + 1, c + 1] != 0 or other[r, c] != 0:
+                    continue
+                q = d_out[r + 1, c + 1]
+                if q > in2 and q <= out2:
+                    n_any += 1
+                    if excl[r, c] != 0:
+                        in_band[r, c] = 1
+                        continue
+                    in_band[r, c] = 2
                     bval[n_band] = img[r, c]
                     n_band += 1
-    if n_band == 0:
-        return sums, counts, ref_sums, stats
-    med = _strided_median(bval, n_band, max_samples)
-    for i in range(n_band):
-        bval[i] = abs(bval[i] - med)
-    tol = 3.0 * 1.482602218505602 * _strided_median(bval, n_band, max_samples)
-    # least-squares plane through the inlying band values, in units of d_max about the
-    # centroid (keeps the normal equations well conditioned)
-    scale = d_max if d_max > 1.0 else 1.0
-    m = np.zeros((3, 3))
-    v = np.zeros(3)
-    n_fit = 0
-    for r in range(hh):
-        for c in range(ww):
-            if in_band[r, c] != use_level and not (use_level == 1 and in_band[r, c] == 2):
-                continue
-            val = img[r, c]
-            if abs(val - med) > tol:
-                continue
-            x = (r - cen_r) / scale
-            y = (c - cen_c) / scale
-            m[0, 0] += 1.0
-            m[0, 1] += x
-            m[0, 2] += y
-            m[1, 1] += x * x
-            m[1, 2] += x * y
-            m[2, 2] += y * y
-            v[0] += val
-            v[1] += x * val
-            v[2] += y * val
-            n_fit += 1
-    m[1, 0] = m[0, 1]
-    m[2, 0] = m[0, 2]
-    m[2, 1] = m[1, 2]
-    plane = _solve3(m, v) if n_fit >= 10 else np.full(3, np.nan)
-    if np.isnan(plane[0]):
-        plane[0] = med
-        plane[1] = 0.0
-        plane[2] = 0.0
-    pa = plane[0]
-    pr = plane[1] / scale  # per block
-    pc = plane[2] / scale
+        use_level = 2
+        if n_band == 0 and n_any > 0:
+            use_level = 1
+            for r in range(hh):
+                for c in range(ww):
+                    if in_band[r, c] == 1:
+                        bval[n_band] = img[r, c]
+                        n_band += 1
+        if n_band == 0:
+            return sums, counts, ref_sums, stats
+        med = _strided_median(bval, n_band, max_samples)
+        for i in range(n_band):
+            bval[i] = abs(bval[i] - med)
+        tol = 3.0 * 1.482602218505602 * _strided_median(bval, n_band, max_samples)
+        # least-squares plane through the inlying band values, in units of d_max about the
+        # centroid (keeps the normal equations well conditioned)
+        scale = d_max if d_max > 1.0 else 1.0
+        m = np.zeros((3, 3))
+        v = np.zeros(3)
+        n_fit = 0
+        for r in range(hh):
+            for c in range(ww):
+                if in_band[r, c] != use_level and not (use_level == 1 and in_band[r, c] == 2):
+                    continue
+                val = img[r, c]
+                if abs(val - med) > tol:
+                    continue
+                x = (r - cen_r) / scale
+                y = (c - cen_c) / scale
+                m[0, 0] += 1.0
+                m[0, 1] += x
+                m[0, 2] += y
+                m[1, 1] += x * x
+                m[1, 2] += x * y
+                m[2, 2] += y * y
+                v[0] += val
+                v[1] += x * val
+                v[2] += y * val
+                n_fit += 1
+        m[1, 0] = m[0, 1]
+        m[2, 0] = m[0, 2]
+        m[2, 1] = m[1, 2]
+        plane = _solve3(m, v) if n_fit >= 10 else np.full(3, np.nan)
+        if np.isnan(plane[0]):
+            plane[0] = med
+            plane[1] = 0.0
+            plane[2] = 0.0
+        pa = plane[0]
+        pr = plane[1] / scale  # per block
+        pc = plane[2] / scale
+        # robust noise per full-resolution pixel: MAD of horizontal neighbour differences of
+        # pixel pairs whose blocks are both in the band
+        diffs = np.empty(n_any * f, dtype=np.float64)
+        n_diff = 0
+        for br in range(hh):
+            for bc in range(ww):
+                if in_band[br, bc] == 0:
+                    continue
+                r = br * f
+                for c in range(bc * f, min(bc * f + f, w - 1)):
+                    if in_band[br, (c + 1) // f] != 0:
+                        diffs[n_diff] = image[r0 + r, c0 + c + 1] - image[r0 + r, c0 + c]
+                        n_diff += 1
+        if n_diff > 0:
+            stride = (n_diff + max_samples - 1) // max_samples
+            nd = (n_diff + stride - 1) // stride
+            for i in range(nd):
+                diffs[i] = diffs[i * stride]
+            dmed = np.median(diffs[:nd])
+            for i in range(nd):
+                diffs[i] = abs(diffs[i] - dmed)
+            stats[1] = 1.482602218505602 * np.median(diffs[:nd]) / np.sqrt(2.0)
+        if it == 1 or not grow_sigma > 0.0 or not stats[1] > 0.0:
+            break
+        # grow the support: blocks 4-connected to the lesion that stand more than
+        # grow_sigma block-noise sigmas above the background plane join it (a mask cut at a
+        # high iso-level would read any centre-dense lesion as uniform), then measure again
+        thr = grow_sigma * stats[1] / f
+        queue = np.empty(hh * ww, dtype=np.int64)
+        nq = 0
+        for r in range(hh):
+            for c in range(ww):
+                if inside[r + 1, c + 1] != 0:
+                    queue[nq] = r * ww + c
+                    nq += 1
+        head = 0
+        added = 0
+        while head < nq:
+            p = queue[head]
+            head += 1
+            r = p // ww
+            c = p - r * ww
+            for k in range(4):
+                rn = r + 1 if k == 0 else (r - 1 if k == 1 else r)
+                cn = c + 1 if k == 2 else (c - 1 if k == 3 else c)
+                if rn < 0 or cn < 0 or rn >= hh or cn >= ww:
+                    continue
+                if inside[rn + 1, cn + 1] != 0 or other[rn, cn] != 0 or excl[rn, cn] != 0:
+                    continue
+                if img[rn, cn] - (pa + pr * (rn - cen_r) + pc * (cn - cen_c)) <= thr:
+                    continue
+                inside[rn + 1, cn + 1] = 1
+                queue[nq] = rn * ww + cn
+                nq += 1
+                added += 1
+        if added == 0:
+            break
 
     g_num = 0.0
     g_den = 0.0
@@ -475,28 +541,6 @@ def _radial_profile_window(
                 g_den += np.sqrt(gr * gr + gc * gc)
                 if nn > 1e-9:
                     g_num += (gr * nr + gc * nc) / nn
-    # robust noise per full-resolution pixel: MAD of horizontal neighbour differences of
-    # pixel pairs whose blocks are both in the band
-    diffs = np.empty(n_any * f, dtype=np.float64)
-    n_diff = 0
-    for br in range(hh):
-        for bc in range(ww):
-            if in_band[br, bc] == 0:
-                continue
-            r = br * f
-            for c in range(bc * f, min(bc * f + f, w - 1)):
-                if in_band[br, (c + 1) // f] != 0:
-                    diffs[n_diff] = image[r0 + r, c0 + c + 1] - image[r0 + r, c0 + c]
-                    n_diff += 1
-    if n_diff > 0:
-        stride = (n_diff + max_samples - 1) // max_samples
-        nd = (n_diff + stride - 1) // stride
-        for i in range(nd):
-            diffs[i] = diffs[i * stride]
-        dmed = np.median(diffs[:nd])
-        for i in range(nd):
-            diffs[i] = abs(diffs[i] - dmed)
-        stats[1] = 1.482602218505602 * np.median(diffs[:nd]) / np.sqrt(2.0)
     stats[0] = pa
     stats[2] = d_max * f
     stats[3] = g_num
@@ -523,6 +567,7 @@ def _radial_profile_batch(
     sector_edges,
     max_samples,
     blocks,
+    grow_sigma,
 ):
     """:func:`_radial_profile_window` for many lesions of one image in one call.
 
@@ -551,6 +596,7 @@ def _radial_profile_batch(
             sector_edges,
             max_samples,
             blocks[i],
+            grow_sigma,
         )
         sums[i] = s
         counts[i] = k

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ._common import grow, resolve_config, spacing_of
@@ -15,6 +13,7 @@ from .radial import (
     block_factor,
     profiles_from_batch,
     sector_edges,
+    window_pad,
 )
 from .results import CleftScan, RadialProfile
 
@@ -58,14 +57,14 @@ def measure_lesions(radiograph, bone, candidates, config=None
     exclude = (np.ascontiguousarray(bone.labels, dtype=np.int32) if have_bone
                else np.zeros((1, 1), dtype=np.int32))
     inner, outer = _band_px(cfg, cfg.background_band_mm, spacing)
-    pad = int(math.ceil(outer)) + 1
+    pad = window_pad(outer, cfg)
     ids = np.array([r.id for r in records], dtype=np.int32)
     windows = np.array([grow(r.bbox_rc, pad, shape) for r in records], dtype=np.int64)
     blocks = np.array([block_factor(r.area_px, r.bbox_rc, cfg.block_radius_px, MAX_BLOCK)
                        for r in records], dtype=np.int64)
     sums, counts, ref_sums, stats = _kernels._radial_profile_batch(
         image, labels, ids, exclude, windows, inner, outer, cfg.n_bins, cfg.n_sectors,
-        sector_edges(cfg.n_sectors), BAND_MAX_SAMPLES, blocks,
+        sector_edges(cfg.n_sectors), BAND_MAX_SAMPLES, blocks, float(cfg.grow_sigma),
     )
     profiles = profiles_from_batch(sums, counts, ref_sums, stats, cfg)
     samples = resample_edges(bone, spacing, cfg.cleft_step_mm) if bone is not None else None

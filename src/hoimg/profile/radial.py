@@ -85,6 +85,13 @@ def block_factor(area_px: float, bbox_rc, block_radius_px: float, max_block: int
     return f
 
 
+def window_pad(band_outer_px: float, cfg: ProfileConfig) -> int:
+    """Pixels around a lesion's box that its window needs: the band, and when the support
+    may grow (``grow_sigma > 0``) room for the grown lesion's own band as well."""
+    pad = int(math.ceil(band_outer_px)) + 1
+    return 2 * pad if cfg.grow_sigma > 0 else pad
+
+
 def _band_px(cfg: ProfileConfig, band_mm: float, spacing) -> tuple[float, float]:
     inner = mm_to_px(cfg.background_gap_mm, spacing)
     outer = max(mm_to_px(band_mm, spacing), inner + 2.0)
@@ -208,7 +215,7 @@ def radial_profile(
     crop, bbox = full_mask(lesion_mask, shape, bbox_rc)
     spacing = spacing_of(radiograph, fallback)
     inner, outer = _band_px(cfg, band_mm, spacing)
-    window = grow(bbox, int(math.ceil(outer)) + 1, shape)
+    window = grow(bbox, window_pad(outer, cfg), shape)
     r0, c0, r1, c1 = window
     labels = np.zeros((r1 - r0, c1 - c0), dtype=np.int32)
     labels[bbox[0] - r0:bbox[2] - r0, bbox[1] - c0:bbox[3] - c0] = crop
@@ -226,5 +233,6 @@ def radial_profile(
         image, labels, np.int32(1), exclude, 0, 0, r1 - r0, c1 - c0,
         inner, outer, n_bins, n_sectors, sector_edges(n_sectors), BAND_MAX_SAMPLES,
         block_factor(int(crop.sum()), bbox, cfg.block_radius_px, MAX_BLOCK),
+        float(cfg.grow_sigma),
     )
     return profiles_from_batch(sums[None], counts[None], ref_sums[None], stats[None], cfg)[0]
