@@ -17,6 +17,11 @@ Background
     subtracted pixel by pixel, so a limb-thickness gradient across the lesion does not
     tilt its profile. Excluded (bone) pixels are not profiled.
 
+Support growth (opt-in, ``ProfileConfig.grow_sigma``)
+    For masks cut at a high iso-level the support can be grown once into connected
+    pixels standing ``grow_sigma`` noise sigmas above the background plane, and the
+    profile measured again. Off by default (it costs accurate masks their edge).
+
 Uniform reference
     A uniform-density body of the same outline projects, per pixel, the chord
     ``sqrt(e (2 e_max - e))`` with ``e = d - 1/2`` the distance to the boundary (exact
