@@ -20,7 +20,8 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
-os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.dirname(__file__), "..", ".venv", "numba-cache"))
+_ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(_ROOT, ".venv", "numba-cache"))
 
 
 def _group(les: dict) -> str:

@@ -87,6 +87,9 @@ class SegmentConfig:
     # A bone is long: at least this length (mm) and this length/width ratio.
     min_bone_length_mm: float = 30.0
     min_bone_elongation: float = 2.0
+    # A dense band shorter than this must leave the field to be a bone: a mature HO is a
+    # dense elongated shell up to 80 mm long, a shaft crosses the image.
+    min_bone_track_mm: float = 100.0
     # One-sided tolerance (mm) of the smooth periosteal edge model: the edge may bulge out
     # this much before the bulge counts as juxtacortical mineral rather than bone.
     bone_edge_tolerance_mm: float = 1.0

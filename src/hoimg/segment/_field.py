@@ -174,13 +174,15 @@ def air_mask(coarse: np.ndarray, field: np.ndarray) -> np.ndarray:
     return np.isin(lab, keep) if keep.size else np.zeros_like(field)
 
 
-def outside_mask(work: np.ndarray, grid: WorkGrid) -> np.ndarray:
+def outside_mask(work: np.ndarray, grid: WorkGrid, *, parts: bool = False):
     """Return the (working-grid) bool mask of collimation borders and open-field air.
 
     1. Collimator bands: :func:`collimation_depths` (leaky or blanked, each side).
     2. Exactly constant regions touching the border (blanked/clipped borders of any
        shape).
     3. Open-field air inside the exposed field: :func:`air_mask`.
+
+    With ``parts=True`` returns ``(outside, collimated)``, the second being 1 and 2 only.
     """
     import cv2
 
@@ -198,6 +200,7 @@ def outside_mask(work: np.ndarray, grid: WorkGrid) -> np.ndarray:
     keep = np.unique(border[border > 0])
     if keep.size:
         out |= np.isin(lab, keep)
+    collimated = out.copy()
     f = max(int(round(1.0 / grid.pixel_mm)), 1)
     small = (max(cols // f, 1), max(rows // f, 1))
     coarse = cv2.resize(work, small, interpolation=cv2.INTER_AREA)
@@ -206,7 +209,12 @@ def outside_mask(work: np.ndarray, grid: WorkGrid) -> np.ndarray:
     if air.any():
         air = cv2.resize(air.astype(np.uint8), (cols, rows), interpolation=cv2.INTER_NEAREST) > 0
         out |= air
-    return out
+    # A lead marker or a line of text lying in the air or on the collimation is an island
+    # inside what is outside: it belongs to it (islands up to ~30 x 30 mm).
+    from ._background import fill_holes
+
+    out = fill_holes(out, 900.0 / grid.pixel_mm**2)
+    return (out, collimated) if parts else out
 
 
 def saturated_mask(pixels: np.ndarray, grid: WorkGrid) -> np.ndarray:

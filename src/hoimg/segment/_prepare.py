@@ -34,6 +34,7 @@ class Prepared:
     background: np.ndarray  # soft-tissue background under `smooth`
     dense: np.ndarray  # excluded from the background as dense: candidates (bool)
     bone_blobs: np.ndarray  # int32 labels of bone candidates (marrow included)
+    collimated: np.ndarray  # the collimated / blanked part of `outside` (bool)
 
     @property
     def z(self) -> np.ndarray:
@@ -63,7 +64,7 @@ def _compute(radiograph: Radiograph, seg: SegmentConfig, load: LoadConfig) -> Pr
     if not np.all(np.isfinite(work)):
         work = np.nan_to_num(work, nan=float(np.nanmedian(work)), posinf=0.0, neginf=0.0)
     smooth = gaussian(work, grid.px(seg.smoothing_mm))
-    outside = outside_mask(work, grid)
+    outside, collimated = outside_mask(work, grid, parts=True)
     markers = plateau_mask(work, outside) | (saturated_mask(radiograph.pixels, grid) & ~outside)
     margin = ellipse(grid.px(seg.field_margin_mm))
     near_field = cv2.dilate((outside | markers).astype(np.uint8), margin) > 0
@@ -78,10 +79,9 @@ def _compute(radiograph: Radiograph, seg: SegmentConfig, load: LoadConfig) -> Pr
         closing_mm=seg.rim_closing_mm,
         max_hole_mm2=seg.max_hole_mm2,
     )
-    field = outside | markers
     blobs = bone_blobs(smooth, valid, grid, seg)
     bone_zone = cv2.dilate((blobs > 0).astype(np.uint8), ellipse(grid.px(1.0))) > 0
     background, noise, dense = soft_tissue_background(
         smooth, valid, grid, exclude=bone_zone, iterations=2, **kw
     )
-    return Prepared(grid, smooth, outside, markers, valid, noise, background, dense, blobs)
+    return Prepared(grid, smooth, outside, markers, valid, noise, background, dense, blobs, collimated)

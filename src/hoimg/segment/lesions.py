@@ -102,6 +102,10 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
     edge_zone[[0, -1], :] = True
     edge_zone[:, [0, -1]] = True
     edge_dist = cv2.distanceTransform((~field).astype(np.uint8), cv2.DIST_L2, 3)
+    not_col = (~prep.collimated).astype(np.uint8)
+    not_col[[0, -1], :] = 0
+    not_col[:, [0, -1]] = 0
+    col_dist = cv2.distanceTransform(not_col, cv2.DIST_L2, 3)
     touch_zone = cv2.dilate(bone_w.astype(np.uint8), ellipse(grid.px(seg.bone_margin_mm + 1.0))) > 0
 
     labels = np.zeros(grid.input_shape, np.int32)
@@ -116,9 +120,13 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
             continue
         if _in_field(comp, (y0, x0), field, grid):
             continue
-        # Hugging the field edge: scatter falls off and the background is extrapolated
-        # there, so a band along the edge looks denser than it is.
-        if float(np.mean(edge_dist[box][comp] < grid.px(seg.field_band_mm))) >= 0.7:
+        # Hugging the collimator edge: scatter falls off there, so a band along it looks
+        # denser than it is. Along the skin only thin streaks are edge effects (a lesion
+        # may well lie under the skin).
+        band = grid.px(seg.field_band_mm)
+        if float(np.mean(col_dist[box][comp] < band)) >= 0.7:
+            continue
+        if float(np.mean(edge_dist[box][comp] < band)) >= 0.7 and _elongation(comp) > 3.0:
             continue
         flags = []
         if np.any(edge_zone[box] & comp):
@@ -163,6 +171,15 @@ def _is_marker(residual: np.ndarray, z: np.ndarray, comp: np.ndarray, grid: Work
         return False
     plateau = float(np.mean(vals >= 0.9 * peak))
     return plateau >= 0.45
+
+
+def _elongation(comp: np.ndarray) -> float:
+    """Major/minor axis ratio of a bool mask from its second moments."""
+    ys, xs = np.nonzero(comp)
+    if ys.size < 3:
+        return 1.0
+    lam = np.linalg.eigvalsh(np.cov(np.stack([ys, xs]).astype(np.float64)))
+    return float(np.sqrt(max(lam[1], 1e-9) / max(lam[0], 1e-9)))
 
 
 def _in_field(comp: np.ndarray, origin: tuple[int, int], field: np.ndarray, grid: WorkGrid) -> bool:
