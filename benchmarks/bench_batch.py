@@ -174,8 +174,8 @@ def main(argv=None) -> int:
     print(f"{n} phantoms ({args.syntax}, generated in {gen_s:.0f} s), "
           f"{'with' if args.overlays else 'without'} overlays, median of {args.repeats} run(s), "
           f"{os.cpu_count()} logical cores; 1-min load average {load_before:.1f} before, "
-          f"{load_after:.1f} after (other processes share these cores, so wall-clock "
-          "figures are pessimistic; CPU figures are not affected).\n")
+          f"{load_after:.1f} after (other processes share these cores: wall-clock figures "
+          "are pessimistic and even CPU seconds grow under contention).\n")
     print("| mode | wall (s) | images/s | wall s/image | CPU s/image | throughput vs baseline |")
     print("|---|---:|---:|---:|---:|---:|")
     print(f"| analyze() in-process (baseline) | {base:.2f} | {n / base:.2f} | {per_base:.3f} "
@@ -206,8 +206,7 @@ def main(argv=None) -> int:
     print(f"- batch machinery at 1 worker = wall - sum of the per-image analysis seconds the "
           f"worker measured (images.csv `seconds`): {machinery:.2f} s = "
           f"{machinery / n * 1000:.1f} ms/image = **{machinery / in_worker:+.1%}** of the "
-          f"analysis time, of which worker start-up {startup:.2f} s (overlapping discovery); "
-          "this ratio does not depend on how busy the shared cores were")
+          f"analysis time, of which worker start-up {startup:.2f} s (overlapping discovery)")
     print(f"- analysis inside the worker vs in-process baseline: {in_worker:.2f} s vs "
           f"{base:.2f} s ({in_worker / base - 1:+.0%}; the same code, so any difference is "
           "load from other processes or cache effects)")
