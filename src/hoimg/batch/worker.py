@@ -196,6 +196,29 @@ def _warm_up() -> None:
         _resolve(DEFAULT_ANALYZER)(path)
 
 
+# A warm-up that takes longer than this is abandoned (a pipeline bug must not keep every
+# worker from starting); the real images then report whatever is wrong.
+_WARM_UP_LIMIT_S = 60
+
+
+def _bounded_warm_up() -> None:
+    """:func:`_warm_up`, abandoned after ``_WARM_UP_LIMIT_S`` (SIGALRM: worker main thread)."""
+    import signal
+
+    def _give_up(signum, frame):
+        raise TimeoutError("warm-up took too long")
+
+    previous = signal.signal(signal.SIGALRM, _give_up)
+    signal.alarm(_WARM_UP_LIMIT_S)
+    try:
+        _warm_up()
+    except Exception:  # noqa: S110 - reported per image by analyze_task instead
+        pass
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def warm_up_worker() -> bool:
     """Pin threads and run :func:`_warm_up` in this process; True when the warm-up worked.
 
@@ -220,11 +243,8 @@ def serve(conn, warm_up: bool = True) -> None:
     # Ctrl-C reaches the whole process group; the parent decides how to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     init_worker()
-    try:
-        if warm_up:
-            _warm_up()
-    except Exception:  # noqa: S110 - reported per image by analyze_task instead
-        pass
+    if warm_up:
+        _bounded_warm_up()
     conn.send(("ready", os.getpid()))
     while True:
         try:
