@@ -216,7 +216,8 @@ def render_png(analysis: Analysis, *, max_px: int | None = None) -> bytes:
     import cv2
 
     rgb = render(analysis, max_px=max_px)
-    ok, buf = cv2.imencode(".png", rgb[:, :, ::-1], [cv2.IMWRITE_PNG_COMPRESSION, 6])
+    # zlib level 3: measured 86 ms vs 217 ms at level 6 for a 1300x1100 overlay, 2% larger.
+    ok, buf = cv2.imencode(".png", rgb[:, :, ::-1], [cv2.IMWRITE_PNG_COMPRESSION, 3])
     if not ok:  # pragma: no cover - cv2 only fails on invalid arrays
         raise RuntimeError("PNG encoding failed")
     return buf.tobytes()
