@@ -75,8 +75,9 @@ class SegmentConfig:
     max_hole_mm2: float = 4000.0
     # Minimum bone width; narrower dense structures are not bone.
     min_bone_width_mm: float = 5.0
-    # Widest bone expected (a femoral metaphysis is ~40 mm in an adult): the two cortices
-    # of a shaft up to this wide are joined into one bone candidate.
+    # Widest shaft expected (an adult femoral shaft is ~30 mm): the two cortices of a
+    # shaft up to this wide are paired into one bone candidate (wider flares are followed
+    # by the edge fit, not by the pairing).
     max_bone_width_mm: float = 45.0
     # Bone seeds: the cortices are the densest extended structures. A pixel seeds a bone
     # when its residual is above this fraction of the image's 99.5th-percentile residual

@@ -86,22 +86,22 @@ def _nan_median_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _long_or_leaving(track, ok_f: np.ndarray, block: int, grid: WorkGrid, seg) -> bool:
     """A shaft leaves the field (or is long); a dense lesion (<= 80 mm) lies inside it.
 
-    True when the track spans at least ``min_bone_track_mm`` or when the frame beyond one
+    True when the track spans at least ``min_bone_track_mm`` or when the frame beyond both
     of its ends (within two blocks) is mostly outside the tissue field.
     """
     b0, b1 = track[0][0], track[-1][0]
     if (b1 - b0 + 1) * block * grid.pixel_mm >= seg.min_bone_track_mm:
         return True
     h = ok_f.shape[0]
+    leaves = 0
     for end, step, (_, a, c, _) in ((b0, -1, track[0]), (b1, 1, track[-1])):
         lo_r = (end + step) * block if step > 0 else max((end - 2) * block, 0)
         hi_r = (end + 3) * block if step > 0 else end * block
         lo_r, hi_r = max(min(lo_r, h), 0), max(min(hi_r, h), 0)
-        if hi_r <= lo_r:
-            return True  # the track reaches the end of the frame
-        if ok_f[lo_r:hi_r, max(a, 0) : c + 1].mean() < 0.5:
-            return True
-    return False
+        if hi_r <= lo_r or ok_f[lo_r:hi_r, max(a, 0) : c + 1].mean() < 0.5:
+            leaves += 1
+    # A short shaft crosses the whole (small) field; a lesion may touch one edge.
+    return leaves == 2
 
 
 def _peaks(g: np.ndarray, thr: float, sign: float) -> list[int]:

@@ -139,6 +139,8 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
             # or clearly dense.
             if stats[k, cv2.CC_STAT_AREA] * grid.pixel_mm**2 < seg.small_lesion_area_mm2:
                 continue
+        if "touches_bone" in flags and _is_bone_sliver(comp, bone, grid):
+            continue
         rec = _record(labels, comp, (y0, x0), grid, len(records) + 1, flags, seg)
         if rec is not None:
             records.append(rec)
@@ -171,6 +173,26 @@ def _is_marker(residual: np.ndarray, z: np.ndarray, comp: np.ndarray, grid: Work
         return False
     plateau = float(np.mean(vals >= 0.9 * peak))
     return plateau >= 0.45
+
+
+def _is_bone_sliver(comp: np.ndarray, bone: BoneModel, grid: WorkGrid) -> bool:
+    """A thin strip along a shaft: bone the edge model left out, not mineral on it.
+
+    Thinner than 2.5 mm, at least 6 times longer than wide and within 15 degrees of a shaft
+    axis. Parosteal and juxtacortical lesions are broad (10-80 mm) and come out wider.
+    """
+    ys, xs = np.nonzero(comp)
+    if ys.size < 5 or not bone.axes:
+        return False
+    cov = np.cov(np.stack([ys, xs]).astype(np.float64))
+    lam, vec = np.linalg.eigh(cov)
+    width_mm = 4.0 * np.sqrt(max(lam[0], 0.0)) * grid.pixel_mm
+    elong = np.sqrt(max(lam[1], 1e-9) / max(lam[0], 1e-9))
+    if width_mm >= 2.5 or elong < 6.0:
+        return False
+    major = vec[:, 1]
+    return any(abs(float(major @ np.asarray(ax.direction_rc))) > np.cos(np.deg2rad(15.0))
+               for ax in bone.axes)
 
 
 def _elongation(comp: np.ndarray) -> float:
