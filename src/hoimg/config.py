@@ -68,8 +68,11 @@ class SegmentConfig:
     round_small_length_mm: float = 6.0
     # Elongation (major/minor axis) above which a candidate is `linear`.
     linear_elongation: float = 5.0
-    # Closing radius that joins a faint rim into one lesion with its centre.
-    rim_closing_mm: float = 2.0
+    # Closing radius that joins a faint rim into one lesion with its centre. Immature and
+    # intermediate rims are patchy (gaps of several mm between mineral islands), so the
+    # radius is 4 mm: gaps up to 8 mm close. HO lies >= 1 mm from the cortex, and the bone
+    # is cut out after the closing, so the closing cannot glue a lesion to the bone.
+    rim_closing_mm: float = 4.0
     # Holes up to this area (mm^2) are filled into a lesion: the largest lesions (80 mm
     # long, DOMAIN.md) fit; larger "holes" are soft tissue enclosed by other structures.
     max_hole_mm2: float = 4000.0
