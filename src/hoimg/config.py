@@ -103,8 +103,9 @@ class SegmentConfig:
     # Pixels within this distance (mm) of the field edge (image, collimation, air) do not
     # seed lesions: the edge's own blur and processing halo would.
     field_margin_mm: float = 2.0
-    # A candidate with 70% of its area within this distance (mm) of the field edge is an
-    # edge effect (scatter fall-off, extrapolated background), not a lesion.
+    # A thin candidate with 70% of its area within this distance (mm) of the skin, or any
+    # candidate within twice this distance of a collimator edge (scatter falls off over
+    # ~15 mm there), is an edge effect, not a lesion.
     field_band_mm: float = 8.0
 
 

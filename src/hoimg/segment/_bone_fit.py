@@ -165,7 +165,7 @@ def fit_frame(
     px_mm: float,
     tolerance_mm: float,
     reach_mm: float = 12.0,
-    extend_mm: float = 15.0,
+    extend_mm: float = 40.0,
     edge_level: float = 0.25,
 ) -> FrameFit | None:
     """Fit the two periosteal edges of the bone ``component`` (bool, working grid).

@@ -124,7 +124,7 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
         # denser than it is. Along the skin only thin streaks are edge effects (a lesion
         # may well lie under the skin).
         band = grid.px(seg.field_band_mm)
-        if float(np.mean(col_dist[box][comp] < band)) >= 0.7:
+        if float(np.mean(col_dist[box][comp] < 2.0 * band)) >= 0.7:
             continue
         if float(np.mean(edge_dist[box][comp] < band)) >= 0.7 and _elongation(comp) > 3.0:
             continue
@@ -140,6 +140,8 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
             if stats[k, cv2.CC_STAT_AREA] * grid.pixel_mm**2 < seg.small_lesion_area_mm2:
                 continue
         if "touches_bone" in flags and _is_bone_sliver(comp, bone, grid):
+            continue
+        if _is_anatomical_line(comp, bone, grid):
             continue
         rec = _record(labels, comp, (y0, x0), grid, len(records) + 1, flags, seg)
         if rec is not None:
@@ -192,6 +194,26 @@ def _is_bone_sliver(comp: np.ndarray, bone: BoneModel, grid: WorkGrid) -> bool:
         return False
     major = vec[:, 1]
     return any(abs(float(major @ np.asarray(ax.direction_rc))) > np.cos(np.deg2rad(15.0))
+               for ax in bone.axes)
+
+
+def _is_anatomical_line(comp: np.ndarray, bone: BoneModel, grid: WorkGrid) -> bool:
+    """A long faint line along the limb: a fat/muscle interface or the skin, not mineral.
+
+    Longer than 60 mm, more than 8 times longer than wide, within 10 degrees of a shaft
+    axis (the limb's). Lesions are at most ~80 mm and never that thin; a vascular
+    calcification can look like this and is given up (it is a mimic, not a sign).
+    """
+    ys, xs = np.nonzero(comp)
+    if ys.size < 5 or not bone.axes:
+        return False
+    lam, vec = np.linalg.eigh(np.cov(np.stack([ys, xs]).astype(np.float64)))
+    length_mm = 4.0 * np.sqrt(max(lam[1], 0.0)) * grid.pixel_mm
+    elong = np.sqrt(max(lam[1], 1e-9) / max(lam[0], 1e-9))
+    if length_mm < 60.0 or elong < 8.0:
+        return False
+    major = vec[:, 1]
+    return any(abs(float(major @ np.asarray(ax.direction_rc))) > np.cos(np.deg2rad(10.0))
                for ax in bone.axes)
 
 
