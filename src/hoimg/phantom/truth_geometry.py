@@ -72,7 +72,11 @@ def cleft_truth(
         out.update(gap_mm=None, attachment_mm=0.0, cleft_fraction=None, cleft="not_applicable")
         return out
     extent = sup[rows].sum(axis=1)
-    face = (gap <= dmin + INTERFACE_MARGIN_MM) & (extent >= BODY_FRACTION * extent.max())
+    near_face = gap <= dmin + INTERFACE_MARGIN_MM
+    face = near_face & (extent >= BODY_FRACTION * extent.max())
+    if not face.any():
+        # the closest approach is at a tapering end only: measure there rather than nowhere
+        face = near_face
     g = gap[face]
     open_ = g > 1.5 * step_v_mm  # beyond the v-grid quantisation
     attach = _longest_run(~open_) * step_u_mm
