@@ -101,6 +101,8 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
     edge_zone = cv2.dilate(field.astype(np.uint8), ellipse(grid.px(2.0))) > 0
     edge_zone[[0, -1], :] = True
     edge_zone[:, [0, -1]] = True
+    # The cortex's density above soft tissue: a lead marker is denser still.
+    bone_peak = float(np.percentile(residual[bone_w], 99.0)) if bone_w.any() else np.inf
     edge_dist = cv2.distanceTransform((~field).astype(np.uint8), cv2.DIST_L2, 3)
     not_col = (~prep.collimated).astype(np.uint8)
     not_col[[0, -1], :] = 0
@@ -116,7 +118,7 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
         x0, y0, w, h = (int(v) for v in stats[k, :4])
         box = (slice(y0, y0 + h), slice(x0, x0 + w))
         comp = lab[box] == k
-        if _is_marker(residual[box], z_fine[box], comp, grid, seg):
+        if _is_marker(residual[box], z_fine[box], comp, grid, seg, bone_peak):
             continue
         if _in_field(comp, (y0, x0), field, grid):
             continue
@@ -160,18 +162,23 @@ def _to_work(mask: np.ndarray, grid: WorkGrid) -> np.ndarray:
     return m >= 0.5
 
 
-def _is_marker(residual: np.ndarray, z: np.ndarray, comp: np.ndarray, grid: WorkGrid, seg) -> bool:
+def _is_marker(
+    residual: np.ndarray, z: np.ndarray, comp: np.ndarray, grid: WorkGrid, seg, bone_peak: float
+) -> bool:
     """A lead marker: a compact plateau, most of it within 10% of its own peak, very dense.
 
     Lesions are not plateaus in projection: a shell peaks near its rim, a solid body near
-    its centre (a uniform ball has ~19% of its area within 10% of its peak).
+    its centre (a uniform ball has ~19% of its area within 10% of its peak). Very dense
+    means denser than the cortex (lead stops nearly everything), or, without a bone, 50
+    local sigmas.
     """
     vals = residual[comp]
     area_mm2 = vals.size * grid.pixel_mm**2
     if area_mm2 > 2000.0 or vals.size < 9:
         return False
     peak = float(vals.max())
-    if peak <= 0 or float(z[comp].max()) < 10.0 * seg.lesion_threshold_sigma:
+    dense = peak >= bone_peak if np.isfinite(bone_peak) else float(z[comp].max()) >= 50.0
+    if peak <= 0 or not dense:
         return False
     plateau = float(np.mean(vals >= 0.9 * peak))
     return plateau >= 0.45
