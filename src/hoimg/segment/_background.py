@@ -1,9 +1,11 @@
 """Local soft-tissue background and local noise, both at mm-defined scales.
 
-The background is a *normalised convolution*: blur(image * w) / blur(w) with w = 0 on
-bone, candidates, air and collimation, so it interpolates the soft tissue underneath
-dense structures instead of being pulled up by them. It is computed on a grid about a
-third of the blur sigma wide (cheap) and interpolated back.
+The background is a *local quadratic fit* (normalised differential convolution): at every
+pixel a quadratic surface is fitted to the soft tissue under a Gaussian window, with
+weight 0 on bone, candidates, air and collimation, so it follows the limb's thickness
+dome and interpolates the soft tissue underneath dense structures instead of being
+pulled up by them. It is computed on a grid about half the window sigma wide (cheap) and
+interpolated back. Thresholds are in units of the local robust spread of the residual.
 """
 
 from __future__ import annotations

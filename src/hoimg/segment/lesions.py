@@ -2,17 +2,21 @@
 
 A lesion is soft tissue denser than its *local* surroundings:
 
-1. Residual over the soft-tissue background (normalised convolution that skips bone,
-   air, collimation and dense candidates; :mod:`._prepare`), in local noise sigmas, at two
-   scales: fine (``smoothing_mm``) for edges, coarse (``coarse_smoothing_mm``) for faint
-   mineral whose single pixels are lost in noise.
+1. Residual over the soft-tissue background (a local quadratic fit, 8 mm window, that
+   skips bone, air, collimation and dense candidates; :mod:`._prepare`), in units of the
+   local robust residual sigma, at two scales: fine (``smoothing_mm``) for edges, coarse
+   (``coarse_smoothing_mm``) for faint mineral whose single pixels are lost in noise.
 2. Hysteresis: seeds above ``lesion_threshold_sigma`` (fine) or
    ``coarse_threshold_sigma`` (coarse) grow into pixels above ``lesion_grow_sigma``.
-   Nothing seeds in bone, near the field edge, or on markers.
+   Nothing seeds or grows in bone (plus ``bone_margin_mm``), near the field edge, or on
+   markers.
 3. Whole lesions: closing at ``rim_closing_mm`` then hole filling, so a faint rim comes
    out as one lesion with its lucent centre. The bone is cut away afterwards, so a
    juxtacortical lesion stops at the fitted periosteal edge.
-4. Flat, very dense, compact plateaus are lead markers, not lesions.
+4. What is not mineral is dropped: lead markers (dense compact plateaus), islands in air
+   or collimation, bands along a collimator edge (scatter fall-off) or thin ones along
+   the skin, thin strips along a shaft (bone the edge model left out), long thin lines
+   along the limb (fat/muscle interfaces), and small faint specks (noise).
 5. Masks are taken back to the input grid by bilinear interpolation of each candidate's
    working-grid mask (smooth outlines), and measured there.
 """
@@ -26,7 +30,7 @@ import numpy as np
 from ..radiograph import Radiograph
 from ._background import fill_holes, local_sigma, normalized_blur
 from ._grid import WorkGrid, ellipse, resolve_config
-from ._prepare import Prepared, prepare
+from ._prepare import prepare
 from .model import BoneModel, LesionCandidate, LesionCandidates
 
 
@@ -46,7 +50,8 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
         ``labels`` (input grid, int32, 0 = none) and one record per candidate with bbox
         (end-exclusive), centroid, area and moment-based length/width in mm, and flags
         (``small``, ``linear``, ``round_small``, ``punctate``, ``near_image_edge``,
-        ``touches_bone``, ``low_contrast``).
+        ``touches_bone``, ``low_contrast``). Without image spacing, mm values use the
+        configured fallback pitch and the bone model carries ``spacing_unknown``.
     """
     import cv2
 
@@ -312,8 +317,6 @@ def _record(
         flags.append("round_small")
     if length_mm < 2.5:
         flags.append("punctate")
-    if grid.spacing_assumed:
-        pass  # image-level flag on the BoneModel; lesion sizes use the assumed pitch
     bbox = (r0 + int(ys.min()), c0 + int(xs.min()), r0 + int(ys.max()) + 1, c0 + int(xs.max()) + 1)
     return LesionCandidate(
         id=lesion_id,
@@ -327,4 +330,4 @@ def _record(
     )
 
 
-__all__ = ["find_lesions", "Prepared"]
+__all__ = ["find_lesions"]
