@@ -23,6 +23,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from .profile import CleftScan, RadialProfile
     from .segment import BoneModel
 
+# Smaller images cannot hold a bone and a lesion at any plausible pixel pitch.
+MIN_IMAGE_PX = 64
+
 # Image-level flags copied onto every lesion, because they change how its mm values read.
 _IMAGE_FLAGS_ON_LESIONS = ("spacing_detector_plane", "spacing_unknown", "spacing_invalid")
 
@@ -257,6 +260,12 @@ def analyze(source, *, pixel_spacing_mm=None, config=None) -> Analysis:
 
     config = _coerce_config(config)
     image = load(source, pixel_spacing_mm=pixel_spacing_mm, config=config.load)
+    if min(image.shape) < MIN_IMAGE_PX:
+        raise InvalidInputError(
+            f"image is {image.shape[0]} x {image.shape[1]} px; hoimg needs at least "
+            f"{MIN_IMAGE_PX} px per side to find bone and lesions",
+            path=image.source,
+        )
     bone = find_bone(image, config=config)
     candidates = find_lesions(image, bone, config=config)
     return analyze_segmented(image, bone, candidates, config=config)

@@ -315,6 +315,30 @@ def pixel_format(ds: Dataset, path: str | None, *, max_megapixels: float) -> Pix
     )
 
 
+def _check_fragment_lengths(data: memoryview, ts, path: str | None) -> None:
+    """Refuse encapsulated Pixel Data whose last item claims more bytes than the file holds.
+
+    A file cut short inside its last fragment would otherwise be sliced silently, and the
+    JPEG decoders return a partly filled image without complaint.
+    """
+    pos, have = 0, len(data)
+    while pos + 8 <= have:
+        tag = bytes(data[pos : pos + 4])
+        if tag == b"\xfe\xff\xdd\xe0":  # sequence delimiter: the rest is not pixel data
+            return
+        length = int.from_bytes(data[pos + 4 : pos + 8], "little")
+        if tag != b"\xfe\xff\x00\xe0" or length == 0xFFFFFFFF:
+            return  # not an item: the decoder reports the damage with its own words
+        if pos + 8 + length > have:
+            raise TruncatedPixelDataError(
+                f"(7FE0,0010) Pixel Data fragment at byte {pos} declares {length} bytes but only "
+                f"{have - pos - 8} remain ({ts.name}); the file is truncated, copy it again from "
+                "the archive",
+                path=path,
+            )
+        pos += 8 + length
+
+
 def check_pixel_data_length(data: memoryview, fmt: PixelFormat, path: str | None) -> None:
     """Refuse Pixel Data shorter than the header declares (never decode a lie)."""
     have = len(data)
@@ -337,6 +361,7 @@ def check_pixel_data_length(data: memoryview, fmt: PixelFormat, path: str | None
             "without a valid item sequence; the file is truncated, copy it again from the archive",
             path=path,
         )
+    _check_fragment_lengths(data, ts, path)
     if ts == _uid.RLELossless:
         per_frame = fmt.frame_bytes
         if per_frame * min(fmt.number_of_frames, 1 << 20) > _RLE_MAX_EXPANSION * have:

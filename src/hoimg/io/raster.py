@@ -49,9 +49,7 @@ def _to_grey(img: np.ndarray, weights: np.ndarray, path: str | None) -> tuple[np
         colour[..., 1], colour[..., 2]
     ):
         return colour[..., 0], False  # grey stored as RGB: nothing is lost
-    grey = colour.astype(np.float32) @ weights
-    warnings.warn(f"{path or 'image'}: colour image converted to grey", UserWarning, stacklevel=4)
-    return grey, True
+    return colour.astype(np.float32) @ weights, True
 
 
 def _png(data: bytes, config: LoadConfig, path: str | None) -> tuple[np.ndarray, bool]:
@@ -148,6 +146,10 @@ def load_raster(
             "the file is damaged, export it again",
             path=path,
         ) from exc
+    if converted:
+        # warned here, after decoding: under -W error a warning inside the try above would
+        # turn a valid colour image into a "cannot be decoded" error
+        warnings.warn(f"{path or 'image'}: colour image converted to grey", UserWarning, stacklevel=3)
     flags = spacing.flags + (("rgb_converted",) if converted else ())
     return Radiograph(
         pixels=pixels,

@@ -62,8 +62,15 @@ def _pair(value: object) -> tuple[float, float] | None:
     return values[0], values[1]
 
 
+# Plausible pixel pitches for projection radiographs and CT (mm). A value outside is a
+# unit error or a broken header (e.g. metres, or 1e-6), and would make every mm-defined filter
+# scale absurd, so it counts as invalid rather than being trusted.
+SPACING_RANGE_MM = (0.005, 5.0)
+
+
 def _valid(pair: tuple[float, float] | None) -> bool:
-    return pair is not None and all(math.isfinite(v) and v > 0 for v in pair)
+    lo, hi = SPACING_RANGE_MM
+    return pair is not None and all(math.isfinite(v) and lo <= v <= hi for v in pair)
 
 
 def _anisotropy_flags(spacing: tuple[float, float]) -> list[str]:
@@ -95,8 +102,9 @@ def normalise_user_spacing(value: float | Sequence[float]) -> tuple[float, float
         ) from None
     if not _valid(pair):
         raise InvalidInputError(
-            f"pixel_spacing_mm must be positive and finite, got {pair}; give the detector "
-            "pitch in mm, e.g. pixel_spacing_mm=(0.15, 0.15)"
+            f"pixel_spacing_mm must be finite and within {SPACING_RANGE_MM[0]}-"
+            f"{SPACING_RANGE_MM[1]} mm, got {pair}; give the pixel pitch in mm, e.g. "
+            "pixel_spacing_mm=(0.15, 0.15)"
         )
     return pair
 
