@@ -135,6 +135,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HoimgError as exc:
         print(f"hoimg: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as exc:  # e.g. an output folder that cannot be created or written
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"hoimg: error: {where}{exc.strerror or exc}; choose a writable folder",
+              file=sys.stderr)
+        return EXIT_USAGE
     parser.error(f"unknown command {args.command}")
     return EXIT_USAGE  # pragma: no cover
 

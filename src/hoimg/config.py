@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,6 +61,10 @@ class SegmentConfig:
     # Seeds must also reach this many sigmas on the coarse map (white noise averages out
     # there, real mineral does not), which keeps the false-positive rate per image low.
     coarse_threshold_sigma: float = 4.0
+    # Large faint lesions: excess over a 3x wider background, smoothed at
+    # coarse_smoothing_mm, above this many local sigmas, is kept out of the lesion-scale
+    # background fit (else a 50 mm centre-dense POS is fitted as soft tissue).
+    large_lesion_sigma: float = 3.0
     # Lesions smaller than this area are dropped as noise.
     min_lesion_area_mm2: float = 2.0
     # Below this area a candidate is flagged `small`.
@@ -193,6 +198,42 @@ class ReportConfig:
     overlay_max_px: int = 2048
 
 
+# Values that are shares or probabilities; every other number must be finite and >= 0, and
+# these must also be > 0 because a zero would make a scale or a limit meaningless.
+_UNIT_INTERVAL = {
+    "rim_start", "core_end", "min_confidence", "bone_relative_threshold", "zonal_uniform_band",
+    "zonal_rim_peak_min", "cleft_complete_fraction", "cleft_partial_min_fraction",
+    "cleft_contrast_fraction", "cleft_edge_fraction", "cleft_width_quantile",
+}
+_STRICTLY_POSITIVE = {
+    "max_megapixels", "fallback_spacing_mm", "working_pixel_mm", "background_scale_mm",
+    "cleft_reach_mm", "cleft_step_mm", "n_bins", "n_sectors", "overlay_max_px",
+}
+
+
+def _check_value(section: str, key: str, default: Any, value: Any) -> None:
+    """Refuse a value of the wrong type or outside its meaningful range, naming the key."""
+    where = f"config {section}.{key}"
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise InvalidInputError(f"{where} must be true or false, got {value!r}")
+        return
+    if isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidInputError(f"{where} must be a whole number, got {value!r}")
+    elif isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InvalidInputError(f"{where} must be a number, got {value!r}")
+    else:
+        return
+    if not math.isfinite(value) or value < 0:
+        raise InvalidInputError(f"{where} must be finite and >= 0, got {value!r}")
+    if key in _STRICTLY_POSITIVE and value <= 0:
+        raise InvalidInputError(f"{where} must be > 0, got {value!r}")
+    if key in _UNIT_INTERVAL and value > 1:
+        raise InvalidInputError(f"{where} is a share and must lie in [0, 1], got {value!r}")
+
+
 _SECTIONS = {
     "load": LoadConfig,
     "segment": SegmentConfig,
@@ -247,11 +288,15 @@ class AnalysisConfig:
                     raise InvalidInputError(
                         f"unknown config key {name}.{key}; known keys: {sorted(known)}"
                     )
-                default = getattr(section_cls(), key)
-                if isinstance(default, (int, float)) and not isinstance(value, (int, float)):
-                    raise InvalidInputError(f"config {name}.{key} must be a number, got {value!r}")
+                _check_value(name, key, getattr(section_cls(), key), value)
             updated[name] = dataclasses.replace(getattr(self, name), **values)
-        return dataclasses.replace(self, **updated)
+        result = dataclasses.replace(self, **updated)
+        if not result.profile.core_end < result.profile.rim_start:
+            raise InvalidInputError(
+                f"config profile.core_end ({result.profile.core_end}) must be below "
+                f"profile.rim_start ({result.profile.rim_start})"
+            )
+        return result
 
     def to_json(self) -> str:
         """Canonical JSON (sorted keys), the input of :meth:`hash`."""

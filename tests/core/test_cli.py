@@ -42,3 +42,11 @@ def test_phantom_command_writes_n_files_and_truth(tmp_path, capsys):
     truth = json.loads((tmp_path / "truth.json").read_text())
     assert sorted(c["file"] for c in truth["cases"]) == sorted(p.name for p in tmp_path.glob("*.dcm"))
     assert len(truth["cases"]) == 2
+
+
+def test_unwritable_output_is_a_usage_error_not_a_traceback(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")  # a file where a folder should be created
+    assert main(["phantom", str(blocker / "out"), "--n", "1", "--seed", "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("hoimg: error: ") and "\n" not in err and "writable" in err

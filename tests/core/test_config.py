@@ -41,3 +41,21 @@ def test_bad_file_error_names_the_file(tmp_path):
         AnalysisConfig.from_file(path)
     assert str(path) in str(info.value)
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "message"),
+    [
+        ("profile", "n_bins", 0, "must be > 0"),
+        ("profile", "n_bins", 2.5, "whole number"),
+        ("load", "max_megapixels", -1, "finite and >= 0"),
+        ("segment", "working_pixel_mm", float("nan"), "finite and >= 0"),
+        ("profile", "rim_start", 2.0, r"share and must lie in \[0, 1\]"),
+        ("classify", "min_confidence", 1.5, r"\[0, 1\]"),
+        ("profile", "core_end", 0.9, "must be below profile.rim_start"),
+    ],
+)
+def test_out_of_range_values_are_refused_with_the_key(section, key, value, message):
+    with pytest.raises(InvalidInputError, match=message) as info:
+        AnalysisConfig().replace(**{section: {key: value}})
+    assert section in str(info.value)
