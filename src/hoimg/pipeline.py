@@ -6,6 +6,7 @@ Chains the stages (io -> segment -> profile -> classify) and wraps the result in
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from dataclasses import dataclass, field
@@ -22,6 +23,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .profile import CleftScan, RadialProfile
     from .segment import BoneModel
+
+# LesionFeatures fields in mm: NaN in the results when the spacing is unknown.
+_MM_FEATURES = ("cleft_width_mm", "attachment_mm", "distance_to_cortex_mm", "length_mm")
 
 # Smaller images cannot hold a bone and a lesion at any plausible pixel pitch.
 MIN_IMAGE_PX = 64
@@ -316,6 +320,12 @@ def analyze_segmented(image: Radiograph, bone, candidates, *, config=None) -> An
             spacing_known=image.has_spacing,
         )
         result = classify(features, min_confidence=config.classify.min_confidence)
+        if not image.has_spacing:
+            # Segmentation and profiles ran on an assumed pitch (config.load.fallback_spacing_mm)
+            # so their scales made sense; ratios stay valid, but no millimetre is reported.
+            features = dataclasses.replace(features, **dict.fromkeys(_MM_FEATURES, math.nan))
+            rec = dataclasses.replace(rec, **dict.fromkeys(("area_mm2", "length_mm", "width_mm"),
+                                                           math.nan))
         lesions.append(
             Lesion(
                 id=rec.id,

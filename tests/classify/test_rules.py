@@ -29,11 +29,11 @@ POS_LESION = features(zonal_index=-0.4, rim_core_ratio=0.5, peak_position=0.1, r
 def test_typical_ho_and_pos_are_called_with_reasons_citing_values():
     ho = classify(MATURE_HO)
     assert ho.label == HO and ho.probabilities[HO] > 0.9
-    assert "dense peripheral rim (rim/core 2.3, rim continuity 90%)" in ho.reasons
+    assert "dense peripheral rim (zonal index +0.40, rim continuity 90%)" in ho.reasons
     assert "complete cleft to cortex, 2.1 mm" in ho.reasons
     pos = classify(POS_LESION)
     assert pos.label == POS and pos.probabilities[POS] > 0.9
-    assert any(r.startswith("broad attachment 18 mm") for r in pos.reasons)
+    assert "broad attachment (18 mm, 45% of length)" in pos.reasons
 
 
 def test_probabilities_sum_to_one():
@@ -95,3 +95,9 @@ def test_committed_coefficients_load_with_provenance():
     model = default_model()
     assert set(model.weights) == {n for n, _ in FEATURES}
     assert model.provenance["script"] == "tools/fit_classifier.py"
+
+
+def test_reasons_quote_no_millimetres_when_spacing_is_unknown():
+    res = classify(features(**{**POS_LESION.__dict__, "spacing_known": False}))
+    assert "broad attachment (45% of length)" in res.reasons
+    assert not any(" mm" in r for r in res.reasons)

@@ -66,23 +66,26 @@ def _sigmoid(x: float) -> float:
 
 
 def _zonal_reason(f: LesionFeatures) -> str:
+    # The zonal index (rim and core each against a uniform body of the same outline) is what
+    # decides the pattern; the raw rim/core ratio is below 1 even for many rims, because
+    # projection makes every solid body centre-bright, so it is not quoted here.
     if not _finite(f.zonal_index):
         return "radial profile could not be measured"
-    rc = f"rim/core {f.rim_core_ratio:.1f}" if _finite(f.rim_core_ratio) else "rim/core n/a"
+    zi = f"zonal index {f.zonal_index:+.2f}"
     if f.zonal_pattern == "peripheral":
         cont = f", rim continuity {f.rim_continuity:.0%}" if _finite(f.rim_continuity) else ""
-        return f"dense peripheral rim ({rc}{cont})"
+        return f"dense peripheral rim ({zi}{cont})"
     if f.zonal_pattern == "central":
         pk = f", peak at s={f.peak_position:.2f}" if _finite(f.peak_position) else ""
-        return f"densest at the centre ({rc}{pk})"
-    return f"no zonal pattern: density as a uniform body would project ({rc})"
+        return f"densest at the centre ({zi}{pk})"
+    return f"no zonal pattern: density as a uniform body would project ({zi})"
 
 
 def _cleft_reasons(f: LesionFeatures) -> list[str]:
     if f.cleft == "not_applicable" or not _finite(f.cleft_fraction):
         return ["no cortex within reach: cleft not applicable"]
     if f.cleft == "complete":
-        w = f", {f.cleft_width_mm:.1f} mm" if _finite(f.cleft_width_mm) else ""
+        w = f", {f.cleft_width_mm:.1f} mm" if _finite(f.cleft_width_mm) and f.spacing_known else ""
         reasons = [f"complete cleft to cortex{w}"]
     elif f.cleft == "partial":
         reasons = [f"partial cleft ({f.cleft_fraction:.0%} of the interface)"]
@@ -91,7 +94,8 @@ def _cleft_reasons(f: LesionFeatures) -> list[str]:
     if _finite(f.attachment_mm) and f.attachment_mm > 0 and _finite(f.length_mm) and f.length_mm > 0:
         rel = min(f.attachment_mm / f.length_mm, 1.0)
         if rel >= 0.1:
-            reasons.append(f"broad attachment {f.attachment_mm:.0f} mm ({rel:.0%} of length)")
+            size = f"{f.attachment_mm:.0f} mm, " if f.spacing_known else ""
+            reasons.append(f"broad attachment ({size}{rel:.0%} of length)")
     return reasons
 
 
