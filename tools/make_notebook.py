@@ -60,7 +60,9 @@ The same as `hoimg analyze data/samples --out results/notebook` on the command l
     ("code", """import pandas as pd
 from hoimg.cli import main
 
-out = ROOT / "results" / "notebook"
+import tempfile
+
+out = Path(tempfile.mkdtemp(prefix="hoimg-notebook-"))  # a fresh results folder each run
 exit_code = main(["analyze", str(SAMPLES), "--out", str(out), "--workers", "1", "--quiet"])
 lesions = pd.read_csv(out / "lesions.csv")
 lesions[["file", "lesion_id", "label", "p_heterotopic_ossification", "p_parosteal_osteosarcoma",

@@ -1,6 +1,8 @@
 """Execute notebooks/01_quickstart.ipynb end to end with a kernel from this environment."""
 
+import ast
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,7 @@ def test_notebook_is_stored_without_outputs():
 
 
 @pytest.mark.slow
-def test_notebook_runs_and_scores_the_samples(tmp_path):
+def test_notebook_runs_and_scores_the_samples():
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     if not (ROOT / "data" / "samples" / "truth.json").exists():
@@ -34,6 +36,14 @@ def test_notebook_runs_and_scores_the_samples(tmp_path):
         for out in cell.get("outputs", []):
             texts.append(out.get("text", "") or json.dumps(out.get("data", {})))
     joined = "\n".join(texts)
-    # the evaluation table printed by the last cell, and a lesion table with labels
-    assert "false positives per image" in joined
-    assert "heterotopic_ossification" in joined
+    truth = json.loads((ROOT / "data" / "samples" / "truth.json").read_text())
+    n_images = len(truth["cases"])
+    n_truth = sum(len(c["lesions"]) for c in truth["cases"])
+    # the evaluation printed by the last cell scored every sample against its truth
+    assert f"images {n_images}, truth lesions {n_truth}," in joined
+    # the profile cell printed the probabilities of one of the three labels, summing to 1
+    found = re.findall(r"\{'heterotopic_ossification': [^}]*\}", joined)
+    assert found
+    probs = ast.literal_eval(found[0])
+    assert set(probs) == {"heterotopic_ossification", "parosteal_osteosarcoma", "indeterminate"}
+    assert abs(sum(probs.values()) - 1.0) < 1e-2
