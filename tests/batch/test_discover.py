@@ -75,3 +75,12 @@ def test_output_folder_inside_the_input_is_not_an_input(tree):
     make_dicom(out / "stray.dcm", 3)
     files, skipped = discover([str(tree)], recursive=True, exclude=str(out))
     assert not any(x.file.startswith("results/") for x in [*files, *skipped])
+
+
+def test_same_name_named_explicitly_twice_keeps_both_with_parent_folders(tmp_path):
+    for folder in ("a", "b"):
+        (tmp_path / "deep" / folder).mkdir(parents=True)
+        make_dicom(tmp_path / "deep" / folder / "x.dcm", seed=len(folder) + ord(folder))
+    files, _ = discover([str(tmp_path / "deep" / "a" / "x.dcm"), str(tmp_path / "deep" / "b" / "x.dcm")],
+                        recursive=False)
+    assert [f.file for f in files] == ["a/x.dcm", "b/x.dcm"]

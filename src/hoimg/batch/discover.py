@@ -118,6 +118,21 @@ def _scan_folder(root: str, recursive: bool) -> list[tuple[str, str | None]]:
     return [(rel, _sniff_dicom(os.path.join(root, rel))) for rel in _walk(root, recursive)]
 
 
+def _suffix_labels(real_paths: list[str]) -> dict[str, str]:
+    """Shortest trailing path parts that tell ``real_paths`` apart (relative, '/'-joined)."""
+    parts = {p: p.strip(os.sep).split(os.sep) for p in set(real_paths)}
+    labels: dict[str, str] = {}
+    for k in range(1, max((len(v) for v in parts.values()), default=0) + 1):
+        pending = [p for p in parts if p not in labels]
+        if not pending:
+            break
+        tails = {p: "/".join(parts[p][-k:]) for p in parts}
+        for p in pending:
+            if sum(t == tails[p] for t in tails.values()) == 1 or k >= len(parts[p]):
+                labels[p] = tails[p]
+    return labels
+
+
 def discover(
     inputs: list[str], *, recursive: bool = False, exclude: str | None = None
 ) -> tuple[list[InputFile], list[SkippedFile]]:
@@ -162,6 +177,11 @@ def discover(
     counts: dict[str, int] = {}
     for _, rel, _, _, _ in entries:
         counts[rel] = counts.get(rel, 0) + 1
+    # Files named explicitly carry no root: colliding names keep as many parent folders as
+    # it takes to tell them apart ("a/x.dcm", "b/x.dcm"), never an absolute path.
+    explicit_labels = _suffix_labels(
+        [os.path.realpath(p) for _, rel, p, explicit, _ in entries if explicit and counts[rel] > 1]
+    )
     excluded = None if exclude is None else os.path.realpath(exclude) + os.sep
     seen: set[str] = set()
     files: dict[str, InputFile] = {}
@@ -174,6 +194,8 @@ def discover(
         label = rel
         if counts[rel] > 1 and root_label and root_label != ".":
             label = f"{root_label}/{rel}"
+        elif counts[rel] > 1 and explicit:
+            label = explicit_labels[real]
         if skip is None:
             files[label] = InputFile(path=path, file=label, explicit=explicit)
         else:
