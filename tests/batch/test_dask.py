@@ -41,6 +41,22 @@ def test_bad_scheduler_address_is_a_usage_error(good_tree, tmp_path):
     assert not out.exists()  # rejected before anything was written
 
 
+def test_unreachable_scheduler_leaves_an_existing_output_untouched(good_tree, tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a loopback port that nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "lesions.csv").write_text("earlier results\n")
+    with pytest.raises(InvalidInputError, match="no Dask scheduler answers"):
+        run_batch([str(good_tree)], str(out), scheduler=f"tcp://127.0.0.1:{port}",
+                  progress="quiet")
+    assert sorted(p.name for p in out.iterdir()) == ["lesions.csv"]
+    assert (out / "lesions.csv").read_text() == "earlier results\n"
+
+
 def test_existing_scheduler_by_address(good_tree, tmp_path, stub):
     from distributed import LocalCluster
 

@@ -47,6 +47,30 @@ def check_scheduler(address: str) -> None:
         raise InvalidInputError(
             f"--scheduler must be 'local' or an address like tcp://HOST:8786, got {address!r}"
         )
+    if address.startswith("tcp://"):
+        _probe_tcp(address)
+
+
+def _probe_tcp(address: str, timeout_s: float = 5.0) -> None:
+    """Refuse an address nothing listens on, before the output folder is touched."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address)
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host = port = None
+    if not host or not port:
+        raise InvalidInputError(f"--scheduler {address!r} needs a host and a port, e.g. tcp://HOST:8786")
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            pass
+    except OSError as exc:
+        raise InvalidInputError(
+            f"--scheduler {address}: no Dask scheduler answers ({exc.strerror or exc}); start one "
+            "with `dask scheduler` or check the address"
+        ) from exc
 
 
 def _connect(address: str, workers: int | None):
