@@ -196,6 +196,9 @@ class ReportConfig:
     """Overlay rendering."""
 
     overlay_max_px: int = 2048
+    # Images flagged burned_in_annotation may carry names or dates in their pixels: the
+    # overlay then shows only the measurements on a blank film unless this is set.
+    show_burned_in: bool = False
 
 
 # Values that are shares or probabilities; every other number must be finite and >= 0, and

@@ -18,6 +18,8 @@ FLAGS = MappingProxyType(
         "spacing_anisotropic": "row and column spacing differ by more than 1%",
         "rgb_converted": "colour input was converted to grey",
         "display_window_untrusted": "the header window lies outside the stored pixel range",
+        "burned_in_annotation": "(0028,0301) Burned In Annotation is YES: the pixels may show "
+        "identifiers, so overlays hide them unless report.show_burned_in is set",
         "no_bone_found": "no bone was found, so no cleft can be measured",
         # lesion-level: shape and position
         "small": "smaller than the smallest lesion the signs are defined for",

@@ -67,3 +67,40 @@ def test_spacing_unknown_notice(ho_phantom, monkeypatch):
     render(res)
     assert res.image.spacing_source == "unknown"
     assert any(t.startswith("spacing unknown") for t in drawn)
+
+
+def test_burned_in_annotation_hides_the_pixels_unless_asked(ho_phantom, tmp_path):
+    import dataclasses
+
+    import hoimg
+
+    ds = ho_phantom.dataset()
+    ds.BurnedInAnnotation = "YES"
+    path = tmp_path / "burned.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    image = hoimg.load(path)
+    assert "burned_in_annotation" in image.flags
+    blank = truth_like(image, ho_phantom)
+    rgb = render(blank)
+    import cv2
+
+    # the bone's interior, away from its edges (cleft dots) and the lesion, shows no film
+    bone = cv2.erode((ho_phantom.bone_labels > 0).astype(np.uint8), np.ones((31, 31), np.uint8))
+    r0, c0, r1, c1 = blank.lesions[0].bbox_rc
+    bone[max(r0 - 40, 0) : r1 + 40, max(c0 - 40, 0) : c1 + 40] = 0
+    probe = bone.astype(bool)
+    assert probe.sum() > 1000
+    # (the "pixels hidden" notice crosses the middle of the picture; everything else is flat)
+    assert np.all(rgb[probe] == 64, axis=-1).mean() > 0.95
+    shown = render(dataclasses.replace(blank, config=blank.config.replace(report={"show_burned_in": True})))
+    assert np.unique(shown[probe]).size > 10
+
+
+def truth_like(image, phantom):
+    from hoimg.pipeline import analyze_segmented
+    from hoimg.segment import BoneModel
+
+    from .conftest import candidates_from_labels
+
+    bone = BoneModel(labels=phantom.bone_labels.astype(np.int32))
+    return analyze_segmented(image, bone, candidates_from_labels(phantom.lesion_labels, image.pixel_size_mm))

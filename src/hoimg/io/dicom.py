@@ -55,6 +55,9 @@ def load_dicom(
             header.check_pixel_data_length(pixel_data, fmt, path)
             stored, route = decode_frame(ds, pixel_data, fmt, index, path=path)
             pixels, window, flags = _to_analysis_units(stored, ds, fmt, index, path)
+            if str(ds.get("BurnedInAnnotation", "")).strip().upper() == "YES":
+                # (0028,0301): identifiers may be written into the pixels themselves
+                flags = [*flags, "burned_in_annotation"]
             spacing = spacing_override or header.spacing_from_dataset(ds, index, path)
             meta = _safe_meta(ds, fmt, route, index)
             image_id = _image_id(ds, data, fmt, index)

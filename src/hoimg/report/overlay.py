@@ -13,7 +13,9 @@ What is drawn:
 * the cortex normals the cleft scan used: a cleft in one colour, attachment in another;
 * a scale bar in mm (or a "spacing unknown" notice), a legend and the hoimg version.
 
-No patient name, ID or date is ever drawn: only the pseudonymous ``image_id``.
+No patient name, ID or date is ever drawn: only the pseudonymous ``image_id``. An image whose
+header says Burned In Annotation = YES may show identifiers in its own pixels, so its overlay
+draws the measurements on a blank film unless ``config.report.show_burned_in`` is set.
 """
 
 from __future__ import annotations
@@ -123,7 +125,13 @@ def render(analysis: Analysis, *, max_px: int | None = None) -> np.ndarray:
     image = analysis.image
     max_px = max_px or analysis.config.report.overlay_max_px
     scale = display_scale(image.shape, max_px)
-    canvas = _windowed_grey(image, scale)
+    hide = "burned_in_annotation" in image.flags and not analysis.config.report.show_burned_in
+    if hide:
+        out_h = max(1, round(image.shape[0] * scale))
+        out_w = max(1, round(image.shape[1] * scale))
+        canvas = np.full((out_h, out_w, 3), 64, np.uint8)
+    else:
+        canvas = _windowed_grey(image, scale)
     h, w = canvas.shape[:2]
     font = max(0.35, min(h, w) / 1400)
     line = max(2, round(min(h, w) / 500))
@@ -163,6 +171,9 @@ def render(analysis: Analysis, *, max_px: int | None = None) -> np.ndarray:
         _text(canvas, tag, (c0 * scale, r0 * scale - 2 * line), font, colour)
 
     _draw_furniture(canvas, analysis, scale, font, line)
+    if hide:
+        _text(canvas, "pixels hidden: burned-in annotation (set report.show_burned_in to show)",
+              (max(8, w // 40), h // 2), font, (240, 228, 66))
     return canvas
 
 
