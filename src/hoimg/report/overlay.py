@@ -238,7 +238,10 @@ def save_overlay(analysis: Analysis, path: str | os.PathLike) -> None:
     """Write the overlay PNG atomically (a temporary file renamed into place)."""
     path = os.fspath(path)
     data = render_png(analysis)
-    tmp = f"{path}.tmp{os.getpid()}"
+    # hidden ".tmp-" name in the same folder: os.replace stays atomic, and the batch runner
+    # sweeps ".tmp-*" files a killed run left behind
+    head, tail = os.path.split(path)
+    tmp = os.path.join(head, f".tmp-{os.getpid()}-{tail}")
     with open(tmp, "wb") as fh:
         fh.write(data)
     os.replace(tmp, path)
