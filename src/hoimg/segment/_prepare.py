@@ -81,7 +81,32 @@ def _compute(radiograph: Radiograph, seg: SegmentConfig, load: LoadConfig) -> Pr
     )
     blobs = bone_blobs(smooth, valid, grid, seg)
     bone_zone = cv2.dilate((blobs > 0).astype(np.uint8), ellipse(grid.px(1.0))) > 0
+    exclude = bone_zone | _large_faint(smooth, valid, bone_zone, grid, seg)
     background, noise, dense = soft_tissue_background(
-        smooth, valid, grid, exclude=bone_zone, iterations=2, **kw
+        smooth, valid, grid, exclude=exclude, iterations=2, **kw
     )
     return Prepared(grid, smooth, outside, markers, valid, noise, background, dense, blobs, collimated)
+
+
+def _large_faint(
+    smooth: np.ndarray, valid: np.ndarray, bone_zone: np.ndarray, grid, seg
+) -> np.ndarray:
+    """Large, faint mineral that a lesion-scale background would fit as soft tissue.
+
+    A smooth centre-dense lesion 30-80 mm across is wider than the background window and
+    would be absorbed by it. A background three times wider (where such a lesion is a
+    bump) and a residual smoothed over ~2 mm (where its coherent excess beats the noise)
+    find it; it is then left out of the lesion-scale fit, like bone.
+    """
+    import cv2
+
+    from ._background import local_sigma, quadratic_background
+    from ._grid import gaussian
+
+    w = valid & ~bone_zone
+    wide = quadratic_background(smooth, w, grid.px(3.0 * seg.background_scale_mm))
+    resid = gaussian(smooth - wide, grid.px(seg.coarse_smoothing_mm))
+    sigma = local_sigma(resid, w, max(int(round(grid.px(16.0))), 8))
+    blob = ((resid > seg.large_lesion_sigma * sigma) & w).astype(np.uint8)
+    blob = cv2.morphologyEx(blob, cv2.MORPH_OPEN, ellipse(grid.px(3.0)))
+    return cv2.dilate(blob, ellipse(grid.px(2.0))) > 0
