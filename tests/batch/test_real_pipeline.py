@@ -103,3 +103,23 @@ def test_pixel_spacing_option_applies_only_to_files_without_spacing(tmp_path):
     assert float(images.loc["with.dcm", "spacing_mm"]) == pytest.approx(0.15)
     assert images.loc["without.dcm", "spacing_source"] == "user"
     assert float(images.loc["without.dcm", "spacing_mm"]) == pytest.approx(0.2)
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:All-NaN slice encountered:RuntimeWarning")
+def test_real_pipeline_is_byte_identical_at_one_and_two_workers(tmp_path):
+    root = tmp_path / "archive"
+    root.mkdir()
+    _write_phantoms(root)
+    outs = {}
+    for n in (1, 2):
+        out = tmp_path / f"w{n}"
+        assert main(["analyze", str(root), "--out", str(out), "--recursive", "--workers", str(n),
+                     "--quiet"]) == 0
+        outs[n] = out
+    assert (outs[1] / "lesions.csv").read_bytes() == (outs[2] / "lesions.csv").read_bytes()
+    assert len((outs[1] / "lesions.csv").read_text().splitlines()) > 1
+    overlays = sorted(p.name for p in (outs[1] / "overlays").glob("*.png"))
+    assert overlays == sorted(p.name for p in (outs[2] / "overlays").glob("*.png")) and overlays
+    for name in overlays:
+        assert (outs[1] / "overlays" / name).read_bytes() == (outs[2] / "overlays" / name).read_bytes()

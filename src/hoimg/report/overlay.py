@@ -121,6 +121,7 @@ def render(analysis: Analysis, *, max_px: int | None = None) -> np.ndarray:
         Longest side of the picture; defaults to ``config.report.overlay_max_px``.
     """
     import cv2
+    from scipy import ndimage
 
     image = analysis.image
     max_px = max_px or analysis.config.report.overlay_max_px
@@ -143,8 +144,9 @@ def render(analysis: Analysis, *, max_px: int | None = None) -> np.ndarray:
         r0, c0, r1, c1 = les.bbox_rc
         mask = analysis.lesion_labels[r0:r1, c0:c1] == les.id
         if mask.any():
-            padded = np.pad(mask, 1).astype(np.uint8)
-            dist = cv2.distanceTransform(padded, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)[1:-1, 1:-1]
+            # scipy's exact EDT, not cv2.distanceTransform: OpenCV's precise mode gives
+            # thread-count-dependent results, and overlays must be identical at any --workers
+            dist = ndimage.distance_transform_edt(np.pad(mask, 1))[1:-1, 1:-1]
             dmax = float(dist.max())
             for s_edge, zcol in ((rim_start, RIM_COLOUR), (core_end, CORE_COLOUR)):
                 inner = dist >= (1.0 - s_edge) * dmax
