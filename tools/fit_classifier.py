@@ -9,7 +9,8 @@ truth by the DESIGN.md rule, and only matched HO and POS lesions are used, so th
 learns from the features it will see in use.
 
 The model is deliberately small: 7 standardised features, L2-penalised logistic regression
-(scipy.optimize), so each weight can be read and questioned.
+(scipy.optimize) with each weight's sign fixed to its radiological direction, so each weight
+can be read and questioned.
 """
 
 from __future__ import annotations
@@ -97,7 +98,16 @@ def fit(rows: list[dict], l2: float) -> dict:
         g = np.concatenate([[grad_z.sum()], Z.T @ grad_z + 2 * l2 * w])
         return nll + l2 * (w @ w), g
 
-    theta = minimize(loss, np.zeros(len(names) + 1), jac=True, method="L-BFGS-B").x
+    # Each weight may only point the way the radiology says (DOMAIN.md): more rim, later
+    # peak, more continuity and more cleft favour HO; more attachment favours POS. A fit on
+    # phantoms cannot then learn a generator artefact with the opposite sign, which would not
+    # carry over to radiographs from elsewhere. Lack of a cortex is left free.
+    signs = {"zonal_index": 1, "peak_position": 1, "log_rim_core_ratio": 1, "rim_continuity": 1,
+             "cleft_fraction": 1, "attachment_fraction": -1, "cleft_not_applicable": 0}
+    bounds = [(None, None)] + [
+        (0.0, None) if signs[n] > 0 else (None, 0.0) if signs[n] < 0 else (None, None) for n in names
+    ]
+    theta = minimize(loss, np.zeros(len(names) + 1), jac=True, method="L-BFGS-B", bounds=bounds).x
     acc = float((((theta[0] + Z @ theta[1:]) > 0) == (y == 1)).mean())
     return {
         "intercept": float(theta[0]),
@@ -141,7 +151,8 @@ def main(argv=None) -> int:
         result = fit(rows, args.l2)
         payload = {k: result[k] for k in ("intercept", "weights", "means", "scales")}
         payload["provenance"] = {
-            "method": "L2-penalised logistic regression on standardised features",
+            "method": "L2-penalised logistic regression on standardised features, weight signs "
+                      "constrained to the radiological direction",
             "script": "tools/fit_classifier.py",
             "command": f"python tools/fit_classifier.py fit --seed {args.seed} --n {args.n} --l2 {args.l2}",
             "training_seed": args.seed, "n_cases": args.n,
