@@ -23,8 +23,7 @@ import numpy as np  # noqa: E402
 
 
 def _image(size: int):
-    """A phantom of ``size`` x ``size`` (two lesions), or a plain synthetic limb if the
-    phantom generator is unavailable."""
+    """Phantom case (7, 3) pinned to ``size`` x ``size`` pixels with two lesions."""
     from hoimg.phantom import generate
 
     ph = generate(7, 3, rows=size, cols=size, spacing_mm=0.15, n_lesions=2)
@@ -65,6 +64,9 @@ def _steps(rad):
     t["bone candidates (edge pairs)"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     zone = cv2.dilate((blobs > 0).astype(np.uint8), ellipse(grid.px(1.0))) > 0
+    zone |= _prepare._large_faint(smooth, valid, zone, grid, seg)
+    t["large faint lesions (wide fit)"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
     soft_tissue_background(smooth, valid, grid, exclude=zone, iterations=2,
                            scale_mm=seg.background_scale_mm, dense_sigma=seg.lesion_grow_sigma,
                            closing_mm=seg.rim_closing_mm, max_hole_mm2=seg.max_hole_mm2)
