@@ -111,9 +111,12 @@ def _baseline(rad):
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--quick", action="store_true", help="3 repeats, for a smoke run")
     ap.add_argument("--baseline-repeat", type=int, default=2)
     ap.add_argument("--size", type=int, default=3000)
     args = ap.parse_args(argv)
+    if args.quick:
+        args.repeat = 3
 
     import cv2
 
