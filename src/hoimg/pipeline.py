@@ -24,6 +24,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from .profile import CleftScan, RadialProfile
     from .segment import BoneModel
 
+# LesionFeatures fields that a Lesion reports as they are.
+_FEATURES_ON_LESION = (
+    "zonal_index", "rim_core_ratio", "peak_position", "rim_continuity", "cleft_width_mm",
+    "cleft_fraction", "attachment_mm", "distance_to_cortex_mm",
+)
+
 # LesionFeatures fields in mm: NaN in the results when the spacing is unknown.
 _MM_FEATURES = ("cleft_width_mm", "attachment_mm", "distance_to_cortex_mm", "length_mm")
 
@@ -336,15 +342,8 @@ def analyze_segmented(image: Radiograph, bone, candidates, *, config=None) -> An
                 width_mm=_nan(rec.width_mm),
                 profile=prof,
                 zonal_pattern=prof.zonal_pattern,
-                zonal_index=features.zonal_index,
-                rim_core_ratio=features.rim_core_ratio,
-                peak_position=features.peak_position,
-                rim_continuity=features.rim_continuity,
                 cleft=cleft.category,
-                cleft_width_mm=features.cleft_width_mm,
-                cleft_fraction=features.cleft_fraction,
-                attachment_mm=features.attachment_mm,
-                distance_to_cortex_mm=features.distance_to_cortex_mm,
+                **{name: getattr(features, name) for name in _FEATURES_ON_LESION},
                 label=result.label,
                 probabilities=result.probabilities,
                 reasons=result.reasons,

@@ -2,7 +2,7 @@ import math
 
 import numpy as np
 
-from hoimg.report.tables import IMAGE_COLUMNS, LESION_COLUMNS, image_record, to_frame, IMAGE_SCHEMA
+from hoimg.report.tables import IMAGE_COLUMNS, IMAGE_SCHEMA, LESION_COLUMNS, image_record, to_frame
 
 DESIGN_LESION_COLUMNS = (
     "file, image_id, lesion_id, centroid_row, centroid_col, bbox_r0, bbox_c0, bbox_r1, bbox_c1, "
