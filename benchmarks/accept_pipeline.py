@@ -32,6 +32,8 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--keep", metavar="DIR", help="work in DIR and keep it")
     parser.add_argument("--quick", action="store_true", help="40 images")
+    parser.add_argument("--markdown", metavar="FILE",
+                        help="also write the report to FILE (e.g. benchmarks/ACCEPTANCE.md)")
     args = parser.parse_args(argv)
     n = 40 if args.quick else args.n
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="hoimg-accept-"))
@@ -50,24 +52,33 @@ def main(argv=None) -> int:
         from hoimg.evaluate import evaluate
 
         ev = evaluate(work / "results", work / "phantoms" / "truth.json")
-        print(f"seed {args.seed}, {n} phantoms; generate {t1 - t0:.0f} s, analyze {t2 - t1:.0f} s "
+        report: list[str] = []
+        out = report.append  # the report is printed and, with --markdown, saved
+        out(f"seed {args.seed}, {n} phantoms; generate {t1 - t0:.0f} s, analyze {t2 - t1:.0f} s "
               f"(exit {code})\n")
-        print("```\n" + ev.to_text() + "\n```\n")
+        out("```\n" + ev.to_text() + "\n```\n")
         acc, ind = ev.label_accuracy_by_group, ev.indeterminate_by_group
         keys = ("heterotopic_ossification/mature", "parosteal_osteosarcoma")
-        print("| figure | value | goal |\n|---|---|---|")
+        out("| figure | value | goal |\n|---|---|---|")
         for k in keys:
-            print(f"| label accuracy, detected {k} | {acc.get(k, float('nan')):.3f} | >= 0.95 |")
-            print(f"| indeterminate share, detected {k} | {ind.get(k, float('nan')):.3f} | <= 0.05 |")
-        print(f"| mimics called HO or POS | {ev.mimic_called_rate:.3f} | <= 0.10 |")
-        print(f"| sensitivity mature HO | {ev.sensitivity.get(keys[0], float('nan')):.3f} | >= 0.95 |")
-        print(f"| sensitivity intermediate HO | "
+            out(f"| label accuracy, detected {k} | {acc.get(k, float('nan')):.3f} | >= 0.95 |")
+            out(f"| indeterminate share, detected {k} | {ind.get(k, float('nan')):.3f} | <= 0.05 |")
+        out(f"| mimics called HO or POS | {ev.mimic_called_rate:.3f} | <= 0.10 |")
+        out(f"| sensitivity mature HO | {ev.sensitivity.get(keys[0], float('nan')):.3f} | >= 0.95 |")
+        out(f"| sensitivity intermediate HO | "
               f"{ev.sensitivity.get('heterotopic_ossification/intermediate', float('nan')):.3f} | >= 0.80 |")
-        print(f"| sensitivity POS | {ev.sensitivity.get(keys[1], float('nan')):.3f} | >= 0.95 |")
-        print(f"| false positives per image | {ev.false_positives_per_image:.3f} | <= 0.10 |")
-        print(f"| zonal accuracy (HO/POS) | {ev.zonal_accuracy:.3f} | >= 0.97 |")
-        print(f"| cleft accuracy (HO/POS) | {ev.cleft_accuracy:.3f} | >= 0.90 |")
-        print(f"| cleft width MAE (mm) | {ev.cleft_width_mae_mm:.3f} | <= 0.5 |")
+        out(f"| sensitivity POS | {ev.sensitivity.get(keys[1], float('nan')):.3f} | >= 0.95 |")
+        out(f"| false positives per image | {ev.false_positives_per_image:.3f} | <= 0.10 |")
+        out(f"| zonal accuracy (HO/POS) | {ev.zonal_accuracy:.3f} | >= 0.97 |")
+        out(f"| cleft accuracy (HO/POS) | {ev.cleft_accuracy:.3f} | >= 0.90 |")
+        out(f"| cleft width MAE (mm) | {ev.cleft_width_mae_mm:.3f} | <= 0.5 |")
+        text = "\n".join(report) + "\n"
+        print(text)
+        if args.markdown:
+            Path(args.markdown).write_text(
+                f"# Acceptance on unseen phantoms\n\nWritten by `python benchmarks/accept_pipeline.py "
+                f"--seed {args.seed} --n {n} --markdown {args.markdown}`; do not edit by hand.\n\n"
+                + text)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
