@@ -81,6 +81,32 @@ class SegmentConfig:
     # Holes up to this area (mm^2) are filled into a lesion: the largest lesions (80 mm
     # long, DOMAIN.md) fit; larger "holes" are soft tissue enclosed by other structures.
     max_hole_mm2: float = 4000.0
+    # Second pass (whole lesions): the background is refitted with each first-pass
+    # candidate plus this margin (mm) left out, so a lesion's faint flanks are measured
+    # against the soft tissue around it rather than absorbed by the fit ...
+    refine_exclude_mm: float = 3.0
+    # ... and each candidate grows into connected pixels above this many coarse-map
+    # sigmas. Low, because growth only continues a lesion already found (white noise
+    # averages out on the coarse map) and is bounded by refine_margin_mm.
+    refine_grow_sigma: float = 1.5
+    # Growth reaches at most this far (mm) beyond the first-pass candidate: lesions are
+    # 10-80 mm and the first pass finds at least their dense core or rim.
+    refine_margin_mm: float = 10.0
+    # ... and above this fraction of the candidate's peak: a dense lesion's own flank is
+    # far above the background's few-sigma misfit, which must not leak in, while a
+    # thickness-weighted (sqrt-shaped) edge is at 10% of the peak within 0.5% of its radius.
+    refine_peak_fraction: float = 0.1
+    # Within bone_margin_mm of the bone a lesion grows only while its residual stays
+    # above this fraction of the adjacent lesion pixel's: a broad attachment keeps its
+    # density up to the cortex, a cleft is a dip (0.8 leaves room for ~1 sigma of noise
+    # on a lesion 5 sigmas above background).
+    refine_band_ratio: float = 0.8
+    # Outlines sit at the half-level point of the edge (a blurred step's true edge): outer
+    # pixels below this fraction of the densest lesion pixel within refine_edge_mm are
+    # peeled off, at most refine_edge_mm deep (the blur halo of a dense rim is < 1 mm; a
+    # thickness-weighted body edge, sqrt-shaped, is then cut < 0.5 mm inside).
+    refine_edge_fraction: float = 0.5
+    refine_edge_mm: float = 0.75
     # Minimum bone width; narrower dense structures are not bone.
     min_bone_width_mm: float = 5.0
     # Widest shaft expected (an adult femoral shaft is ~30 mm): the two cortices of a

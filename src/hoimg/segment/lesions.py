@@ -31,6 +31,7 @@ from ..radiograph import Radiograph
 from ._background import fill_holes, local_sigma, normalized_blur
 from ._grid import WorkGrid, ellipse, resolve_config
 from ._prepare import prepare
+from ._refine import refine_masks
 from .model import BoneModel, LesionCandidate, LesionCandidates
 
 
@@ -82,7 +83,8 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
     sig_c = grid.px(seg.coarse_smoothing_mm)
     coarse = normalized_blur(prep.smooth, weight, sig_c, fallback=1.0) - prep.background
     block = max(int(round(grid.px(8.0))), 8)
-    z_coarse = coarse / local_sigma(coarse, weight & ~prep.dense, block)
+    sigma_coarse = local_sigma(coarse, weight & ~prep.dense, block)
+    z_coarse = coarse / sigma_coarse
 
     seeds = ((z_fine > seg.lesion_threshold_sigma) | (z_coarse > seg.coarse_threshold_sigma))
     seeds &= weight
@@ -100,6 +102,10 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
     mask = keep[lab]
     mask = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, ellipse(grid.px(seg.rim_closing_mm)))
     mask = fill_holes(mask > 0, seg.max_hole_mm2 / grid.pixel_mm**2) & ~bone_w & ~field
+    # The first pass finds cores; grow them to whole lesions against a background
+    # refitted without them (:mod:`._refine`).
+    mask = refine_masks(mask, prep.smooth, coarse + prep.background, sigma_coarse, prep.noise,
+                        weight, bone_near & prep.valid, bone_w | field, grid, seg)
 
     n, lab, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     min_px = seg.min_lesion_area_mm2 / grid.pixel_mm**2
@@ -116,6 +122,8 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
     touch_zone = cv2.dilate(bone_w.astype(np.uint8), ellipse(grid.px(seg.bone_margin_mm + 1.0))) > 0
 
     labels = np.zeros(grid.input_shape, np.int32)
+    # Lesions reach the periosteal edge: the upsampled outline must not spill over it.
+    bone_in = bone.labels > 0
     records: list[LesionCandidate] = []
     for k in range(1, n):
         if stats[k, cv2.CC_STAT_AREA] < min_px:
@@ -150,7 +158,7 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
             continue
         if _is_anatomical_line(comp, bone, grid):
             continue
-        rec = _record(labels, comp, (y0, x0), grid, len(records) + 1, flags, seg)
+        rec = _record(labels, comp, (y0, x0), grid, len(records) + 1, flags, seg, bone_in)
         if rec is not None:
             records.append(rec)
     return LesionCandidates(labels=labels, records=tuple(records))
@@ -267,6 +275,7 @@ def _record(
     lesion_id: int,
     flags: list[str],
     seg,
+    bone_in: np.ndarray,
 ) -> LesionCandidate | None:
     """Upsample one working-grid component into ``labels`` and measure it there."""
     import cv2
@@ -293,7 +302,7 @@ def _record(
     map_y = np.broadcast_to(map_r[:, None], (rr.size, cc.size))
     up = cv2.remap(src, np.ascontiguousarray(map_x), np.ascontiguousarray(map_y),
                    interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    sub = (up >= 0.5) & (labels[r0:r1, c0:c1] == 0)
+    sub = (up >= 0.5) & (labels[r0:r1, c0:c1] == 0) & ~bone_in[r0:r1, c0:c1]
     area_px = int(sub.sum())
     if area_px == 0:
         return None
