@@ -72,6 +72,7 @@ def main(argv=None) -> int:
         out(f"| zonal accuracy (HO/POS) | {ev.zonal_accuracy:.3f} | >= 0.97 |")
         out(f"| cleft accuracy (HO/POS) | {ev.cleft_accuracy:.3f} | >= 0.90 |")
         out(f"| cleft width MAE (mm) | {ev.cleft_width_mae_mm:.3f} | <= 0.5 |")
+        out(f"| Brier score of p(HO given HO or POS), detected HO/POS | {ev.brier_score:.4f} | |")
         text = "\n".join(report) + "\n"
         print(text)
         if args.markdown:

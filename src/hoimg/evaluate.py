@@ -157,6 +157,8 @@ class Evaluation:
     counts: dict[str, int] = field(default_factory=dict)
     label_accuracy_by_group: dict[str, float] = field(default_factory=dict)
     indeterminate_by_group: dict[str, float] = field(default_factory=dict)
+    brier_score: float = math.nan
+    reliability: list[dict[str, float]] = field(default_factory=list)
     missing_files: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
@@ -187,6 +189,9 @@ class Evaluation:
             lines.append(f"  {key:<44} {self.label_accuracy_by_group[key]:6.3f} / "
                          f"{self.indeterminate_by_group[key]:5.3f}")
         lines += [
+            f"calibration of p(HO | HO or POS): Brier score {self.brier_score:.4f}",
+            *(f"  p {r['lo']:.1f}-{r['hi']:.1f}: n={int(r['n']):<5d} predicted {r['mean_p']:.3f}"
+              f"  observed HO {r['observed']:.3f}" for r in self.reliability),
             "confusion (truth -> predicted):",
             "  " + " " * 26 + "".join(f"{p[:12]:>14}" for p in PRED_LABELS),
         ]
@@ -256,6 +261,7 @@ def evaluate(results, truth) -> Evaluation:
     width_err: list[float] = []
     missing = []
     group_ok, group_ind, group_n = Counter(), Counter(), Counter()
+    calib: list[tuple[float, bool]] = []  # (p(HO | HO or POS), truth is HO)
     for file, case in sorted(cases.items()):
         if analysed is not None and file not in analysed:
             missing.append(file)
@@ -288,6 +294,9 @@ def evaluate(results, truth) -> Evaluation:
             label_n += 1
             label_ok += pred == les["class"]
             indet += pred == "indeterminate"
+            p_ho, p_pos = det.get("p_heterotopic_ossification"), det.get("p_parosteal_osteosarcoma")
+            if _finite(p_ho) and _finite(p_pos) and p_ho + p_pos > 0:
+                calib.append((p_ho / (p_ho + p_pos), les["class"] == "heterotopic_ossification"))
             for k in {key, les["class"]}:
                 group_n[k] += 1
                 group_ok[k] += pred == les["class"]
@@ -320,7 +329,22 @@ def evaluate(results, truth) -> Evaluation:
         label_accuracy_by_group={k: _ratio(group_ok[k], n) for k, n in group_n.items()},
         indeterminate_by_group={k: _ratio(group_ind[k], n) for k, n in group_n.items()},
         missing_files=tuple(missing),
+        brier_score=(sum((p - y) ** 2 for p, y in calib) / len(calib)) if calib else math.nan,
+        reliability=_reliability(calib),
     )
+
+
+def _reliability(pairs: list[tuple[float, bool]], bins: int = 5) -> list[dict[str, float]]:
+    """Reliability table: per probability bin, mean predicted p(HO) and observed HO share."""
+    rows = []
+    for i in range(bins):
+        lo, hi = i / bins, (i + 1) / bins
+        sel = [(p, y) for p, y in pairs if lo <= p < hi or (i == bins - 1 and p == 1.0)]
+        if sel:
+            rows.append({"lo": lo, "hi": hi, "n": float(len(sel)),
+                         "mean_p": sum(p for p, _ in sel) / len(sel),
+                         "observed": sum(y for _, y in sel) / len(sel)})
+    return rows
 
 
 def run_evaluate(results_dir: str, truth_path: str) -> int:

@@ -26,9 +26,12 @@ TRUTH = {
 }
 
 
-def row(file, r, c, label, zonal="peripheral", cleft="complete", width=2.5, lid=1):
+def row(file, r, c, label, zonal="peripheral", cleft="complete", width=2.5, lid=1, p_ho=None):
+    p_ho = {"heterotopic_ossification": 0.9, "parosteal_osteosarcoma": 0.1}.get(label, 0.5) \
+        if p_ho is None else p_ho
     return {"file": file, "lesion_id": lid, "centroid_row": r, "centroid_col": c, "label": label,
-            "zonal_pattern": zonal, "cleft": cleft, "cleft_width_mm": width}
+            "zonal_pattern": zonal, "cleft": cleft, "cleft_width_mm": width,
+            "p_heterotopic_ossification": p_ho, "p_parosteal_osteosarcoma": 1 - p_ho}
 
 
 def test_match_rule_uses_bbox_grown_by_2mm():
@@ -64,6 +67,9 @@ def test_scores_are_the_hand_counted_values(tmp_path):
         "parosteal_osteosarcoma": 0.0,
     }
     assert ev.indeterminate_by_group["parosteal_osteosarcoma"] == 1.0
+    # matched HO at p=0.9 (truth HO) and POS at p=0.5 (truth POS): (0.1^2 + 0.5^2) / 2
+    assert ev.brier_score == pytest.approx((0.1**2 + 0.5**2) / 2)
+    assert [(r["lo"], r["n"], r["observed"]) for r in ev.reliability] == [(0.4, 1.0, 0.0), (0.8, 1.0, 1.0)]
     assert "false positives per image" in ev.to_text()
 
 
