@@ -1,7 +1,9 @@
-"""Fit the HO-versus-POS logistic model on phantoms, or report its calibration.
+"""Fit the HO-versus-POS logistic model on phantoms of a training seed.
 
     python tools/fit_classifier.py fit --seed 500 --n 300          # writes coefficients.json
-    python tools/fit_classifier.py calibrate --seed 2000 --n 300   # reliability table + Brier
+
+Calibration (Brier score, reliability table) is reported by ``hoimg evaluate`` on held-out
+data, e.g. ``python benchmarks/accept_pipeline.py --seed 2000 --n 300``.
 
 Training and evaluation use different phantom seeds (the dataset seed; case i of seed S is
 ``hoimg.phantom.generate(S, i)``). Lesions are *detected* by the real pipeline, matched to
@@ -120,50 +122,31 @@ def fit(rows: list[dict], l2: float) -> dict:
     }
 
 
-def reliability(rows: list[dict], bins: int = 5) -> tuple[str, float]:
-    """Reliability table of p(HO) on HO/POS lesions, and the Brier score."""
-    data = [r for r in rows if r["class"] in ("heterotopic_ossification", "parosteal_osteosarcoma")]
-    p = np.array([r["p_ho"] / max(r["p_ho"] + r["p_pos"], 1e-12) for r in data])
-    y = np.array([r["class"] == "heterotopic_ossification" for r in data], dtype=float)
-    brier = float(np.mean((p - y) ** 2)) if len(p) else math.nan
-    lines = ["| p(HO) bin | n | mean predicted | observed HO share |", "|---|---|---|---|"]
-    edges = np.linspace(0, 1, bins + 1)
-    for lo, hi in zip(edges[:-1], edges[1:]):
-        sel = (p >= lo) & ((p < hi) if hi < 1 else (p <= hi))
-        if sel.any():
-            lines.append(f"| {lo:.1f}-{hi:.1f} | {sel.sum()} | {p[sel].mean():.3f} | {y[sel].mean():.3f} |")
-    return "\n".join(lines), brier
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=("fit", "calibrate"))
+    parser.add_argument("mode", choices=("fit",))
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--l2", type=float, default=1.0, help="L2 penalty on standardised weights")
     args = parser.parse_args(argv)
-    if args.mode == "fit" and args.seed in range(1000, 4000):
+    if args.seed in range(1000, 4000):
         print("refusing to fit on an evaluation seed (1000-3999 are kept for evaluation)", file=sys.stderr)
         return 2
     rows = collect(args.seed, args.n, args.workers)
-    if args.mode == "fit":
-        result = fit(rows, args.l2)
-        payload = {k: result[k] for k in ("intercept", "weights", "means", "scales")}
-        payload["provenance"] = {
-            "method": "L2-penalised logistic regression on standardised features, weight signs "
-                      "constrained to the radiological direction",
-            "script": "tools/fit_classifier.py",
-            "command": f"python tools/fit_classifier.py fit --seed {args.seed} --n {args.n} --l2 {args.l2}",
-            "training_seed": args.seed, "n_cases": args.n,
-            "n_ho": result["n_ho"], "n_pos": result["n_pos"],
-            "training_accuracy": round(result["training_accuracy"], 4),
-        }
-        COEFFS.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
-        print(json.dumps(payload, indent=2, sort_keys=True))
-    else:
-        table, brier = reliability(rows)
-        print(f"calibration on seed {args.seed}, {args.n} cases\n\n{table}\n\nBrier score: {brier:.4f}")
+    result = fit(rows, args.l2)
+    payload = {k: result[k] for k in ("intercept", "weights", "means", "scales")}
+    payload["provenance"] = {
+        "method": "L2-penalised logistic regression on standardised features, weight signs "
+                  "constrained to the radiological direction",
+        "script": "tools/fit_classifier.py",
+        "command": f"python tools/fit_classifier.py fit --seed {args.seed} --n {args.n} --l2 {args.l2}",
+        "training_seed": args.seed, "n_cases": args.n,
+        "n_ho": result["n_ho"], "n_pos": result["n_pos"],
+        "training_accuracy": round(result["training_accuracy"], 4),
+    }
+    COEFFS.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
+    print(json.dumps(payload, indent=2, sort_keys=True))
     return 0
 
 
