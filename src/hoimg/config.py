@@ -94,8 +94,11 @@ class SegmentConfig:
     refine_margin_mm: float = 10.0
     # ... and above this fraction of the candidate's peak: a dense lesion's own flank is
     # far above the background's few-sigma misfit, which must not leak in, while a
-    # thickness-weighted (sqrt-shaped) edge is at 10% of the peak within 0.5% of its radius.
-    refine_peak_fraction: float = 0.1
+    # thickness-weighted (sqrt-shaped) edge is at 5% of the peak within 0.2% of its radius.
+    refine_peak_fraction: float = 0.05
+    # Growth also runs on a map smoothed to this width (mm): between the fine map (a faint
+    # flank lost in noise) and the coarse one (a sharp rim blurred 2 mm outwards).
+    refine_medium_smoothing_mm: float = 1.0
     # Within bone_margin_mm of the bone a lesion grows only while its residual stays
     # above this fraction of the adjacent lesion pixel's: a broad attachment keeps its
     # density up to the cortex, a cleft is a dip (0.8 leaves room for ~1 sigma of noise

@@ -87,6 +87,13 @@ def refine_masks(
     # bridge a cleft to the bone or to a neighbour. The fine map restores the edge.
     grow = cv2.erode(grow.astype(np.uint8), ellipse(grid.px(seg.coarse_smoothing_mm))) > 0
     grow |= (z_fine > np.maximum(seg.lesion_grow_sigma, frac * peak_f)) & soft
+    # A medium map reaches a smooth body's faint flank without the coarse map's blur of a
+    # sharp rim. Its noise: white noise falls with the smoothing width (2-D).
+    s_med, s_fine = seg.refine_medium_smoothing_mm, seg.smoothing_mm
+    extra = grid.px(np.sqrt(max(s_med**2 - s_fine**2, 0.0)))
+    z_med = gaussian(z_fine, extra) * (s_med / s_fine) if extra > 0 else z_fine
+    peak_m = cv2.dilate(_core_peaks(cores, z_med), box)
+    grow |= (z_med > np.maximum(seg.lesion_grow_sigma, frac * peak_m)) & soft
     reach = cv2.dilate(core8, ellipse(grid.px(seg.refine_margin_mm))) > 0
     grow = (grow & reach) | cores
     n, lab = cv2.connectedComponents(grow.astype(np.uint8), connectivity=8)

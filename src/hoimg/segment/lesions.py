@@ -102,12 +102,6 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
     mask = keep[lab]
     mask = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, ellipse(grid.px(seg.rim_closing_mm)))
     mask = fill_holes(mask > 0, seg.max_hole_mm2 / grid.pixel_mm**2) & ~bone_w & ~field
-    # The first pass finds cores; grow them to whole lesions against a background
-    # refitted without them (:mod:`._refine`).
-    mask = refine_masks(mask, prep.smooth, coarse + prep.background, sigma_coarse, prep.noise,
-                        weight, bone_near & prep.valid, bone_w | field, grid, seg)
-
-    n, lab, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     min_px = seg.min_lesion_area_mm2 / grid.pixel_mm**2
     edge_zone = cv2.dilate(field.astype(np.uint8), ellipse(grid.px(2.0))) > 0
     edge_zone[[0, -1], :] = True
@@ -121,10 +115,20 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
     col_dist = cv2.distanceTransform(not_col, cv2.DIST_L2, 3)
     touch_zone = cv2.dilate(bone_w.astype(np.uint8), ellipse(grid.px(seg.bone_margin_mm + 1.0))) > 0
 
-    labels = np.zeros(grid.input_shape, np.int32)
-    # Lesions reach the periosteal edge: the upsampled outline must not spill over it.
-    bone_in = bone.labels > 0
-    records: list[LesionCandidate] = []
+    def flags_of(comp, box):
+        flags = []
+        if np.any(edge_zone[box] & comp):
+            flags.append("near_image_edge")
+        if np.any(touch_zone[box] & comp):
+            flags.append("touches_bone")
+        if float(z_fine[box][comp].max()) < 2.0 * seg.lesion_threshold_sigma:
+            flags.append("low_contrast")
+        return flags
+
+    # What is not mineral is dropped on the first-pass cores, before they grow: growth
+    # would widen a sliver or a line and enlarge a noise speck past the tests below.
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    accepted = np.zeros_like(mask)
     for k in range(1, n):
         if stats[k, cv2.CC_STAT_AREA] < min_px:
             continue
@@ -143,22 +147,35 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
             continue
         if float(np.mean(edge_dist[box][comp] < band)) >= 0.7 and _elongation(comp) > 3.0:
             continue
-        flags = []
-        if np.any(edge_zone[box] & comp):
-            flags.append("near_image_edge")
-        if np.any(touch_zone[box] & comp):
-            flags.append("touches_bone")
-        if float(z_fine[box][comp].max()) < 2.0 * seg.lesion_threshold_sigma:
-            flags.append("low_contrast")
-            # Small and faint is what noise looks like; a real focus is either larger
-            # or clearly dense.
-            if stats[k, cv2.CC_STAT_AREA] * grid.pixel_mm**2 < seg.small_lesion_area_mm2:
-                continue
+        flags = flags_of(comp, box)
+        # Small and faint is what noise looks like; a real focus is either larger or
+        # clearly dense.
+        if ("low_contrast" in flags
+                and stats[k, cv2.CC_STAT_AREA] * grid.pixel_mm**2 < seg.small_lesion_area_mm2):
+            continue
         if "touches_bone" in flags and _is_bone_sliver(comp, bone, grid):
             continue
         if _is_anatomical_line(comp, bone, grid):
             continue
-        rec = _record(labels, comp, (y0, x0), grid, len(records) + 1, flags, seg, bone_in)
+        accepted[box] |= comp
+
+    # The first pass finds cores; grow them to whole lesions against a background
+    # refitted without them (:mod:`._refine`).
+    mask = refine_masks(accepted, prep.smooth, coarse + prep.background, sigma_coarse,
+                        prep.noise, weight, bone_near & prep.valid, bone_w | field, grid, seg)
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    labels = np.zeros(grid.input_shape, np.int32)
+    # Lesions reach the periosteal edge: the upsampled outline must not spill over it.
+    bone_in = bone.labels > 0
+    records: list[LesionCandidate] = []
+    for k in range(1, n):
+        if stats[k, cv2.CC_STAT_AREA] < min_px:
+            continue
+        x0, y0, w, h = (int(v) for v in stats[k, :4])
+        box = (slice(y0, y0 + h), slice(x0, x0 + w))
+        comp = lab[box] == k
+        rec = _record(labels, comp, (y0, x0), grid, len(records) + 1, flags_of(comp, box), seg,
+                      bone_in)
         if rec is not None:
             records.append(rec)
     return LesionCandidates(labels=labels, records=tuple(records))
