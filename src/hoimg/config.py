@@ -110,6 +110,9 @@ class SegmentConfig:
     # thickness-weighted body edge, sqrt-shaped, is then cut < 0.5 mm inside).
     refine_edge_fraction: float = 0.5
     refine_edge_mm: float = 0.75
+    # Peel at most this deep (mm): the halo the medium/coarse growth maps add to a sharp
+    # dense edge (~2 smoothing widths of refine_medium_smoothing_mm).
+    refine_peel_depth_mm: float = 2.0
     # Minimum bone width; narrower dense structures are not bone.
     min_bone_width_mm: float = 5.0
     # Widest shaft expected (an adult femoral shaft is ~30 mm): the two cortices of a

@@ -106,7 +106,8 @@ def refine_masks(
     steps = int(np.ceil(grid.px(seg.bone_margin_mm))) + 1
     mask = _creep_band(mask, z_fine, band & ~hard_stop, steps, seg.lesion_grow_sigma,
                        seg.refine_band_ratio)
-    return _peel_halo(mask, z_fine, grid.px(seg.refine_edge_mm), seg.refine_edge_fraction)
+    return _peel_halo(mask, z_fine, grid.px(seg.refine_edge_mm), seg.refine_edge_fraction,
+                      grid.px(seg.refine_peel_depth_mm))
 
 
 def _core_peaks(cores: np.ndarray, z: np.ndarray) -> np.ndarray:
@@ -121,7 +122,9 @@ def _core_peaks(cores: np.ndarray, z: np.ndarray) -> np.ndarray:
     return np.maximum(peaks, 0.0)[lab]
 
 
-def _peel_halo(mask: np.ndarray, z: np.ndarray, reach_px: float, fraction: float) -> np.ndarray:
+def _peel_halo(
+    mask: np.ndarray, z: np.ndarray, reach_px: float, fraction: float, depth_px: float
+) -> np.ndarray:
     """Move each outline in to where the density falls to ``fraction`` of its local level.
 
     A threshold in noise units puts the outline of a dense lesion out in its blur halo
@@ -129,11 +132,11 @@ def _peel_halo(mask: np.ndarray, z: np.ndarray, reach_px: float, fraction: float
     rim of the radial profile. The edge of a blurred step is its half-level point, so an
     outer pixel is peeled off when its residual is below ``fraction`` of the densest mask
     pixel within ``reach_px``. Peeling works from the outside only and at most
-    ``reach_px`` deep, so a lucent centre and the bridges of a patchy rim stay.
+    ``depth_px`` deep, so a lucent centre and the bridges of a patchy rim stay.
     """
     import cv2
 
-    steps = max(int(round(reach_px)), 1)
+    steps = max(int(round(depth_px)), 1)
     # Judged on a map smoothed over the reach: the noise maximum of single pixels would
     # otherwise set the level and peel faint flanks.
     zz = gaussian(z.astype(np.float32), 0.5 * reach_px)
