@@ -103,11 +103,32 @@ def refine_masks(
     mask = keep[lab].astype(np.uint8)
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, ellipse(grid.px(seg.rim_closing_mm)))
     mask = fill_holes(mask > 0, seg.max_hole_mm2 / grid.pixel_mm**2) & ~hard_stop
+    mask = _split_by_core(mask, cores)
     steps = int(np.ceil(grid.px(seg.bone_margin_mm))) + 1
     mask = _creep_band(mask, z_fine, band & ~hard_stop, steps, seg.lesion_grow_sigma,
                        seg.refine_band_ratio)
     return _peel_halo(mask, z_fine, grid.px(seg.refine_edge_mm), seg.refine_edge_fraction,
                       grid.px(seg.refine_peel_depth_mm))
+
+
+def _split_by_core(mask: np.ndarray, cores: np.ndarray) -> np.ndarray:
+    """Cut ``mask`` along the boundaries between the zones nearest to each core.
+
+    Growth must not merge candidates the first pass kept apart (a lesion and its
+    neighbour, or a mimic): each grown pixel belongs to its nearest core, and a one-pixel
+    cut separates the zones.
+    """
+    import cv2
+
+    n = cv2.connectedComponents(cores.astype(np.uint8), connectivity=8)[0]
+    if n <= 2:
+        return mask
+    _, near = cv2.distanceTransformWithLabels((~cores).astype(np.uint8), cv2.DIST_L2, 3,
+                                              labelType=cv2.DIST_LABEL_CCOMP)
+    lab = near.astype(np.float32)
+    k = np.ones((3, 3), np.uint8)
+    border = cv2.dilate(lab, k) != cv2.erode(lab, k)
+    return mask & (~border | cores)
 
 
 def _core_peaks(cores: np.ndarray, z: np.ndarray) -> np.ndarray:
