@@ -164,12 +164,25 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
     mask = refine_masks(accepted, prep.smooth, coarse + prep.background, sigma_coarse,
                         prep.noise, weight, bone_near & prep.valid, bone_w | field, grid, seg)
     n, lab, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    # A cut (bone, field, the zone boundary between cores) can break a grown lesion into
+    # pieces: each core keeps its largest piece, so growth adds no candidates.
+    _, core_lab = cv2.connectedComponents(accepted.astype(np.uint8), connectivity=8)
+    best: dict[int, int] = {}
+    for k in range(1, n):
+        ids = core_lab[lab == k]
+        ids = ids[ids > 0]
+        if ids.size == 0:
+            continue
+        c = int(np.bincount(ids).argmax())
+        if c not in best or stats[k, cv2.CC_STAT_AREA] > stats[best[c], cv2.CC_STAT_AREA]:
+            best[c] = k
+    chosen = set(best.values())
     labels = np.zeros(grid.input_shape, np.int32)
     # Lesions reach the periosteal edge: the upsampled outline must not spill over it.
     bone_in = bone.labels > 0
     records: list[LesionCandidate] = []
     for k in range(1, n):
-        if stats[k, cv2.CC_STAT_AREA] < min_px:
+        if k not in chosen or stats[k, cv2.CC_STAT_AREA] < min_px:
             continue
         x0, y0, w, h = (int(v) for v in stats[k, :4])
         box = (slice(y0, y0 + h), slice(x0, x0 + w))
