@@ -169,7 +169,9 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
     _, core_lab = cv2.connectedComponents(accepted.astype(np.uint8), connectivity=8)
     best: dict[int, int] = {}
     for k in range(1, n):
-        ids = core_lab[lab == k]
+        x0, y0, w, h = (int(v) for v in stats[k, :4])
+        box = (slice(y0, y0 + h), slice(x0, x0 + w))
+        ids = core_lab[box][lab[box] == k]
         ids = ids[ids > 0]
         if ids.size == 0:
             continue
