@@ -71,8 +71,12 @@ class SegmentConfig:
     small_lesion_area_mm2: float = 40.0
     # Round and below this length (mm): `round_small` (phleboliths are 2-5 mm).
     round_small_length_mm: float = 6.0
-    # Elongation (major/minor axis) above which a candidate is `linear`.
+    # Elongation (major/minor axis) above which a thin candidate is `linear`.
     linear_elongation: float = 5.0
+    # ...and it must also be thinner than this: calcified limb arteries and tram lines are at
+    # most ~8 mm across even when they meander, while HO and POS are >= 10 mm across (typically
+    # 3-6 cm). Without it, HO -- elongated along its muscle by nature -- was flagged `linear`.
+    linear_max_width_mm: float = 8.0
     # Closing radius that joins a faint rim into one lesion with its centre. Immature and
     # intermediate rims are patchy (gaps of several mm between mineral islands), so the
     # radius is 4 mm: gaps up to 8 mm close. HO lies >= 1 mm from the cortex, and the bone

@@ -107,3 +107,17 @@ def test_results_are_deterministic():
     b = find_lesions(again, find_bone(again))
     assert np.array_equal(a.labels, b.labels)
     assert [r.bbox_rc for r in a] == [r.bbox_rc for r in b]
+
+
+def test_linear_means_long_and_thin_not_just_elongated(mature):
+    from hoimg.config import AnalysisConfig
+
+    s, bone, _ = mature
+    ho = next(les for les in s.lesions if les.kind.startswith("ho"))
+    # with any elongation counting, only the width limit keeps the >= 10 mm wide HO off
+    loose = AnalysisConfig().replace(segment={"linear_elongation": 1.0})
+    (rec,) = _match(ho, find_lesions(s.radiograph, bone, config=loose).records, 0.15)
+    assert rec.width_mm > 8.0 and "linear" not in rec.flags
+    no_width_limit = loose.replace(segment={"linear_max_width_mm": 1000.0})
+    (rec,) = _match(ho, find_lesions(s.radiograph, bone, config=no_width_limit).records, 0.15)
+    assert "linear" in rec.flags

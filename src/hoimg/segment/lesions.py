@@ -352,7 +352,7 @@ def _record(
     elong = length_mm / max(width_mm, 1e-9)
     if area_mm2 < seg.small_lesion_area_mm2:
         flags.append("small")
-    if elong > seg.linear_elongation:
+    if elong > seg.linear_elongation and width_mm < seg.linear_max_width_mm:
         flags.append("linear")
     elif length_mm < seg.round_small_length_mm and elong < 2.0:
         flags.append("round_small")
