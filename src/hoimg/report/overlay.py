@@ -174,8 +174,10 @@ def render(analysis: Analysis, *, max_px: int | None = None) -> np.ndarray:
 
     _draw_furniture(canvas, analysis, scale, font, line)
     if hide:
+        # under the version line, away from the lesions in the middle of the film
         _text(canvas, "pixels hidden: burned-in annotation (set report.show_burned_in to show)",
-              (max(8, w // 40), h // 2), font, (240, 228, 66))
+              (max(8, w // 40), max(8, round(min(h, w) / 60)) * 2 + 4 * font * 30), font,
+              (240, 228, 66))
     return canvas
 
 
