@@ -177,8 +177,14 @@ class Analysis:
             "lesions": [les.to_dict(profiles=profiles) for les in self.lesions],
         }
 
+    def overlay_png(self) -> bytes:
+        """The overlay picture as PNG bytes (see :mod:`hoimg.report.overlay`)."""
+        from .report.overlay import render_png
+
+        return render_png(self)
+
     def save_overlay(self, path: str | os.PathLike) -> None:
-        """Write the overlay PNG a radiologist reads (see :mod:`hoimg.report.overlay`)."""
+        """Write the overlay PNG a radiologist reads, atomically (see :mod:`hoimg.report.overlay`)."""
         from .report.overlay import save_overlay
 
         save_overlay(self, path)

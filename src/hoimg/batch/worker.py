@@ -84,27 +84,17 @@ def _profile_dict(lesion) -> dict[str, Any]:
     return out
 
 
-def _save_overlay(analysis, overlay_dir: str) -> None:
+def _write_overlay(png: bytes, image_id: str, overlay_dir: str) -> None:
     """Write ``<image_id>.png`` via a temporary name so a kill never leaves half a PNG."""
-    final = os.path.join(overlay_dir, f"{analysis.image.image_id}.png")
-    tmp = os.path.join(overlay_dir, f".tmp-{os.getpid()}-{analysis.image.image_id}.png")
+    final = os.path.join(overlay_dir, f"{image_id}.png")
+    tmp = os.path.join(overlay_dir, f".tmp-{os.getpid()}-{image_id}.png")
     try:
-        analysis.save_overlay(tmp)
+        with open(tmp, "wb") as fh:
+            fh.write(png)
         os.replace(tmp, final)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-
-
-def _overlay_png_bytes(analysis) -> bytes:
-    """The overlay PNG as bytes, for workers that do not share the output folder (Dask)."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="hoimg-overlay-") as tmp:
-        path = os.path.join(tmp, "overlay.png")
-        analysis.save_overlay(path)
-        with open(path, "rb") as fh:
-            return fh.read()
 
 
 def analyze_task(task: dict[str, Any]) -> dict[str, Any]:
@@ -147,10 +137,11 @@ def analyze_task(task: dict[str, Any]) -> dict[str, Any]:
         lesions = lesion_records(analysis, file=file)
         profiles = [_profile_dict(les) for les in analysis.lesions]
         png = None
+        if task.get("overlay_dir") or task.get("return_overlay"):
+            png = analysis.overlay_png()  # rendered once, in memory
         if task.get("overlay_dir"):
-            _save_overlay(analysis, task["overlay_dir"])
-        elif task.get("return_overlay"):
-            png = _overlay_png_bytes(analysis)
+            _write_overlay(png, analysis.image.image_id, task["overlay_dir"])
+            png = None
         seconds = round(time.perf_counter() - start, 3)
         image = image_record(
             file, status="ok", image=analysis.image, n_lesions=len(lesions), seconds=seconds
