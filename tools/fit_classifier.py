@@ -32,7 +32,6 @@ COEFFS = ROOT / "src" / "hoimg" / "classify" / "coefficients.json"
 def _case_features(args):
     seed, index = args
     from hoimg.classify.model import feature_vector
-    from hoimg.classify.rules import LesionFeatures
     from hoimg.evaluate import match_lesions
     from hoimg.phantom import generate
     from hoimg.pipeline import analyze
@@ -48,14 +47,7 @@ def _case_features(args):
         if d is None:
             continue
         les = res.lesions[d]
-        f = LesionFeatures(
-            zonal_index=les.zonal_index, rim_core_ratio=les.rim_core_ratio,
-            peak_position=les.peak_position, rim_continuity=les.rim_continuity,
-            zonal_pattern=les.zonal_pattern, cleft=les.cleft, cleft_fraction=les.cleft_fraction,
-            cleft_width_mm=les.cleft_width_mm, attachment_mm=les.attachment_mm,
-            distance_to_cortex_mm=les.distance_to_cortex_mm, length_mm=les.length_mm,
-            flags=les.flags, spacing_known=res.image.has_spacing,
-        )
+        f = les.features  # exactly what the classifier read
         rows.append({
             "seed": seed, "index": index, "class": cls, "stage": truth[t].get("stage"),
             "x": feature_vector(f), "label": les.label,

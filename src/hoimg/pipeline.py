@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
     import pandas as pd
 
+    from .classify import LesionFeatures
     from .profile import CleftScan, RadialProfile
     from .segment import BoneModel
 
@@ -71,6 +72,8 @@ class Lesion:
     reasons: tuple[str, ...]
     flags: tuple[str, ...]
     cleft_scan: CleftScan | None = field(default=None, repr=False)
+    # exactly what the classifier read (mm values as measured, also with unknown spacing)
+    features: LesionFeatures | None = field(default=None, repr=False)
 
     @property
     def probability(self) -> float:
@@ -332,6 +335,7 @@ def analyze_segmented(image: Radiograph, bone, candidates, *, config=None) -> An
             spacing_known=image.has_spacing,
         )
         result = classify(features, min_confidence=config.classify.min_confidence)
+        classified = features
         if not image.has_spacing:
             # Segmentation and profiles ran on an assumed pitch (config.load.fallback_spacing_mm)
             # so their scales made sense; ratios stay valid, but no millimetre is reported.
@@ -355,6 +359,7 @@ def analyze_segmented(image: Radiograph, bone, candidates, *, config=None) -> An
                 reasons=result.reasons,
                 flags=flags,
                 cleft_scan=cleft,
+                features=classified,
             )
         )
     return Analysis(

@@ -65,3 +65,11 @@ def test_import_hoimg_stays_light():
             "'matplotlib', 'scipy', 'skimage', 'dask'}; print(sorted(heavy & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_lesion_keeps_what_the_classifier_read(calibrated):
+    blind = hoimg.analyze(np.array(calibrated.image.pixels))
+    for les in blind.lesions:
+        assert les.features.zonal_index == les.zonal_index
+        # mm values were measured at the fallback pitch and classified; only the report hides them
+        assert math.isnan(les.length_mm) and math.isfinite(les.features.length_mm)
