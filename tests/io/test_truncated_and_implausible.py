@@ -45,3 +45,29 @@ def test_colour_png_loads_with_a_flag_even_when_warnings_are_errors(tmp_path):
     with pytest.warns(UserWarning, match="colour image converted to grey"):
         img = hoimg.load(path)
     assert "rgb_converted" in img.flags and img.shape == (80, 90)
+
+
+def test_pathologically_nested_sequences_are_a_corrupt_file(tmp_path):
+    import io
+    import struct
+
+    import pydicom
+
+    from hoimg.errors import CorruptFileError
+
+    fm = pydicom.dataset.FileMetaDataset()
+    fm.TransferSyntaxUID = "1.2.840.10008.1.2.1"
+    fm.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.1"
+    fm.MediaStorageSOPInstanceUID = "1.2.3"
+    ds = pydicom.Dataset()
+    ds.file_meta = fm
+    buf = io.BytesIO()
+    ds.save_as(buf, enforce_file_format=True)
+    depth = 5000  # undefined-length sequence inside an item, 5000 deep
+    open_ = struct.pack("<HH2s2sI", 0x0008, 0x1140, b"SQ", b"\0\0", 0xFFFFFFFF) + struct.pack(
+        "<HHI", 0xFFFE, 0xE000, 0xFFFFFFFF)
+    close = struct.pack("<HHI", 0xFFFE, 0xE00D, 0) + struct.pack("<HHI", 0xFFFE, 0xE0DD, 0)
+    path = tmp_path / "nested.dcm"
+    path.write_bytes(buf.getvalue() + open_ * depth + close * depth)
+    with pytest.raises(CorruptFileError, match=r"nests sequences too deeply .*RecursionError"):
+        hoimg.load(path)
