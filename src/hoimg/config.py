@@ -123,11 +123,8 @@ class SegmentConfig:
     # shaft up to this wide are paired into one bone candidate (wider flares are followed
     # by the edge fit, not by the pairing).
     max_bone_width_mm: float = 45.0
-    # Bone seeds: the cortices are the densest extended structures. A pixel seeds a bone
-    # when its residual is above this fraction of the image's 99.5th-percentile residual
-    # (relative, so dose and processing do not matter) ...
-    bone_relative_threshold: float = 0.35
-    # ... and above this many local sigmas (so flat images do not seed noise).
+    # Bone seeds: the cortices are the densest extended structures; a pixel seeds a bone
+    # when it is above this many local sigmas (so flat images do not seed noise).
     bone_threshold_sigma: float = 6.0
     # A bone is long: at least this length (mm) and this length/width ratio.
     min_bone_length_mm: float = 30.0
@@ -240,7 +237,7 @@ class ReportConfig:
 # Values that are shares or probabilities; every other number must be finite and >= 0, and
 # these must also be > 0 because a zero would make a scale or a limit meaningless.
 _UNIT_INTERVAL = {
-    "rim_start", "core_end", "min_confidence", "bone_relative_threshold", "zonal_uniform_band",
+    "rim_start", "core_end", "min_confidence", "zonal_uniform_band",
     "zonal_rim_peak_min", "cleft_complete_fraction", "cleft_partial_min_fraction",
     "cleft_contrast_fraction", "cleft_edge_fraction", "cleft_width_quantile",
 }
