@@ -20,6 +20,8 @@ sub-pixel periosteal edges are fitted afterwards (:mod:`._bone_fit`).
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from ._grid import WorkGrid, gaussian
@@ -51,7 +53,7 @@ def limb_direction(smooth: np.ndarray, valid: np.ndarray, grid: WorkGrid) -> np.
     return along
 
 
-def _frame(shape: tuple[int, int], along: np.ndarray):
+def limb_frame(shape: tuple[int, int], along: np.ndarray):
     """Affine inverse map of a frame covering the whole image (rows along ``along``)."""
     rows, cols = shape
     across = np.array([-along[1], along[0]])
@@ -104,6 +106,63 @@ def _long_or_leaving(track, ok_f: np.ndarray, block: int, grid: WorkGrid, seg) -
     return leaves == 2
 
 
+def _same_shaft(pa: float, pc: float, a: float, c: float, width: float) -> bool:
+    """Whether the edge pair (a, c) can continue a shaft last seen at (pa, pc), ``width`` wide.
+
+    A shaft keeps its width within a factor of 1.6 from block to block, or changes it
+    symmetrically (a metaphysis flares both cortices); a lesion on one cortex moves one
+    edge and leaves the other where it was.
+    """
+    if width / 1.6 <= c - a <= 1.6 * width:
+        return True
+    da, dc = a - pa, c - pc
+    big, small = max(abs(da), abs(dc)), min(abs(da), abs(dc))
+    return da * dc < 0 and small >= big / 3.0
+
+
+def _join_collinear(tracks: list, max_blocks: int) -> list:
+    """Join tracks that are one shaft interrupted by a lesion.
+
+    A juxtacortical lesion up to ~80 mm long replaces the bone's edge pair in the blocks it
+    covers (the pairs there are the lesion's edges, or none), which breaks the shaft into
+    two tracks. Two tracks are one bone when the second starts at most ``max_blocks``
+    blocks after the first ends and one of its first three intervals overlaps one of the
+    first's last three by more than half of the narrower one, with a width the shaft can
+    have there (:func:`_same_shaft`); the blocks between the two are dropped (the lesion
+    had widened them, or only a cortex was paired there).
+    """
+    tracks = sorted(tracks, key=lambda t: t[0][0])
+    merged = True
+    while merged:
+        merged = False
+        for i, t1 in enumerate(tracks):
+            for j, t2 in enumerate(tracks):
+                # Each part must be a shaft on its own (two blocks at least).
+                if j == i or len(t1) < 2 or len(t2) < 2:
+                    continue
+                # (They may overlap by a block or two where one holds a cortex-only pair.)
+                if not (-2 <= t2[0][0] - t1[-1][0] <= max_blocks) or t2[0][0] <= t1[0][0]:
+                    continue
+                # The blocks next to the lesion may be widened by it, or hold only a
+                # cortex: try the last three of t1 against the first three of t2.
+                for cut, start in itertools.product(range(len(t1), max(len(t1) - 3, 0), -1),
+                                                    range(min(3, len(t2) - 1))):
+                    (b1, a1, c1, _), (b2, a2, c2, _) = t1[cut - 1], t2[start]
+                    if not (0 < b2 - b1 <= max_blocks + 2):
+                        continue
+                    ov = (min(c1, c2) - max(a1, a2)) / max(min(c1 - a1, c2 - a2), 1)
+                    if ov > 0.5 and _same_shaft(a1, c1, a2, c2, c1 - a1):
+                        tracks[i] = t1[:cut] + t2[start:]
+                        del tracks[j]
+                        merged = True
+                        break
+                if merged:
+                    break
+            if merged:
+                break
+    return tracks
+
+
 def _peaks(g: np.ndarray, thr: float, sign: float) -> list[int]:
     """Indices of local extrema of ``sign * g`` above ``thr``."""
     x = sign * g
@@ -130,7 +189,7 @@ def bone_blobs(smooth: np.ndarray, valid: np.ndarray, grid: WorkGrid, seg) -> np
     rows, cols = smooth.shape
     out = np.zeros((rows, cols), np.int32)
     along = limb_direction(smooth, valid, grid)
-    m, (h, w), across, ctr, u0, v0 = _frame(smooth.shape, along)
+    m, (h, w), across, ctr, u0, v0 = limb_frame(smooth.shape, along)
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
     s_f = cv2.warpAffine(gaussian(smooth, grid.px(0.5)), m, (w, h), flags=flags,
                          borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
@@ -208,7 +267,7 @@ def bone_blobs(smooth: np.ndarray, valid: np.ndarray, grid: WorkGrid, seg) -> np
                 chosen.append((a, c, score))
         pairs.append(chosen)
     # Link pairs of nearby blocks (a lesion may hide a bone for a block or two) whose
-    # intervals overlap into tracks.
+    # intervals overlap and whose widths agree into tracks.
     max_gap = 3
     tracks: list[list[tuple[int, int, int, float]]] = []
     for b in range(nb):
@@ -220,6 +279,11 @@ def bone_blobs(smooth: np.ndarray, valid: np.ndarray, grid: WorkGrid, seg) -> np
                 if ti in taken or not (0 < b - pb <= max_gap):
                     continue
                 ov = (min(c, pc) - max(a, pa)) / max(min(c - a, pc - pa), 1)
+                # A shaft's width changes slowly; a pair much wider or narrower than the
+                # track so far is a lesion's edges (the gap is bridged by _join_collinear).
+                wt = float(np.median([p[2] - p[1] for p in t]))
+                if len(t) >= 2 and not _same_shaft(pa, pc, a, c, wt):
+                    continue
                 if ov > 0.3 and ov > best_ov:
                     best, best_ov = ti, ov
             if best is None:
@@ -228,6 +292,7 @@ def bone_blobs(smooth: np.ndarray, valid: np.ndarray, grid: WorkGrid, seg) -> np
             else:
                 tracks[best].append((b, a, c, sc))
                 taken.add(best)
+    tracks = _join_collinear(tracks, max_blocks=5)
     min_blocks = max(int(np.ceil(seg.min_bone_length_mm / 20.0)), 2)
     band = np.zeros((h, w), np.int32)
     k_out = 0

@@ -104,9 +104,88 @@ def _large_faint(
     from ._grid import gaussian
 
     w = valid & ~bone_zone
+    block = max(int(round(grid.px(16.0))), 8)
     wide = quadratic_background(smooth, w, grid.px(3.0 * seg.background_scale_mm))
     resid = gaussian(smooth - wide, grid.px(seg.coarse_smoothing_mm))
-    sigma = local_sigma(resid, w, max(int(round(grid.px(16.0))), 8))
+    sigma = local_sigma(resid, w, block)
     blob = ((resid > seg.large_lesion_sigma * sigma) & w).astype(np.uint8)
+    along = along_limb_background(smooth, w, grid)
+    if along is not None:
+        resid = gaussian(smooth - along, grid.px(seg.coarse_smoothing_mm))
+        # What is left after the along-limb runs is mostly noise and compact structure:
+        # one robust spread for the image (a local one would count the lesion itself).
+        sigma_along = float(np.median(np.abs(resid[w]))) / 0.6745 if w.any() else np.inf
+        extra = ((resid > seg.large_lesion_sigma * sigma_along) & w).astype(np.uint8)
+        extra = cv2.morphologyEx(extra, cv2.MORPH_OPEN, ellipse(grid.px(3.0)))
+        # Only where it reaches the bone: what a lesion-scale window absorbs is a broad
+        # lesion on the cortex (POS); elsewhere a muscle belly between two fat planes
+        # looks the same to this test.
+        near_bone = cv2.dilate(bone_zone.astype(np.uint8), ellipse(grid.px(3.0)))
+        n, lab = cv2.connectedComponents(extra, connectivity=8)
+        hit = np.unique(lab[(near_bone > 0) & (extra > 0)])
+        keep = np.zeros(n, np.uint8)
+        keep[hit[hit > 0]] = 1
+        blob |= keep[lab]
     blob = cv2.morphologyEx(blob, cv2.MORPH_OPEN, ellipse(grid.px(3.0)))
     return cv2.dilate(blob, ellipse(grid.px(2.0))) > 0
+
+
+def along_limb_background(
+    smooth: np.ndarray,
+    weight: np.ndarray,
+    grid,
+    *,
+    window_mm: float = 120.0,
+    block_mm: float = 4.0,
+    percentile: float = 30.0,
+) -> np.ndarray | None:
+    """Soft tissue as it runs along the limb: a low running percentile along the limb axis.
+
+    Nearly everything in a limb that is not a lesion runs along it: skin, fat planes,
+    muscle bellies, the bone's blurred edges. Their density changes across the limb
+    within millimetres (which a wide isotropic fit cannot follow, so they inflate the
+    local spread until a 50 mm centre-dense lesion is a 3-sigma bump), but hardly along it.
+    In the limb's frame, the ``percentile`` of ``block_mm`` block means over ``window_mm``
+    along the axis follows all of them and ignores a compact lesion shorter than ~70% of
+    the window. Returns None when there is too little tissue to tell.
+    """
+    import cv2
+
+    from ._bone_detect import limb_direction, limb_frame
+
+    if weight.sum() < 100:
+        return None
+    along = limb_direction(smooth, weight, grid)
+    m, (h, w), *_ = limb_frame(smooth.shape, along)
+    inv = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    wt = weight.astype(np.float32)
+    img_f = cv2.warpAffine(smooth * wt, m, (w, h), flags=inv, borderValue=0.0)
+    wt_f = cv2.warpAffine(wt, m, (w, h), flags=inv, borderValue=0.0)
+    step = max(int(round(grid.px(block_mm))), 1)
+    nb = h // step
+    if nb < 3:
+        return None
+    sums = img_f[: nb * step].reshape(nb, step, w).sum(axis=1)
+    cnt = wt_f[: nb * step].reshape(nb, step, w).sum(axis=1)
+    means = np.where(cnt >= 0.5 * step, sums / np.maximum(cnt, 1e-6), np.nan).astype(np.float32)
+    half = max(int(round(window_mm / block_mm / 2)), 1)
+    padded = np.pad(means, ((half, half), (0, 0)), constant_values=np.nan)
+    win = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1, axis=0)  # (nb, w, k)
+    srt = np.sort(win, axis=2)  # NaN sorts last
+    n = np.isfinite(win).sum(axis=2)
+    k = np.clip(np.round((n - 1) * percentile / 100.0).astype(int), 0, win.shape[2] - 1)
+    low = np.take_along_axis(srt, k[..., None], axis=2)[..., 0]
+    # A column seen in fewer than a third of its window has no trustworthy run.
+    low = np.where(n >= max((2 * half + 1) // 3, 3), low, np.nan).astype(np.float32)
+    # Block centres back to frame rows, then to the image grid; holes take the smooth map
+    # (so they carry no excess).
+    rows_f = cv2.resize(np.nan_to_num(low, nan=0.0), (w, nb * step), interpolation=cv2.INTER_LINEAR)
+    ok_f = cv2.resize(np.isfinite(low).astype(np.float32), (w, nb * step), interpolation=cv2.INTER_LINEAR)
+    frame = np.zeros((h, w), np.float32)
+    okf = np.zeros((h, w), np.float32)
+    frame[: nb * step], okf[: nb * step] = rows_f, ok_f
+    fwd = cv2.invertAffineTransform(m)
+    rows, cols = smooth.shape
+    bg = cv2.warpAffine(frame, fwd, (cols, rows), flags=inv, borderValue=0.0)
+    ok = cv2.warpAffine(okf, fwd, (cols, rows), flags=inv, borderValue=0.0) > 0.99
+    return np.where(ok, bg, smooth).astype(np.float32)
