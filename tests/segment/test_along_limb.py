@@ -80,3 +80,22 @@ def test_join_collinear_needs_two_blocks_each_and_a_short_gap():
     far = [(b, 100, 130, 50.0) for b in range(20, 24)]
     joined = _join_collinear([lone, later, far], max_blocks=5)
     assert len(joined) == 3
+
+
+def test_bone_end_remnant_is_told_from_a_lesion_beside_the_shaft():
+    from hoimg.segment._grid import WorkGrid
+    from hoimg.segment.lesions import _is_bone_end
+    from hoimg.segment.model import BoneModel, ShaftAxis
+
+    # Input grid 0.2 mm, working grid 0.4 mm: a vertical shaft 20 mm wide whose fitted mask
+    # spans input rows 500..1500 (200 mm) around column 1000.
+    grid = WorkGrid((2000, 2000), (0.2, 0.2), 0.4, (1000, 1000), False)
+    axis = ShaftAxis(1, (1000.0, 1000.0), (1.0, 0.0), 200.0, 20.0)
+    bone = BoneModel(labels=np.zeros((2000, 2000), np.int32), axes=(axis,))
+    # Beyond the mask's end, in the shaft's corridor (a flaring metaphysis 30 mm wide).
+    remnant = np.zeros((100, 75), bool)
+    remnant[:, :] = True
+    assert _is_bone_end(remnant, (150, 463), bone, grid)
+    # Beside the shaft, half-way along it: a lesion on the cortex.
+    beside = np.ones((60, 40), bool)
+    assert not _is_bone_end(beside, (470, 525), bone, grid)

@@ -155,6 +155,9 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
             continue
         if "touches_bone" in flags and _is_bone_sliver(comp, bone, grid):
             continue
+        if ("touches_bone" in flags and float(edge_dist[box][comp].min()) <= grid.px(6.0)
+                and _is_bone_end(comp, (y0, x0), bone, grid)):
+            continue
         if _is_anatomical_line(comp, bone, grid):
             continue
         accepted[box] |= comp
@@ -247,6 +250,36 @@ def _is_bone_sliver(comp: np.ndarray, bone: BoneModel, grid: WorkGrid) -> bool:
     major = vec[:, 1]
     return any(abs(float(major @ np.asarray(ax.direction_rc))) > np.cos(np.deg2rad(15.0))
                for ax in bone.axes)
+
+
+def _is_bone_end(comp: np.ndarray, origin: tuple[int, int], bone: BoneModel, grid: WorkGrid) -> bool:
+    """The rest of a shaft between the end of its fitted mask and the field edge.
+
+    Where a bone runs out of the field through a metaphysis, its flare and trabecular
+    texture may not pair as a shaft, so the fitted mask stops short of the field edge
+    and what is left looks like dense soft tissue. A candidate is that remnant when
+    (the caller checks) it touches the bone and reaches the field edge, and at least 70%
+    of it lies in the shaft's own corridor (within half its width plus 4 mm of the
+    axis) beyond the last 10 mm of the mask.
+    """
+    ys, xs = np.nonzero(comp)
+    if ys.size == 0:
+        return False
+    pts = np.stack([ys + origin[0], xs + origin[1]], axis=1).astype(np.float64)
+    sr, sc = grid.scale_rc
+    for ax in bone.axes:
+        ctr = grid.to_work_rc(np.asarray(ax.center_rc, dtype=np.float64)[None])[0]
+        d = np.array([ax.direction_rc[0] * sr, ax.direction_rc[1] * sc])
+        d /= max(float(np.hypot(*d)), 1e-12)
+        n = np.array([-d[1], d[0]])
+        along = (pts - ctr) @ d
+        across = (pts - ctr) @ n
+        inside = (np.abs(across) <= grid.px(ax.width_mm + 4.0)) & (
+            np.abs(along) >= grid.px(0.5 * ax.length_mm - 10.0)
+        )
+        if float(inside.mean()) >= 0.7:
+            return True
+    return False
 
 
 def _is_anatomical_line(comp: np.ndarray, bone: BoneModel, grid: WorkGrid) -> bool:
