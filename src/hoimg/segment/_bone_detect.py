@@ -243,7 +243,12 @@ def bone_blobs(smooth: np.ndarray, valid: np.ndarray, grid: WorkGrid, seg) -> np
                 if not (min_w <= c - a <= max_w):
                     continue
                 prof = smed[b]
-                flank = np.concatenate([prof[max(a - side, 0) : a], prof[c + 1 : c + 1 + side]])
+                left, right = prof[max(a - side, 0) : a], prof[c + 1 : c + 1 + side]
+                # A bone has tissue on both sides; an edge at the field border (a band of
+                # air between the collimation and the skin's processing halo) does not.
+                if np.mean(np.isfinite(left)) < 0.5 or np.mean(np.isfinite(right)) < 0.5:
+                    continue
+                flank = np.concatenate([left, right])
                 flank = flank[np.isfinite(flank)]
                 band_vals = prof[a : c + 1]
                 band_vals = band_vals[np.isfinite(band_vals)]
