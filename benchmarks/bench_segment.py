@@ -36,12 +36,39 @@ def _fresh(rad):
     return Radiograph(rad.pixels, spacing_mm=rad.spacing_mm, spacing_source=rad.spacing_source)
 
 
+class _Timed:
+    """Time every call of ``module.name`` while active (the step's own code calls it)."""
+
+    def __init__(self, module, name):
+        self.module, self.name, self.seconds = module, name, 0.0
+
+    def __enter__(self):
+        self.orig = getattr(self.module, self.name)
+
+        def timed(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return self.orig(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - t0
+
+        setattr(self.module, self.name, timed)
+        return self
+
+    def __exit__(self, *exc):
+        setattr(self.module, self.name, self.orig)
+
+
 def _steps(rad):
-    """Time the pipeline's steps one by one (same functions, same order as prepare())."""
+    """Time the pipeline's steps one by one (same functions, same order as prepare()).
+
+    The along-limb background (inside ``_large_faint``) and the refine pass (inside
+    ``find_lesions``) are timed by wrapping them, and reported apart from their step.
+    """
     import cv2
 
     from hoimg.config import LoadConfig, SegmentConfig
-    from hoimg.segment import _prepare, find_bone, find_lesions
+    from hoimg.segment import _prepare, find_bone, find_lesions, lesions
     from hoimg.segment._background import soft_tissue_background
     from hoimg.segment._bone_detect import bone_blobs
     from hoimg.segment._field import outside_mask, plateau_mask, saturated_mask
@@ -52,20 +79,28 @@ def _steps(rad):
     t0 = time.perf_counter()
     grid = make_grid(rad, seg, load)
     work = downsample(rad.pixels, grid)
+    if not np.all(np.isfinite(work)):
+        work = np.nan_to_num(work, nan=float(np.nanmedian(work)), posinf=0.0, neginf=0.0)
     smooth = gaussian(work, grid.px(seg.smoothing_mm))
     t["downsample+smooth"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    outside = outside_mask(work, grid)
+    outside, _ = outside_mask(work, grid, parts=True)
     markers = plateau_mask(work, outside) | (saturated_mask(rad.pixels, grid) & ~outside)
     valid = ~(cv2.dilate((outside | markers).astype(np.uint8), ellipse(grid.px(seg.field_margin_mm))) > 0)
+    b = max(int(round(grid.px(1.0))), 1)
+    valid[:b, :] = valid[-b:, :] = False
+    valid[:, :b] = valid[:, -b:] = False
     t["field (collimation, air, markers)"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     blobs = bone_blobs(smooth, valid, grid, seg)
     t["bone candidates (edge pairs)"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    zone = cv2.dilate((blobs > 0).astype(np.uint8), ellipse(grid.px(1.0))) > 0
-    zone |= _prepare._large_faint(smooth, valid, zone, grid, seg)
-    t["large faint lesions (wide fit)"] = time.perf_counter() - t0
+    with _Timed(_prepare, "along_limb_background") as along:
+        t0 = time.perf_counter()
+        zone = cv2.dilate((blobs > 0).astype(np.uint8), ellipse(grid.px(1.0))) > 0
+        zone |= _prepare._large_faint(smooth, valid, zone, grid, seg)
+        elapsed = time.perf_counter() - t0
+    t["large faint lesions (wide fit)"] = elapsed - along.seconds
+    t["along-limb background (in large faint)"] = along.seconds
     t0 = time.perf_counter()
     soft_tissue_background(smooth, valid, grid, exclude=zone, iterations=2,
                            scale_mm=seg.background_scale_mm, dense_sigma=seg.lesion_grow_sigma,
@@ -77,9 +112,12 @@ def _steps(rad):
     t0 = time.perf_counter()
     bone = find_bone(fresh)
     t["bone edge fit + mask"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    find_lesions(fresh, bone)
-    t["lesions (hysteresis, fill, records)"] = time.perf_counter() - t0
+    with _Timed(lesions, "refine_masks") as refine:
+        t0 = time.perf_counter()
+        find_lesions(fresh, bone)
+        elapsed = time.perf_counter() - t0
+    t["lesions (hysteresis, fill, records)"] = elapsed - refine.seconds
+    t["refine pass (in lesions)"] = refine.seconds
     return t
 
 

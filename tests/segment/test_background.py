@@ -48,3 +48,37 @@ def test_fill_holes_respects_the_size_limit():
     assert out[20, 20]
     assert not out[60, 100]
     assert fill_holes(m)[60, 100]
+
+
+def test_normalized_blur_of_a_constant_is_that_constant_where_weighted():
+    from hoimg.segment._background import normalized_blur
+
+    img = np.full((200, 300), 7.5, np.float32)
+    img[:, :100] = 1000.0  # unweighted: must not leak in
+    weight = np.zeros(img.shape, bool)
+    weight[50:150, 120:250] = True
+    out = normalized_blur(img, weight, 4.0, fallback=1.0)
+    np.testing.assert_allclose(out[60:140, 130:240], 7.5, rtol=1e-6)
+    # Beyond the kernel's reach of any weight: the median of the weighted pixels.
+    assert out[5, 5] == 7.5
+
+
+def test_normalized_blur_in_the_weights_box_matches_a_whole_image_blur():
+    import cv2
+
+    from hoimg.segment._background import normalized_blur
+
+    rng = np.random.default_rng(6)
+    img = (50.0 + rng.normal(0, 3.0, (240, 320))).astype(np.float32)
+    weight = np.zeros(img.shape, bool)
+    weight[80:160, 60:200] = rng.random((80, 140)) > 0.2
+    w = weight.astype(np.float32)
+    sig = 2.5
+
+    def blur(a):
+        return cv2.GaussianBlur(a, (0, 0), sig, sigmaY=sig, borderType=cv2.BORDER_REFLECT)
+
+    ref = blur(img * w) / np.maximum(blur(w), 1e-6)
+    out = normalized_blur(img, weight, sig, fallback=1.0)
+    near = blur(w) > 1e-6
+    np.testing.assert_allclose(out[near], ref[near], rtol=1e-5)

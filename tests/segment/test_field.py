@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from hoimg.config import LoadConfig, SegmentConfig
 from hoimg.radiograph import Radiograph
@@ -70,3 +71,29 @@ def test_saturated_text_is_found_at_full_resolution():
     # Working rows/cols of the text block (scale 0.4/0.15), grown by ~1 mm.
     assert rr.min() >= 100 * 0.375 - 4 and rr.max() <= 110 * 0.375 + 4
     assert cc.min() >= 200 * 0.375 - 4 and cc.max() <= 260 * 0.375 + 4
+
+
+@pytest.mark.parametrize("n", [10, 5001, 5002, 100_000])
+def test_band_median_equals_numpy_median_with_many_ties(n):
+    from hoimg.segment._field import _median
+
+    rng = np.random.default_rng(n)
+    x = np.round(rng.exponential(3.0, n)).astype(np.float32)  # integers: many equal values
+    x[: n // 4] = 0.0  # a flat region's zero differences
+    assert _median(x) == np.median(x)
+    y = rng.normal(0, 1, n).astype(np.float32)
+    assert _median(y) == np.median(y)
+
+
+def test_pair_noise_of_white_noise_is_its_sigma():
+    from hoimg.segment._field import _pair_noise
+
+    img = np.random.default_rng(9).normal(0.0, 2.0, (300, 300)).astype(np.float32)
+    assert abs(_pair_noise(img) - 2.0) < 0.05
+
+
+def test_saturated_mask_ignores_a_blanked_border_over_5_percent():
+    img = _limb((600, 600), seed=4)
+    img[:, :60] = img.max() + 1.0  # a blanked collimation strip, 10% of the image
+    rad = Radiograph(img, spacing_mm=(0.4, 0.4), spacing_source="user")
+    assert not saturated_mask(img, make_grid(rad, SegmentConfig(), LoadConfig())).any()

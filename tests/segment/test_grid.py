@@ -57,3 +57,29 @@ def test_config_accepts_both_levels_and_rejects_others():
     assert resolve_config(None)[0] == SegmentConfig()
     with pytest.raises(InvalidInputError, match="AnalysisConfig"):
         resolve_config({"segment": {}})
+
+
+@pytest.mark.parametrize("op", ["dilate", "erode", "open", "close"])
+def test_morphology_on_the_bounding_box_equals_the_whole_grid(op):
+    import cv2
+
+    from hoimg.segment._grid import ellipse, morphology
+
+    code = {"dilate": cv2.MORPH_DILATE, "erode": cv2.MORPH_ERODE,
+            "open": cv2.MORPH_OPEN, "close": cv2.MORPH_CLOSE}[op]
+    rng = np.random.default_rng(7)
+    m = np.zeros((300, 400), np.uint8)
+    m[100:180, 150:260] = rng.random((80, 110)) > 0.3  # patchy: closing fills, opening cuts
+    m[0:12, 380:400] = 1  # touching the grid's corner: the box is clipped there
+    k = ellipse(9)
+    np.testing.assert_array_equal(morphology(m, code, k), cv2.morphologyEx(m, code, k))
+    assert not morphology(np.zeros_like(m), code, k).any()
+
+
+def test_nonzero_box_is_the_padded_clipped_bounding_box():
+    from hoimg.segment._grid import nonzero_box
+
+    m = np.zeros((50, 60), bool)
+    assert nonzero_box(m, 3) is None
+    m[10:20, 55:58] = True
+    assert nonzero_box(m, 3) == (slice(7, 23), slice(52, 60))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._grid import WorkGrid, ellipse, gaussian
+from ._grid import WorkGrid, ellipse, gaussian, morphology, nonzero_box
 
 
 def normalized_blur(
@@ -47,13 +47,16 @@ def normalized_blur(
     else:
         img_s, w_s = image * w, w
     sig = sigma_px / step
-    num = gaussian(img_s, sig)
-    den = gaussian(w_s, sig)
+    # Both sums vanish beyond the kernel's reach of every weight: blur only the weights'
+    # bounding box grown by that reach (same values there, zeros elsewhere, less work).
+    box = nonzero_box(w_s > 0, int(np.ceil(4.0 * sig * max(fallback, 1.0))) + 2)
+    num = _blur_in_box(img_s, sig, box)
+    den = _blur_in_box(w_s, sig, box)
     eps = 1e-6
     out = num / np.maximum(den, eps)
     if fallback > 1.0:
-        num2 = gaussian(img_s, sig * fallback)
-        den2 = gaussian(w_s, sig * fallback)
+        num2 = _blur_in_box(img_s, sig * fallback, box)
+        den2 = _blur_in_box(w_s, sig * fallback, box)
         broad = num2 / np.maximum(den2, eps)
         # Full trust in the fine estimate once a fifth of its kernel has weight.
         alpha = np.clip(den / 0.2, 0.0, 1.0)
@@ -68,6 +71,18 @@ def normalized_blur(
     if step > 1:
         out = cv2.resize(out, (cols, rows), interpolation=cv2.INTER_LINEAR)
     return out.astype(np.float32)
+
+
+def _blur_in_box(image: np.ndarray, sigma_px: float, box) -> np.ndarray:
+    """:func:`gaussian` of ``image`` inside ``box`` (slices), zero outside it.
+
+    ``image`` must be zero outside ``box`` and ``box`` at least the kernel's radius
+    (4 sigma) away from its nonzero pixels, so the border reflection only brings in zeros.
+    """
+    out = np.zeros_like(image)
+    if box is not None:
+        out[box] = gaussian(image[box], sigma_px)
+    return out
 
 
 # Exponents (of d_col, d_row) of the local quadratic basis 1, x, y, x^2, xy, y^2.
@@ -95,8 +110,8 @@ def quadratic_background(
 
     rows, cols = image.shape
     w = weight.astype(np.float32)
-    # Half a sigma per coarse pixel: the fitted surface is smooth at that scale, and the
-    # per-pixel 6x6 solves dominate the cost.
+    # Half a sigma per coarse pixel: the fitted surface is smooth at that scale, and a
+    # 6x6 solve per coarse pixel (_kernels._quadratic_centre) is cheap there.
     step = max(int(sigma_px / 2.0), 1)
     small = (max(cols // step, 1), max(rows // step, 1))
     if step > 1:
@@ -114,24 +129,16 @@ def quadratic_background(
     def filt(src, i, j):
         return cv2.sepFilter2D(src, cv2.CV_32F, kern[i], kern[j], borderType=cv2.BORDER_CONSTANT)
 
-    mom = {}
+    from ._kernels import _quadratic_centre
+
+    mom = np.zeros((5, 5) + ws.shape)
     for i in range(5):
         for j in range(5 - i):
-            mom[(i, j)] = filt(ws, i, j).astype(np.float64)
-    rhs = np.stack([filt(wi, i, j).astype(np.float64) for i, j in _BASIS], axis=-1)
-    n = len(_BASIS)
-    a = np.empty(ws.shape + (n, n))
-    for k, (i1, j1) in enumerate(_BASIS):
-        for m, (i2, j2) in enumerate(_BASIS):
-            a[..., k, m] = mom[(i1 + i2, j1 + j2)]
-    cover = mom[(0, 0)]
+            mom[i, j] = filt(ws, i, j)
+    rhs = np.stack([filt(wi, i, j) for i, j in _BASIS]).astype(np.float64)
+    cover = mom[0, 0]
     # Ridge on the slope/curvature terms keeps sparse windows well-posed.
-    ridge = 1e-3 * np.maximum(cover, 1e-9)
-    for k in range(1, n):
-        a[..., k, k] += ridge
-    a[..., 0, 0] += 1e-12
-    coef = np.linalg.solve(a, rhs[..., None])[..., 0]
-    fit = coef[..., 0]
+    fit = _quadratic_centre(mom, rhs, 1e-3)
     if min_cover > 0 and recurse:
         # Under a large excluded region, a quadratic fit over a 3x wider window.
         filled = (wi / np.maximum(ws, 1e-9)).astype(np.float32)
@@ -182,29 +189,18 @@ def local_sigma(values: np.ndarray, member: np.ndarray, block_px: int) -> np.nda
     hr, hc = min(nbr * b, rows), min(nbc * b, cols)
     bh, bw = hr // nbr, hc // nbc
     hr, hc = nbr * bh, nbc * bw
-    a = np.abs(values[:hr, :hc]).reshape(nbr, bh, nbc, bw).transpose(0, 2, 1, 3).reshape(nbr, nbc, -1)
-    m = member[:hr, :hc].reshape(nbr, bh, nbc, bw).transpose(0, 2, 1, 3).reshape(nbr, nbc, -1)
-    enough = m.mean(axis=2) >= 0.3
-    # Per-block median of the member pixels, vectorised: non-members sort to the end.
-    srt = np.sort(np.where(m, a, np.inf), axis=2)
-    n = m.sum(axis=2)
-    mid = np.clip((n - 1) // 2, 0, srt.shape[2] - 1)
-    med = np.take_along_axis(srt, mid[..., None], axis=2)[..., 0].astype(np.float64)
-    med = np.where(enough, med, np.nan)
+    from ._kernels import _block_medians, _neighbour_nanmedian
+
+    # Per-block lower median of the member pixels (NaN where under 30% are members).
+    med = _block_medians(np.ascontiguousarray(values[:hr, :hc], dtype=np.float32),
+                         np.ascontiguousarray(member[:hr, :hc], dtype=bool), nbr, nbc, bh, bw, 0.3)
     good = np.isfinite(med) & (med > 0)
     if not np.any(good):
         pool = np.abs(values[member]) if np.any(member) else np.abs(values.ravel())
         fill = float(np.median(pool)) if pool.size else 1.0
         med = np.full((nbr, nbc), fill if fill > 0 else 1.0)
     else:
-        padded = np.pad(np.where(good, med, np.nan), 1, constant_values=np.nan)
-        win = np.stack([padded[i : i + nbr, j : j + nbc] for i in range(3) for j in range(3)])
-        with np.errstate(all="ignore"):
-            import warnings
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                neigh = np.nanmedian(win, axis=0)
+        neigh = _neighbour_nanmedian(np.where(good, med, np.nan))
         med = np.where(good, med, neigh)
         gm = float(np.median(med[good]))
         med = np.where(np.isfinite(med), med, gm)
@@ -216,7 +212,7 @@ def local_sigma(values: np.ndarray, member: np.ndarray, block_px: int) -> np.nda
         sig = cv2.blur(sig, (3, 3))
     out = cv2.resize(sig, (cols_full, rows_full), interpolation=cv2.INTER_LINEAR)
     floor = max(float(np.median(sig)) * 0.2, 1e-12)
-    return np.maximum(out, floor)
+    return np.maximum(out, floor, out=out)
 
 
 def fill_holes(mask: np.ndarray, max_hole_px: float | None = None) -> np.ndarray:
@@ -285,8 +281,9 @@ def soft_tissue_background(
         if it == iterations:
             break
         dense = ((resid > dense_sigma * sigma) & valid).astype(np.uint8)
-        dense = cv2.morphologyEx(dense, cv2.MORPH_CLOSE, close)
-        dense = cv2.dilate(dense, grow)
+        # On the dense pixels' bounding box: the same closing at a fraction of the cost.
+        dense = morphology(dense, cv2.MORPH_CLOSE, close)
+        dense = morphology(dense, cv2.MORPH_DILATE, grow)
         excluded = fill_holes(dense > 0, max_hole_px)
         # Far *below* the fit is not soft tissue either (air the field mask missed, the
         # edge of the collimation): leave it out too, or the skin edge biases the fit.

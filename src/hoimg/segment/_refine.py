@@ -13,6 +13,11 @@ lesion's flanks are measured against the soft tissue around it, and each candida
 by hysteresis into connected pixels above a low threshold, within a mm-bounded margin,
 never into bone (plus its blurred edge) nor the field margin. A closing and hole filling
 then make a rim one lesion with its lucent centre.
+
+Lesions fill a small part of the grid, so only the background refit (cheap: it is
+solved on a coarse grid) covers the whole grid; everything else runs in windows around
+the cores, padded by everything the growth can reach and merged where they would
+overlap, which gives the whole-grid result at a fraction of the cost.
 """
 
 from __future__ import annotations
@@ -67,11 +72,90 @@ def refine_masks(
 
     if not cores.any():
         return cores
-    core8 = cores.astype(np.uint8)
+    boxes = _core_windows(cores, _window_pad(grid, seg))
     # The fit must not see the lesion's faint flanks either: leave out a margin around
-    # each core as well as the core itself.
-    excl = cv2.dilate(core8, ellipse(grid.px(seg.refine_exclude_mm))) > 0
+    # each core as well as the core itself. A dilation of each window (not of the whole
+    # grid): nothing beyond a window's padding is within reach of its cores.
+    excl = np.zeros_like(cores)
+    kern = ellipse(grid.px(seg.refine_exclude_mm))
+    for r0, c0, r1, c1 in boxes:
+        excl[r0:r1, c0:c1] = cv2.dilate(cores[r0:r1, c0:c1].astype(np.uint8), kern) > 0
+    # One fit over the whole grid (its cost is on the coarse grid), read in the windows.
     bg = quadratic_background(smooth, soft & ~excl, grid.px(seg.background_scale_mm))
+    out = np.zeros_like(cores)
+    hard_band = band & ~hard_stop
+    for r0, c0, r1, c1 in boxes:
+        win = (slice(r0, r1), slice(c0, c1))
+        out[win] = _refine_window(cores[win], smooth[win], coarse[win], coarse_sigma[win],
+                                  noise[win], soft[win], hard_band[win], hard_stop[win],
+                                  bg[win], grid, seg)
+    return out
+
+
+def _window_pad(grid: WorkGrid, seg) -> int:
+    """Padding (working pixels) around a core that holds all of its refinement.
+
+    Growth reaches ``refine_margin_mm`` from a core; the closing (``rim_closing_mm``),
+    the creep into the bone band (``bone_margin_mm``) and the smoothing of the peel (a
+    few pixels) act beyond that, so nothing the pass reads or writes for a core lies
+    farther out. Cores closer than twice this share a window, so a neighbour's peak
+    (read over a ``refine_margin_mm`` box) and the zones between cores are the whole
+    grid's too.
+    """
+    reach = grid.px(seg.refine_margin_mm) + grid.px(seg.rim_closing_mm) + grid.px(seg.bone_margin_mm)
+    return int(np.ceil(reach)) + 8
+
+
+def _core_windows(cores: np.ndarray, pad: int) -> list[tuple[int, int, int, int]]:
+    """Boxes ``(r0, c0, r1, c1)`` (end-exclusive) around the cores, padded and merged.
+
+    Each core's bounding box grows by ``pad`` (clipped to the grid); boxes that overlap
+    are merged into their common bounding box until none do, so no two windows share a
+    pixel and every core lies wholly in one window, ``pad`` from its edge (or at the
+    grid's edge).
+    """
+    import cv2
+
+    rows, cols = cores.shape
+    n, _, stats, _ = cv2.connectedComponentsWithStats(cores.astype(np.uint8), connectivity=8)
+    boxes = []
+    for k in range(1, n):
+        x, y, w, h = (int(v) for v in stats[k, :4])
+        boxes.append([max(y - pad, 0), max(x - pad, 0), min(y + h + pad, rows), min(x + w + pad, cols)])
+    merged = True
+    while merged:
+        merged = False
+        out: list[list[int]] = []
+        for b in boxes:
+            for o in out:
+                if b[0] < o[2] and o[0] < b[2] and b[1] < o[3] and o[1] < b[3]:
+                    o[0], o[1] = min(o[0], b[0]), min(o[1], b[1])
+                    o[2], o[3] = max(o[2], b[2]), max(o[3], b[3])
+                    merged = True
+                    break
+            else:
+                out.append(list(b))
+        boxes = out
+    return [tuple(b) for b in boxes]
+
+
+def _refine_window(
+    cores: np.ndarray,
+    smooth: np.ndarray,
+    coarse: np.ndarray,
+    coarse_sigma: np.ndarray,
+    noise: np.ndarray,
+    soft: np.ndarray,
+    band: np.ndarray,
+    hard_stop: np.ndarray,
+    bg: np.ndarray,
+    grid: WorkGrid,
+    seg,
+) -> np.ndarray:
+    """:func:`refine_masks` in one window: every array cropped to it, ``bg`` the refitted background."""
+    import cv2
+
+    core8 = cores.astype(np.uint8)
     z = (coarse - bg) / coarse_sigma
     z_fine = (smooth - bg) / noise
     # Thresholds also scale with the nearby core's peak: a dense lesion's flank is far
@@ -80,8 +164,9 @@ def refine_masks(
     margin = max(int(round(grid.px(seg.refine_margin_mm))), 1)
     box = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * margin + 1, 2 * margin + 1))
     frac = seg.refine_peak_fraction
-    peak_c = cv2.dilate(_core_peaks(cores, z), box)
-    peak_f = cv2.dilate(_core_peaks(cores, z_fine), box)
+    n, lab = cv2.connectedComponents(core8, connectivity=8)
+    peak_c = cv2.dilate(_core_peaks(lab, n, cores, z), box)
+    peak_f = cv2.dilate(_core_peaks(lab, n, cores, z_fine), box)
     grow = (z > np.maximum(seg.refine_grow_sigma, frac * peak_c)) & soft
     # The coarse map is blurred by coarse_smoothing_mm: shrink it back so it cannot
     # bridge a cleft to the bone or to a neighbour. The fine map restores the edge.
@@ -92,21 +177,21 @@ def refine_masks(
     s_med, s_fine = seg.refine_medium_smoothing_mm, seg.smoothing_mm
     extra = grid.px(np.sqrt(max(s_med**2 - s_fine**2, 0.0)))
     z_med = gaussian(z_fine, extra) * (s_med / s_fine) if extra > 0 else z_fine
-    peak_m = cv2.dilate(_core_peaks(cores, z_med), box)
+    peak_m = cv2.dilate(_core_peaks(lab, n, cores, z_med), box)
     grow |= (z_med > np.maximum(seg.lesion_grow_sigma, frac * peak_m)) & soft
     reach = cv2.dilate(core8, ellipse(grid.px(seg.refine_margin_mm))) > 0
     grow = (grow & reach) | cores
-    n, lab = cv2.connectedComponents(grow.astype(np.uint8), connectivity=8)
-    keep = np.zeros(n, bool)
-    keep[np.unique(lab[cores])] = True
+    n_g, lab_g = cv2.connectedComponents(grow.astype(np.uint8), connectivity=8)
+    keep = np.zeros(n_g, bool)
+    keep[np.unique(lab_g[cores])] = True
     keep[0] = False
-    mask = keep[lab].astype(np.uint8)
+    mask = keep[lab_g].astype(np.uint8)
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, ellipse(grid.px(seg.rim_closing_mm)))
     mask = fill_holes(mask > 0, seg.max_hole_mm2 / grid.pixel_mm**2) & ~hard_stop
-    mask = _split_by_core(mask, cores)
+    if n > 2:
+        mask = _split_by_core(mask, cores)
     steps = int(np.ceil(grid.px(seg.bone_margin_mm))) + 1
-    mask = _creep_band(mask, z_fine, band & ~hard_stop, steps, seg.lesion_grow_sigma,
-                       seg.refine_band_ratio)
+    mask = _creep_band(mask, z_fine, band, steps, seg.lesion_grow_sigma, seg.refine_band_ratio)
     return _peel_halo(mask, z_fine, grid.px(seg.refine_edge_mm), seg.refine_edge_fraction,
                       grid.px(seg.refine_peel_depth_mm))
 
@@ -131,11 +216,11 @@ def _split_by_core(mask: np.ndarray, cores: np.ndarray) -> np.ndarray:
     return mask & (~border | cores)
 
 
-def _core_peaks(cores: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """Each core's maximum of ``z`` painted over the core (0 elsewhere)."""
-    import cv2
+def _core_peaks(lab: np.ndarray, n: int, cores: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Each core's maximum of ``z`` painted over the core (0 elsewhere).
 
-    n, lab = cv2.connectedComponents(cores.astype(np.uint8), connectivity=8)
+    ``lab`` and ``n`` are the cores' 8-connected labels and label count.
+    """
     peaks = np.zeros(n, np.float32)
     # Over the core pixels only (a labelled maximum over the whole image is slow).
     np.maximum.at(peaks, lab[cores], z[cores].astype(np.float32))

@@ -1,0 +1,156 @@
+"""Numba kernels of the segmentation background and noise maps.
+
+Pure ``@njit(cache=True)`` functions of arrays and scalars: no hoimg imports, no globals,
+no I/O. The wrappers in :mod:`hoimg.segment._background` convert their inputs once
+(C-contiguous float32 / float64 arrays, bool masks), so each kernel compiles to one
+specialisation. Every kernel has a plain-NumPy twin in ``tests/segment/test_kernels.py``
+that it matches.
+
+Conventions: images are indexed (row, col).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, error_model="numpy")
+def _quadratic_centre(mom, rhs, ridge):
+    """Centre value of the weighted least-squares quadratic at every coarse pixel.
+
+    Solves the 6 x 6 normal equations of the basis ``1, x, y, x^2, xy, y^2`` by Gaussian
+    elimination with partial pivoting (as LAPACK's ``gesv``), without building a
+    (rows, cols, 6, 6) array: a few hundred flops per pixel instead of a batched call.
+
+    Parameters
+    ----------
+    mom : (5, 5, M, N) float64 ndarray
+        ``mom[i, j]`` is the windowed moment ``sum w g dx^i dy^j`` (only ``i + j <= 4``
+        is read).
+    rhs : (6, M, N) float64 ndarray
+        ``sum w g image phi_k`` for the six basis functions.
+    ridge : float
+        Added to the slope and curvature diagonal, times ``max(mom[0, 0], 1e-9)``.
+
+    Returns
+    -------
+    (M, N) float64 ndarray
+    """
+    ex = (0, 1, 0, 2, 1, 0)
+    ey = (0, 0, 1, 0, 1, 2)
+    rows, cols = rhs.shape[1], rhs.shape[2]
+    out = np.empty((rows, cols))
+    a = np.empty((6, 7))
+    for r in range(rows):
+        for c in range(cols):
+            for k in range(6):
+                for m in range(6):
+                    a[k, m] = mom[ex[k] + ex[m], ey[k] + ey[m], r, c]
+                a[k, 6] = rhs[k, r, c]
+            rg = ridge * max(mom[0, 0, r, c], 1e-9)
+            for k in range(1, 6):
+                a[k, k] += rg
+            a[0, 0] += 1e-12
+            for k in range(6):
+                p = k
+                best = abs(a[k, k])
+                for i in range(k + 1, 6):
+                    if abs(a[i, k]) > best:
+                        best = abs(a[i, k])
+                        p = i
+                if p != k:
+                    for m in range(k, 7):
+                        t = a[k, m]
+                        a[k, m] = a[p, m]
+                        a[p, m] = t
+                piv = a[k, k]
+                for i in range(k + 1, 6):
+                    f = a[i, k] / piv
+                    if f != 0.0:
+                        for m in range(k + 1, 7):
+                            a[i, m] -= f * a[k, m]
+            x = np.zeros(6)
+            for k in range(5, -1, -1):
+                s = a[k, 6]
+                for m in range(k + 1, 6):
+                    s -= a[k, m] * x[m]
+                x[k] = s / a[k, k]
+            out[r, c] = x[0]
+    return out
+
+
+@njit(cache=True, error_model="numpy")
+def _block_medians(values, member, nbr, nbc, bh, bw, min_frac):
+    """Lower median of ``|values|`` over the member pixels of each ``bh`` x ``bw`` block.
+
+    Block ``(i, j)`` covers rows ``i * bh`` to ``(i + 1) * bh`` and the matching columns.
+    The lower median is the ``(n - 1) // 2``-th smallest of its ``n`` member values; a
+    block whose member fraction is below ``min_frac`` is NaN.
+
+    Parameters
+    ----------
+    values : (M, N) float32 ndarray
+    member : (M, N) bool ndarray
+    nbr, nbc, bh, bw : int
+    min_frac : float
+
+    Returns
+    -------
+    (nbr, nbc) float64 ndarray
+    """
+    out = np.empty((nbr, nbc))
+    buf = np.empty(bh * bw, np.float32)
+    size = bh * bw
+    for i in range(nbr):
+        for j in range(nbc):
+            n = 0
+            for r in range(i * bh, (i + 1) * bh):
+                for c in range(j * bw, (j + 1) * bw):
+                    if member[r, c]:
+                        buf[n] = abs(values[r, c])
+                        n += 1
+            if n == 0 or n / size < min_frac:
+                out[i, j] = np.nan
+                continue
+            k = (n - 1) // 2
+            out[i, j] = np.partition(buf[:n], k)[k]
+    return out
+
+
+@njit(cache=True, error_model="numpy")
+def _neighbour_nanmedian(med):
+    """Median of the finite values among each pixel's 3 x 3 neighbourhood (itself included).
+
+    As ``np.nanmedian`` over the nine NaN-padded shifts: an even count averages the two
+    middle values; no finite value gives NaN.
+
+    Parameters
+    ----------
+    med : (M, N) float64 ndarray
+
+    Returns
+    -------
+    (M, N) float64 ndarray
+    """
+    rows, cols = med.shape
+    out = np.empty((rows, cols))
+    buf = np.empty(9)
+    for r in range(rows):
+        for c in range(cols):
+            n = 0
+            for i in range(max(r - 1, 0), min(r + 2, rows)):
+                for j in range(max(c - 1, 0), min(c + 2, cols)):
+                    v = med[i, j]
+                    if np.isfinite(v):
+                        buf[n] = v
+                        n += 1
+            if n == 0:
+                out[r, c] = np.nan
+                continue
+            s = np.sort(buf[:n])
+            if n % 2 == 1:
+                out[r, c] = s[n // 2]
+            else:
+                out[r, c] = (s[n // 2 - 1] + s[n // 2]) / 2.0
+    return out

@@ -1,0 +1,92 @@
+"""Lesion refinement: per-window growth equals the whole-grid pass; windows and merging."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from hoimg.config import SegmentConfig
+from hoimg.segment._background import quadratic_background
+from hoimg.segment._grid import WorkGrid, ellipse
+from hoimg.segment._refine import _core_windows, _refine_window, _window_pad, refine_masks
+
+
+def _grid(shape):
+    return WorkGrid(shape, (0.4, 0.4), 0.4, shape, False)
+
+
+def _disc(shape, center, radius, amp, blur=1.5):
+    r, c = np.mgrid[0 : shape[0], 0 : shape[1]]
+    d = np.hypot(r - center[0], c - center[1])
+    return amp / (1.0 + np.exp((d - radius) / blur))
+
+
+def _scene(shape=(500, 600), seed=0):
+    """Soft-tissue dome with noise, three dense blobs (two close together), a bone band."""
+    rng = np.random.default_rng(seed)
+    r, c = np.mgrid[0 : shape[0], 0 : shape[1]]
+    img = 100.0 + 0.02 * r - 0.01 * c - 1e-4 * (c - 300) ** 2
+    img += _disc(shape, (120, 150), 14, 25.0)
+    img += _disc(shape, (130, 205), 10, 12.0)  # 55 px from the first: one merged window
+    img += _disc(shape, (380, 450), 18, 8.0)
+    img += rng.normal(0, 1.0, shape)
+    img = img.astype(np.float32)
+    bone = np.zeros(shape, bool)
+    bone[:, 20:40] = True
+    smooth = cv2.GaussianBlur(img, (0, 0), 1.25).astype(np.float32)
+    coarse = cv2.GaussianBlur(img, (0, 0), 5.0).astype(np.float32)
+    cores = np.zeros(shape, bool)
+    for (cr, cc), rad in (((120, 150), 6), ((130, 205), 4), ((380, 450), 8)):
+        cores |= np.hypot(r - cr, c - cc) <= rad
+    band = (cv2.dilate(bone.astype(np.uint8), ellipse(4)) > 0) & ~bone
+    soft = ~bone & ~band
+    noise = np.full(shape, 0.6, np.float32)
+    coarse_sigma = np.full(shape, 0.3, np.float32)
+    return cores, smooth, coarse, coarse_sigma, noise, soft, band, bone
+
+
+def test_windows_refine_exactly_as_the_whole_grid():
+    cores, smooth, coarse, csig, noise, soft, band, hard = _scene()
+    grid, seg = _grid(cores.shape), SegmentConfig()
+    got = refine_masks(cores, smooth, coarse, csig, noise, soft, band, hard, grid, seg)
+    # Twin: the same pass over the whole grid as one window.
+    excl = cv2.dilate(cores.astype(np.uint8), ellipse(grid.px(seg.refine_exclude_mm))) > 0
+    bg = quadratic_background(smooth, soft & ~excl, grid.px(seg.background_scale_mm))
+    ref = _refine_window(cores, smooth, coarse, csig, noise, soft, band & ~hard, hard, bg, grid, seg)
+    np.testing.assert_array_equal(got, ref)
+    # Each blob grew out of its core, but not into the bone.
+    assert got.sum() > 2 * cores.sum()
+    assert not (got & hard).any()
+    assert (got & cores).sum() == cores.sum()
+
+
+def test_close_cores_share_a_window_and_far_ones_do_not():
+    cores, *_ = _scene()
+    pad = _window_pad(_grid(cores.shape), SegmentConfig())
+    boxes = _core_windows(cores, pad)
+    assert len(boxes) == 2
+    # The two close blobs' cores (rows 114..134, cols 144..209) share the first window,
+    # padded and clipped to the grid; the far one has its own.
+    assert (max(114 - pad, 0), max(144 - pad, 0), 135 + pad, 210 + pad) in boxes
+    assert (372 - pad, 442 - pad, min(389 + pad, 500), min(459 + pad, 600)) in boxes
+
+
+def test_merged_windows_never_overlap():
+    rng = np.random.default_rng(5)
+    cores = np.zeros((400, 400), bool)
+    for r, c in rng.integers(0, 400, size=(25, 2)):
+        cores[r : r + 3, c : c + 3] = True
+    boxes = _core_windows(cores, 30)
+    cover = np.zeros(cores.shape, int)
+    for r0, c0, r1, c1 in boxes:
+        cover[r0:r1, c0:c1] += 1
+    assert cover.max() == 1
+    assert (cover[cores] == 1).all()
+
+
+def test_no_cores_is_returned_unchanged():
+    cores, smooth, coarse, csig, noise, soft, band, hard = _scene()
+    none = np.zeros_like(cores)
+    grid = _grid(none.shape)
+    out = refine_masks(none, smooth, coarse, csig, noise, soft, band, hard, grid, SegmentConfig())
+    assert not out.any()
