@@ -99,3 +99,31 @@ def test_bone_end_remnant_is_told_from_a_lesion_beside_the_shaft():
     # Beside the shaft, half-way along it: a lesion on the cortex.
     beside = np.ones((60, 40), bool)
     assert not _is_bone_end(beside, (470, 525), bone, grid)
+
+
+def test_marker_over_uneven_tissue_is_a_marker_and_a_dense_dome_is_not():
+    from hoimg.config import SegmentConfig
+    from hoimg.segment.lesions import _is_marker
+
+    grid = WorkGrid((400, 400), (0.4, 0.4), 0.4, (400, 400), False)
+    rng = np.random.default_rng(5)
+    r, c = np.mgrid[0:40, 0:40].astype(np.float64)
+    # An "L" 12 x 8 mm, strokes 3 mm, blurred by nothing, 60 units over a tissue slope
+    # of +-15 units: its top is not a plateau, it is a step.
+    letter = np.zeros((40, 40), bool)
+    letter[5:35, 5:13] = True
+    letter[27:35, 5:25] = True
+    tissue = 15.0 * (c - 20.0) / 20.0 + rng.normal(0.0, 1.0, (40, 40))
+    residual = np.where(letter, 60.0 + tissue, tissue)
+    z = residual / 1.0
+    seg = SegmentConfig()
+    assert _is_marker(residual, z, letter, grid, seg, bone_peak=30.0)
+    # Twice as dense as the cortex but centre-dense (the projection of a body denser at its
+    # centre, (1 - rho^2)^1.5, as a POS is): not a marker. (A *uniform* ball projects
+    # sqrt(1 - rho^2), which is 56% above 0.7 of its peak: one that dense and small would
+    # be taken for a marker; see _is_marker.)
+    dome_mask = (r - 20) ** 2 + (c - 20) ** 2 <= 15**2
+    dome = 60.0 * np.clip(1.0 - ((r - 20) ** 2 + (c - 20) ** 2) / 15**2, 0.0, None) ** 1.5
+    assert not _is_marker(dome, dome, dome_mask, grid, seg, bone_peak=30.0)
+    # A letter no denser than the cortex is left to the other tests (it may be mineral).
+    assert not _is_marker(residual, z, letter, grid, seg, bone_peak=50.0)
