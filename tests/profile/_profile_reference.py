@@ -1,4 +1,5 @@
-"""Plain-NumPy twins of the Numba kernels in hoimg.profile._kernels (slow, obvious code)."""
+"""Plain-NumPy twins of the Numba kernels in hoimg.profile._kernels, ._cleft_kernels and
+._feature_kernels (slow, obvious code)."""
 
 from __future__ import annotations
 
@@ -336,3 +337,92 @@ def edge_back(image, base, normal, t_hit, threshold, lateral_px, n_lateral, dt):
             prev, t = v, t_new
         out[i] = res
     return out
+
+
+def cast_one(labels, label_id, br, bc, nr, nc, t_max, lo_r, lo_c, hi_r, hi_c, step_px):
+    """Plain-Python twin of _cast_one: slab test, march, 10 bisections."""
+    t0, t1 = 0.0, t_max
+    for b, n, lo, hi in ((br, nr, lo_r, hi_r), (bc, nc, lo_c, hi_c)):
+        if abs(n) < 1e-12:
+            if b < lo or b > hi:
+                return np.nan
+        else:
+            ta, tb = sorted(((lo - b) / n, (hi - b) / n))
+            t0, t1 = max(t0, ta), min(t1, tb)
+    if t0 > t1:
+        return np.nan
+
+    def hit(t):
+        return bool(is_label(labels, label_id, br + t * nr, bc + t * nc))
+
+    t_prev = t = t0
+    while t <= t1 + 1e-9:
+        if hit(t):
+            break
+        t_prev, t = t, t + step_px
+    else:
+        return np.nan
+    if t == t_prev:
+        return t
+    a, b = t_prev, t
+    for _ in range(10):
+        m = 0.5 * (a + b)
+        a, b = (a, m) if hit(m) else (m, b)
+    return b
+
+
+def cleft_batch(image, labels, offset, label_ids, bboxes, base, normal, t_max, mm_per_px, plane,
+                step_px, cortex_px, lesion_px, lateral_px, n_lateral, dt, edge_dt, edge_fraction,
+                margin_mm, min_gap_mm, dip_sigma, contrast_fraction):
+    """Twin of _cleft_batch: per lesion, cast every normal, then the decisions array-wise."""
+    out = {k: [] for k in ("lesion", "sample", "gap_mm", "dip", "has_cleft", "contact")}
+    for i, lid in enumerate(label_ids):
+        lo_r, lo_c, hi_r, hi_c = (float(v) - 0.5 for v in bboxes[i])
+        t_hit = np.array([
+            cast_one(labels, lid, base[j, 0] - offset[0], base[j, 1] - offset[1], normal[j, 0],
+                     normal[j, 1], t_max[j], lo_r - offset[0], lo_c - offset[1],
+                     hi_r - offset[0], hi_c - offset[1], step_px)
+            for j in range(base.shape[0])])
+        idx = np.flatnonzero(np.isfinite(t_hit))
+        if idx.size == 0:
+            continue
+        t_hit = t_hit[idx]
+        b, n = base[idx], normal[idx]
+        bg, noise, cen_r, cen_c, slope_r, slope_c = plane[i]
+
+        def trend(t, b=b, n=n, cen_r=cen_r, cen_c=cen_c, slope_r=slope_r, slope_c=slope_c):
+            return slope_r * (b[:, 0] + t * n[:, 0] - cen_r) + slope_c * (
+                b[:, 1] + t * n[:, 1] - cen_c)
+
+        largs = (cortex_px, lesion_px, lateral_px, n_lateral, dt)
+        levels = normal_levels(image, b, n, t_hit, *largs)
+        contrast = levels[:, 2] - trend(t_hit + 0.5 * lesion_px) - bg
+        with np.errstate(invalid="ignore"):
+            threshold = np.where(contrast > 0, bg + trend(0.5 * t_hit) + edge_fraction * contrast,
+                                 np.nan)
+        t_img = edge_back(image, b, n, t_hit, threshold, lateral_px, n_lateral, edge_dt)
+        moved = t_img < t_hit - 1.0
+        if moved.any():
+            t_hit = np.where(moved, t_img, t_hit)
+            levels[moved] = normal_levels(image, b[moved], n[moved], t_hit[moved], *largs)
+        gap_mm = t_hit * mm_per_px[idx]
+        face = gap_mm <= gap_mm.min() + margin_mm
+        idx, t_hit, gap_mm, levels, b, n = (idx[face], t_hit[face], gap_mm[face], levels[face],
+                                           b[face], n[face])
+        gap_x = levels[:, 1] - trend(0.5 * t_hit, b, n)
+        les_x = levels[:, 2] - trend(t_hit + 0.5 * lesion_px, b, n)
+        cor_x = levels[:, 0] - trend(-0.5 * cortex_px, b, n)
+        n_gap = n_lateral * (np.floor(0.5 * t_hit / dt + 1e-9) + 1.0)
+        n_les = n_lateral * (np.floor(lesion_px / dt + 1e-9) + 1.0)
+        sigma = noise * np.sqrt(2.0 / n_gap + 2.0 / n_les)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            dip = (np.minimum(cor_x, les_x) - gap_x) / sigma
+            lucent = (les_x - bg <= 0) | (gap_x - bg <= (1.0 - contrast_fraction) * (les_x - bg))
+            cleft = (gap_mm >= min_gap_mm) & (dip >= dip_sigma) & lucent
+        out["lesion"].append(np.full(idx.size, i))
+        out["sample"].append(idx)
+        out["gap_mm"].append(gap_mm)
+        out["dip"].append(dip)
+        out["has_cleft"].append(cleft)
+        out["contact"].append(~cleft & (gap_mm < min_gap_mm))
+    return tuple(np.concatenate(v) if v else np.empty(0) for v in out.values())

@@ -11,6 +11,8 @@ from hoimg.profile import _feature_kernels as FK
 from hoimg.profile import _kernels as K
 from hoimg.profile.radial import sector_edges
 
+NONE = np.zeros((1, 1), dtype=np.int32)  # "exclude nothing"
+
 
 def _blobs(rng, shape=(70, 80), n=3):
     """A label image with a few overlapping random ellipses (ids 1..n) and a noisy image."""
@@ -25,15 +27,56 @@ def _blobs(rng, shape=(70, 80), n=3):
     return labels, image
 
 
+def _profile(image, labels, ids, exclude, windows, blocks, inner, outer, n_bins, n_sectors,
+             max_samples, grow=0.0, rim_start=0.8, core_end=0.4, rim_sigma=2.0, min_ppb=10):
+    """_profile_batch with per-lesion arrays built from lists."""
+    return K._profile_batch(
+        image, labels, np.asarray(ids, dtype=np.int32), exclude,
+        np.asarray(windows, dtype=np.int64).reshape(-1, 4), np.asarray(blocks, dtype=np.int64),
+        inner, outer, n_bins, n_sectors, sector_edges(n_sectors), max_samples, grow, rim_start,
+        core_end, rim_sigma, min_ppb)
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_edt_sq_matches_brute_force(seed):
     rng = np.random.default_rng(seed)
     feature = (rng.random((23, 31)) < 0.05).astype(np.uint8)
-    np.testing.assert_array_equal(K._edt_sq(feature), ref.edt_sq(feature))
+    got = K._edt_sq(feature, 1, 1, 0, 0, 23, 31, 23 + 31 + 1)
+    np.testing.assert_array_equal(got, ref.edt_sq(feature))
+    # a sub-region, features by mask bits: 0 where (cls & 5) == 0
+    cls = (rng.random((30, 40)) * 8).astype(np.uint8)
+    sub = K._edt_sq(cls, 5, 0, 3, 4, 20, 25, 100)
+    np.testing.assert_array_equal(sub, ref.edt_sq((cls[3:23, 4:29] & 5) == 0))
 
 
-def test_edt_sq_no_feature_is_infinite():
-    assert np.all(K._edt_sq(np.zeros((4, 5), dtype=np.uint8)) >= 1e29)
+def test_edt_sq_cap_is_exact_below_the_cap():
+    rng = np.random.default_rng(4)
+    feature = (rng.random((60, 70)) < 0.003).astype(np.uint8)
+    exact = ref.edt_sq(feature)
+    for cap in (3, 6, 11):
+        got = K._edt_sq(feature, 1, 1, 0, 0, 60, 70, cap)
+        near = exact < cap * cap
+        np.testing.assert_array_equal(got[near], exact[near])
+        assert np.all(got[~near] >= exact[~near]) and np.all(got[~near] >= cap * cap)
+
+
+def test_edt_sq_no_feature_is_max_int32():
+    assert np.all(K._edt_sq(np.zeros((4, 5), dtype=np.uint8), 1, 1, 0, 0, 4, 5, 10) == 2**31 - 1)
+
+
+@pytest.mark.parametrize("kind", ["normal", "ties", "outlier", "spread", "constant"])
+def test_median_equals_numpy(kind):
+    rng = np.random.default_rng(3)
+    for n in (1, 2, 3, 31, 32, 33, 500, 1023, 1024):
+        x = {"normal": rng.normal(1000.0, 8.0, n),
+             "ties": rng.integers(0, 4, n).astype(np.float64),
+             "outlier": np.append(rng.normal(0.0, 1.0, n - 1), 1e12),
+             "spread": np.exp(rng.uniform(-300.0, 300.0, n)),
+             "constant": np.full(n, 2.5)}[kind]
+        before = x.copy()
+        assert K._median(x, n) == np.median(x)
+        np.testing.assert_array_equal(x, before)  # left untouched
+    assert np.isnan(K._median(np.array([1.0, np.nan, 2.0]), 3))
 
 
 def test_diamond_angle_is_monotonic_in_angle():
@@ -44,53 +87,66 @@ def test_diamond_angle_is_monotonic_in_angle():
 
 
 @pytest.mark.parametrize(("seed", "f", "grow"), [(0, 1, 0.0), (1, 1, 3.0), (2, 2, 0.0),
-                                                 (3, 4, 3.0), (4, 2, 2.0)])
-def test_radial_profile_window_matches_numpy(seed, f, grow):
+                                                 (3, 4, 3.0), (4, 2, 2.0), (5, 3, 0.0)])
+def test_profile_matches_numpy(seed, f, grow):
     rng = np.random.default_rng(seed)
     labels, image = _blobs(rng)
     exclude = np.zeros(labels.shape, dtype=np.int32)
     exclude[:, :20] = 1
-    edges = sector_edges(8)
     for lid in np.unique(labels[labels > 0]):
-        args = (image, labels, np.int32(lid), exclude, 2, 3, 68, 77, 1.5, 6.0, 10, 8, edges, 64, f,
-                grow)
-        got = K._radial_profile_window(*args)
-        want = ref.radial_profile_window(*args)
-        np.testing.assert_array_equal(got[1], want[1])  # identical binning, pixel for pixel
-        for g, w in zip(got, want, strict=True):
+        window = (2, 3, 68, 77)  # odd sizes: partial blocks on both edges for f > 1
+        sums, counts, ref_sums, stats, feats = _profile(
+            image, labels, [lid], exclude, [window], [f], 1.5, 6.0, 10, 8, 64, grow)
+        want = ref.radial_profile_window(image, labels, lid, exclude, *window, 1.5, 6.0, 10, 8,
+                                         sector_edges(8), 64, f, grow)
+        np.testing.assert_array_equal(counts[0], want[1])  # identical binning, pixel for pixel
+        for g, w in zip((sums[0], counts[0], ref_sums[0], stats[0]), want, strict=True):
             np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-6)
-        assert got[3][10] == f
+        assert stats[0, 10] == f
+        want_f = ref.profile_features(want[0][None], want[1][None], want[2][None], want[3][None],
+                                      0.8, 0.4, 2.0, 10)
+        np.testing.assert_array_equal(np.isnan(feats), np.isnan(want_f))
+        np.testing.assert_allclose(feats, want_f, rtol=1e-6, atol=1e-6)
 
 
-def test_radial_profile_batch_equals_single_calls():
+def test_profile_batch_equals_single_calls():
     rng = np.random.default_rng(5)
     labels, image = _blobs(rng, n=3)
-    edges = sector_edges(4)
-    ids = np.unique(labels[labels > 0]).astype(np.int32)
-    windows = np.array([[0, 0, 70, 80]] * ids.size, dtype=np.int64)
-    none = np.zeros((1, 1), dtype=np.int32)
-    blocks = np.array([1, 2, 1][: ids.size], dtype=np.int64)
-    batch = K._radial_profile_batch(image, labels, ids, none, windows, 1.0, 5.0, 6, 4, edges, 50,
-                                    blocks, 3.0)
+    ids = np.unique(labels[labels > 0])
+    windows = [(0, 0, 70, 80)] * ids.size
+    blocks = [1, 2, 1][: ids.size]
+    batch = _profile(image, labels, ids, NONE, windows, blocks, 1.0, 5.0, 6, 4, 50, 3.0)
     for i, lid in enumerate(ids):
-        single = K._radial_profile_window(image, labels, lid, none, 0, 0, 70, 80, 1.0, 5.0, 6, 4,
-                                          edges, 50, blocks[i], 3.0)
+        single = _profile(image, labels, [lid], NONE, windows[:1], [blocks[i]], 1.0, 5.0, 6, 4,
+                          50, 3.0)
         for b, s in zip(batch, single, strict=True):
-            np.testing.assert_array_equal(b[i], s)
+            np.testing.assert_array_equal(b[i], s[0])
 
 
-def test_cast_rays_matches_dense_sampling():
+def test_many_sectors_bin_like_searchsorted():
+    # 360 sectors: sector = searchsorted(edges, diamond angle, "right") - 1 for every pixel
+    rng = np.random.default_rng(8)
+    labels, image = _blobs(rng, shape=(90, 90), n=1)
+    got = _profile(image, labels, [1], NONE, [(0, 0, 90, 90)], [1], 1.0, 5.0, 5, 360, 256)
+    want = ref.radial_profile_window(image, labels, 1, NONE, 0, 0, 90, 90, 1.0, 5.0, 5, 360,
+                                     sector_edges(360), 256, 1)
+    np.testing.assert_array_equal(got[1][0], want[1])
+    np.testing.assert_allclose(got[0][0], want[0], rtol=1e-6, atol=1e-6)
+
+
+def test_cast_one_matches_dense_sampling():
     rng = np.random.default_rng(7)
     labels, _ = _blobs(rng, n=2)
     lid = np.int32(1)
     rows, cols = np.nonzero(labels == lid)
-    window = np.array([rows.min(), cols.min(), rows.max() + 1, cols.max() + 1], dtype=np.int64)
+    lo_r, lo_c, hi_r, hi_c = rows.min() - 0.5, cols.min() - 0.5, rows.max() + 0.5, cols.max() + 0.5
     n = 40
     base = np.column_stack([rng.uniform(0, 70, n), rng.uniform(0, 80, n)])
     ang = rng.uniform(0, 2 * np.pi, n)
     normal = np.column_stack([np.sin(ang), np.cos(ang)])
     t_max = np.full(n, 60.0)
-    got = CK._cast_rays(labels, lid, base, normal, t_max, window, 0.5)
+    got = np.array([CK._cast_one(labels, lid, base[i, 0], base[i, 1], normal[i, 0], normal[i, 1],
+                                 t_max[i], lo_r, lo_c, hi_r, hi_c, 0.5) for i in range(n)])
     want = ref.cast_rays(labels, lid, base, normal, t_max)
     # the twin samples every 1e-4 px, the kernel bisects to 0.5/1024 px
     hit = np.isfinite(want)
@@ -99,22 +155,24 @@ def test_cast_rays_matches_dense_sampling():
     np.testing.assert_allclose(got[hit], want[hit], atol=6e-4)
 
 
-def test_bilinear_and_normal_levels_match_map_coordinates():
+def test_line_mean_and_levels_match_map_coordinates():
     rng = np.random.default_rng(11)
     image = rng.normal(0, 1, size=(50, 60)).astype(np.float32)
+    # one sample per point, including clamped ones outside the image
     for r, c in [(0.0, 0.0), (10.25, 3.5), (49.0, 59.0), (-3.0, 70.0), (20.7, 41.1)]:
-        np.testing.assert_allclose(CK._bilinear(image, r, c), ref.bilinear(image, r, c)[0],
-                                   atol=1e-6)
+        got = CK._line_mean(image, r, c, 0.0, 1.0, 0.0, 1, 0.0, 0.0, 1.0)
+        np.testing.assert_allclose(got, ref.bilinear(image, r, c)[0], atol=1e-6)
     n = 12
     base = np.column_stack([rng.uniform(10, 40, n), rng.uniform(10, 50, n)])
     ang = rng.uniform(0, 2 * np.pi, n)
     normal = np.column_stack([np.sin(ang), np.cos(ang)])
     t_hit = rng.uniform(0, 8, n)
-    t_hit[0] = np.nan
     t_hit[1] = 0.5  # too short for a gap sample
-    args = (image, base, normal, t_hit, 4.0, 3.0, 1.2, 3, 1.0)
-    got = CK._normal_levels(*args)
-    want = ref.normal_levels(*args)
+    want = ref.normal_levels(image, base, normal, t_hit, 4.0, 3.0, 1.2, 3, 1.0)
+    got = np.empty((n, 3))
+    for i in range(n):
+        CK._levels(image, base[i, 0], base[i, 1], normal[i, 0], normal[i, 1], t_hit[i], 4.0, 3.0,
+                   1.2, 3, 1.0, got[i])
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
     np.testing.assert_allclose(got, want, atol=1e-6)
 
@@ -124,12 +182,9 @@ def test_profile_features_match_numpy():
     labels, image = _blobs(rng, shape=(90, 90), n=4)
     # give the lesions different radial structure: a bright rim on some, a bright core on others
     image = image + rng.normal(0, 1, image.shape).astype(np.float32)
-    ids = np.unique(labels[labels > 0]).astype(np.int32)
-    windows = np.array([[0, 0, 90, 90]] * ids.size, dtype=np.int64)
-    none = np.zeros((1, 1), dtype=np.int32)
-    sums, counts, ref_sums, stats = K._radial_profile_batch(
-        image, labels, ids, none, windows, 1.0, 5.0, 8, 6, sector_edges(6), 1024,
-        np.ones(ids.size, dtype=np.int64), 0.0)
+    ids = np.unique(labels[labels > 0])
+    sums, counts, ref_sums, stats, _ = _profile(image, labels, ids, NONE, [(0, 0, 90, 90)] * ids.size,
+                                                [1] * ids.size, 1.0, 5.0, 8, 6, 1024)
     sums[0, :, -2:] *= 1.5  # rim-heavy
     sums[1, :, :2] *= 3.0  # core-heavy
     counts[2, 0, 0] = 0  # an empty sector-bin
@@ -146,35 +201,102 @@ def test_spearman_handles_ties():
     x = np.array([0.1, 0.2, 0.3, 0.4, 0.5])
     y = np.array([1.0, 1.0, 2.0, 3.0, 2.0])
     assert FK._spearman(x, y) == pytest.approx(ref.spearman(x, y), abs=1e-12)
+    assert FK._spearman(x, y) == pytest.approx(np.sqrt(5.0 / 8.0), abs=1e-12)  # scipy: 0.79057
     assert np.isnan(FK._spearman(x[:2], y[:2]))
 
 
-def test_cleft_batch_matches_per_lesion_twins():
+def _cleft_args(image, labels, ids, bboxes, base, normal, t_max, plane, offset=(0.0, 0.0)):
+    return (image, labels, np.asarray(offset, dtype=np.float64), np.asarray(ids, dtype=np.int32),
+            np.asarray(bboxes, dtype=np.int64), base, normal, t_max, np.full(t_max.size, 0.1),
+            plane, 0.5, 3.0, 2.0, 1.0, 3, 1.0, 0.5, 0.5, 3.0, 0.3, 2.0, 0.5)
+
+
+def test_cleft_batch_matches_numpy():
     rng = np.random.default_rng(17)
     labels, image = _blobs(rng, n=3)
-    ids = np.unique(labels[labels > 0]).astype(np.int32)
+    image[:, :8] = 400.0  # a dense "cortex" strip
+    ids = np.unique(labels[labels > 0])
     bboxes = []
     for lid in ids:
         rows, cols = np.nonzero(labels == lid)
         bboxes.append([rows.min(), cols.min(), rows.max() + 1, cols.max() + 1])
-    bboxes = np.array(bboxes, dtype=np.int64)
     n = 60
     base = np.column_stack([rng.uniform(0, 70, n), rng.uniform(0, 80, n)])
     ang = rng.uniform(0, 2 * np.pi, n)
     normal = np.column_stack([np.sin(ang), np.cos(ang)])
     t_max = rng.uniform(10, 40, n)
-    level_args = (3.0, 2.0, 1.0, 3, 1.0)
-    les, smp, t_hit, levels = CK._cleft_batch(image, labels, ids, bboxes, base, normal, t_max, 0.5,
-                                              *level_args)
-    assert np.all(np.diff(les) >= 0) and les.size >= 5
-    for i, lid in enumerate(ids):
-        want_t = ref.cast_rays(labels, lid, base, normal, t_max)
-        hit = np.flatnonzero(np.isfinite(want_t))
-        sel = les == i
-        np.testing.assert_array_equal(smp[sel], hit)
-        np.testing.assert_allclose(t_hit[sel], want_t[hit], atol=6e-4)
-        want_lv = ref.normal_levels(image, base[hit], normal[hit], t_hit[sel], *level_args)
-        np.testing.assert_allclose(levels[sel], want_lv, atol=1e-6)
+    plane = np.column_stack([np.full(ids.size, 100.0), np.full(ids.size, 5.0),
+                             rng.uniform(20, 50, (ids.size, 2)), rng.normal(0, 0.05, (ids.size, 2))])
+    args = _cleft_args(image, labels, ids, bboxes, base, normal, t_max, plane)
+    got = CK._cleft_batch(*args)
+    want = ref.cleft_batch(*args)
+    assert got[0].size >= 5 and np.all(np.diff(got[0]) >= 0)
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(np.isnan(g.astype(float)), np.isnan(w.astype(float)))
+        np.testing.assert_allclose(g.astype(float), w.astype(float), rtol=1e-9, atol=1e-9)
+    # zero noise: IEEE division (an infinite dip), not a ZeroDivisionError
+    plane[:, 1] = 0.0
+    assert np.isinf(CK._cleft_batch(*_cleft_args(image, labels, ids, bboxes, base, normal, t_max,
+                                                 plane))[3]).any()
+
+
+def test_cleft_batch_on_a_label_crop_equals_the_full_image():
+    rng = np.random.default_rng(19)
+    labels, image = _blobs(rng, n=2)
+    rows, cols = np.nonzero(labels == 2)
+    box = (rows.min(), cols.min(), rows.max() + 1, cols.max() + 1)
+    crop = np.ascontiguousarray((labels[box[0]:box[2], box[1]:box[3]] == 2).astype(np.int32))
+    n = 50
+    base = np.column_stack([rng.uniform(0, 70, n), rng.uniform(0, 80, n)])
+    ang = rng.uniform(0, 2 * np.pi, n)
+    normal = np.column_stack([np.sin(ang), np.cos(ang)])
+    t_max = np.full(n, 50.0)
+    plane = np.array([[100.0, 5.0, 35.0, 40.0, 0.0, 0.0]])
+    full = CK._cleft_batch(*_cleft_args(image, labels, [2], [box], base, normal, t_max, plane))
+    part = CK._cleft_batch(*_cleft_args(image, crop, [1], [box], base, normal, t_max, plane,
+                                        offset=box[:2]))
+    assert full[0].size >= 3
+    for a, b in zip(full, part, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_edge_walk_back_finds_a_hidden_edge():
+    # a bright lesion from col 30 on, but its mask starts at col 40 (drawn too tight)
+    image = np.full((40, 80), 10.0, dtype=np.float32)
+    image[:, 30:] = 100.0
+    image[:, :5] = 200.0  # cortex
+    labels = np.zeros((40, 80), dtype=np.int32)
+    labels[5:35, 40:70] = 1
+    base = np.array([[20.0, 4.5]])
+    normal = np.array([[0.0, 1.0]])
+    plane = np.array([[10.0, 1.0, 20.0, 55.0, 0.0, 0.0]])
+    args = list(_cleft_args(image, labels, [1], [(5, 40, 35, 70)], base, normal, np.array([60.0]),
+                            plane))
+    args[8] = np.array([1.0])  # 1 mm per pixel
+    _, _, gap_mm, _, _, _ = CK._cleft_batch(*args)
+    want = ref.cleft_batch(*args)[2]
+    np.testing.assert_allclose(gap_mm, want, atol=1e-9)
+    assert abs(gap_mm[0] - (29.5 - 4.5)) <= 1.0  # the real edge, 10 px before the mask edge
+    # continuous with the cortex: no value below the threshold on the way back -> contact
+    image[:, 5:30] = 100.0
+    _, _, gap_mm, _, has_cleft, contact = CK._cleft_batch(*args)
+    assert gap_mm[0] == 0.0 and contact[0] and not has_cleft[0]
+
+
+def test_support_growth_kernel_matches_numpy_on_a_tight_mask():
+    rng = np.random.default_rng(21)
+    rr, cc = np.mgrid[:90, :90]
+    r2 = (rr - 45.0) ** 2 + (cc - 45.0) ** 2
+    image = (100.0 + 40.0 * np.clip(1 - r2 / 30.0**2, 0, None) ** 1.5
+             + rng.normal(0, 1.0, (90, 90))).astype(np.float32)
+    labels = (r2 < 15.0**2).astype(np.int32)  # much tighter than the 30 px footprint
+    for f in (1, 2):
+        got = _profile(image, labels, [1], NONE, [(0, 0, 90, 90)], [f], 1.5, 6.0, 10, 8, 256, 3.0)
+        want = ref.radial_profile_window(image, labels, 1, NONE, 0, 0, 90, 90, 1.5, 6.0, 10, 8,
+                                         sector_edges(8), 256, f, 3.0)
+        for g, w in zip(got[:4], want, strict=True):
+            np.testing.assert_allclose(g[0], w, rtol=1e-6, atol=1e-6)
+        assert got[1][0].sum() > 1.1 * np.pi * 15.0**2  # it grew
 
 
 def test_block_factor_keeps_enough_blocks_across_the_half_width():
@@ -186,40 +308,3 @@ def test_block_factor_keeps_enough_blocks_across_the_half_width():
     assert block_factor(np.pi * 30**2, (0, 0, 60, 60), 20.0) == 1
     # a thin oblique ellipse in a big box stays at full resolution
     assert block_factor(np.pi * 300 * 15, (0, 0, 430, 430), 20.0) == 1
-
-
-def test_edge_back_matches_numpy_and_finds_a_hidden_edge():
-    # a bright lesion from col 30 on, but the "mask edge" claimed at col 40 (too tight)
-    image = np.full((40, 80), 10.0, dtype=np.float32)
-    image[:, 30:] = 100.0
-    image[:, :5] = 200.0  # cortex
-    base = np.array([[20.0, 4.5], [20.0, 4.5], [10.0, 4.5]])
-    normal = np.array([[0.0, 1.0], [0.0, 1.0], [0.0, 1.0]])
-    t_hit = np.array([35.5, 20.0, np.nan])
-    thr = np.array([55.0, 55.0, 55.0])
-    args = (image, base, normal, t_hit, thr, 1.0, 3, 0.5)
-    got = CK._edge_back(*args)
-    np.testing.assert_allclose(got, ref.edge_back(*args), atol=1e-9)
-    assert abs(got[0] - (29.5 - 4.5)) <= 1.0  # the real edge, 10 px before the mask edge
-    assert got[1] == 20.0 and np.isnan(got[2])  # already dark at the mask edge; NaN stays
-    # continuous with the cortex: no value below the threshold on the way back -> 0
-    image2 = np.full((40, 80), 100.0, dtype=np.float32)
-    assert CK._edge_back(image2, base[:1], normal[:1], t_hit[:1], thr[:1], 1.0, 3, 0.5)[0] == 0.0
-
-
-def test_support_growth_kernel_matches_numpy_on_a_tight_mask():
-    rng = np.random.default_rng(21)
-    rr, cc = np.mgrid[:90, :90]
-    r2 = (rr - 45.0) ** 2 + (cc - 45.0) ** 2
-    image = (100.0 + 40.0 * np.clip(1 - r2 / 30.0**2, 0, None) ** 1.5
-             + rng.normal(0, 1.0, (90, 90))).astype(np.float32)
-    labels = (r2 < 15.0**2).astype(np.int32)  # much tighter than the 30 px footprint
-    none = np.zeros((1, 1), dtype=np.int32)
-    for f in (1, 2):
-        args = (image, labels, np.int32(1), none, 0, 0, 90, 90, 1.5, 6.0, 10, 8,
-                sector_edges(8), 256, f, 3.0)
-        got = K._radial_profile_window(*args)
-        want = ref.radial_profile_window(*args)
-        for g, w in zip(got, want, strict=True):
-            np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-6)
-        assert got[1].sum() > 1.1 * np.pi * 15.0**2  # it grew

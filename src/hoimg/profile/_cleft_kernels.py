@@ -1,7 +1,9 @@
-"""Numba kernels of the cleft scan: rays from the cortex and bilinear line sampling.
+"""Numba kernels of the cleft scan: rays from the cortex, bilinear line sampling, decisions.
 
 Pure ``@njit(cache=True)`` functions of arrays and scalars (see :mod:`._kernels`); each has
-a plain-NumPy twin in ``tests/profile/_profile_reference.py``.
+a plain-NumPy twin in ``tests/profile/_profile_reference.py``. The one entry point,
+:func:`_cleft_batch`, serves both :func:`hoimg.profile.measure_lesions` and the
+single-lesion :func:`hoimg.profile.cleft_scan`.
 """
 
 from __future__ import annotations
@@ -9,12 +11,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-# --------------------------------------------------------------------------------------
-# cleft scan: rays from the cortex, bilinear line sampling
-# --------------------------------------------------------------------------------------
 
-
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _is_label(labels, label_id, r, c):
     """Nearest-pixel lookup of ``labels == label_id`` at a sub-pixel point (False outside)."""
     ri = int(np.floor(r + 0.5))
@@ -24,10 +22,16 @@ def _is_label(labels, label_id, r, c):
     return labels[ri, ci] == label_id
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _cast_one(labels, label_id, br, bc, nr, nc, t_max, lo_r, lo_c, hi_r, hi_c, step_px):
-    """One ray of :func:`_cast_rays`: t of entry into the lesion, or NaN."""
-    # slab test against the bbox: march only where the ray is inside it
+    """Distance along one ray to the first pixel of a lesion, or NaN.
+
+    The ray ``(br, bc) + t (nr, nc)``, ``0 <= t <= t_max``, is marched every ``step_px``
+    only where it is inside the lesion's box ``[lo_r, hi_r] x [lo_c, hi_c]`` (slab test),
+    then the entry is refined by bisection to 1/1024 of a step. Returns the ray parameter
+    t (pixels) where the ray enters the lesion's nearest-pixel footprint (0 when it starts
+    inside).
+    """
     t0 = 0.0
     t1 = t_max
     for axis in range(2):
@@ -73,63 +77,129 @@ def _cast_one(labels, label_id, br, bc, nr, nc, t_max, lo_r, lo_c, hi_r, hi_c, s
     return b
 
 
-@njit(cache=True)
-def _cast_rays(labels, label_id, base_rc, normal_rc, t_max_px, window, step_px):
-    """Distance along each ray to the first pixel of a lesion.
+@njit(cache=True, error_model="numpy")
+def _line_mean(image, br, bc, nr, nc, lateral_px, n_lateral, ta, tb, dt):
+    """Mean of bilinear samples on ``n_lateral`` parallel lines, t in [ta, tb] every dt.
 
-    Parameters
-    ----------
-    labels : (M, N) int32 ndarray
-    label_id : int
-    base_rc, normal_rc : (K, 2) float64 ndarray
-        Ray origins (row, col) and unit directions.
-    t_max_px : (K,) float64 ndarray
-        How far each ray may go (the reach, in pixels along that ray).
-    window : (4,) int64 ndarray
-        (r0, c0, r1, c1) bounding box of the lesion: rays that miss it are skipped
-        without marching.
-    step_px : float
-        Marching step; the hit is then refined by bisection to 1/1024 of a step.
-
-    Returns
-    -------
-    (K,) float64 ndarray
-        Ray parameter t (pixels) where the ray enters the lesion's nearest-pixel footprint
-        (0 when it starts inside), NaN when it does not within ``t_max_px``.
+    The lines are offset along the tangent ``(-nc, nr)`` by up to ``lateral_px`` either
+    side; samples are bilinear with coordinates clamped to the image (as
+    ``scipy.ndimage.map_coordinates(order=1, mode="nearest")``).
     """
-    k = base_rc.shape[0]
-    out = np.full(k, np.nan)
-    for i in range(k):
-        out[i] = _cast_one(labels, label_id, base_rc[i, 0], base_rc[i, 1], normal_rc[i, 0],
-                           normal_rc[i, 1], t_max_px[i], window[0] - 0.5, window[1] - 0.5,
-                           window[2] - 0.5, window[3] - 0.5, step_px)
-    return out
+    h, w = image.shape
+    total = 0.0
+    n = 0
+    n_t = int(np.floor((tb - ta) / dt + 1e-9)) + 1
+    for j in range(n_lateral):
+        off = 0.0 if n_lateral == 1 else lateral_px * (2.0 * j / (n_lateral - 1) - 1.0)
+        sr = br - off * nc
+        sc = bc + off * nr
+        for i in range(n_t):
+            t = ta + i * dt
+            r = sr + t * nr
+            c = sc + t * nc
+            if r < 0.0:
+                r = 0.0
+            if c < 0.0:
+                c = 0.0
+            if r > h - 1.0:
+                r = h - 1.0
+            if c > w - 1.0:
+                c = w - 1.0
+            r0 = int(np.floor(r))
+            c0 = int(np.floor(c))
+            r1 = min(r0 + 1, h - 1)
+            c1 = min(c0 + 1, w - 1)
+            fr = r - r0
+            fc = c - c0
+            top = image[r0, c0] * (1.0 - fc) + image[r0, c1] * fc
+            bot = image[r1, c0] * (1.0 - fc) + image[r1, c1] * fc
+            total += top * (1.0 - fr) + bot * fr
+            n += 1
+    return total / n if n > 0 else np.nan
 
 
-@njit(cache=True)
-def _cleft_batch(image, labels, label_ids, bboxes, base_rc, normal_rc, t_max_px, step_px,
-                 cortex_px, lesion_px, lateral_px, n_lateral, dt):
-    """:func:`_cast_rays` and :func:`_normal_levels` for many lesions in one call.
+@njit(cache=True, error_model="numpy")
+def _levels(image, br, bc, nr, nc, th, cortex_px, lesion_px, lateral_px, n_lateral, dt, out):
+    """Cortex, gap and lesion levels of one normal entering the lesion at ``th`` into
+    ``out[0:3]``: means over [-cortex_px, 0], over the middle half of the gap
+    [th/4, 3 th/4] (NaN when th < 2 dt: no gap to sample) and over [th, th + lesion_px]."""
+    out[0] = _line_mean(image, br, bc, nr, nc, lateral_px, n_lateral, -cortex_px, 0.0, dt)
+    out[1] = np.nan
+    if th >= 2.0 * dt:
+        out[1] = _line_mean(image, br, bc, nr, nc, lateral_px, n_lateral, 0.25 * th, 0.75 * th,
+                            dt)
+    out[2] = _line_mean(image, br, bc, nr, nc, lateral_px, n_lateral, th, th + lesion_px, dt)
+
+
+@njit(cache=True, error_model="numpy")
+def _cleft_batch(image, labels, label_offset_rc, label_ids, bboxes, base_rc, normal_rc, t_max_px,
+                 mm_per_px, plane, step_px, cortex_px, lesion_px, lateral_px, n_lateral, dt,
+                 edge_dt, edge_fraction, interface_margin_mm, min_gap_mm, dip_sigma,
+                 contrast_fraction):
+    """Cleft-scan measurements of the normals facing each of L lesions.
+
+    For each lesion, every candidate normal is cast at it (:func:`_cast_one`). For a hit:
+
+    1. cortex, gap and lesion levels (:func:`_levels`) at the mask edge;
+    2. the edge walk-back: from the mask edge towards the cortex in steps ``edge_dt``,
+       the mean of bilinear samples on the ``n_lateral`` lines at t - edge_dt, t and
+       t + edge_dt is compared with ``background + trend + edge_fraction x lesion
+       contrast`` (lesion contrast over the background plane at the mask edge; no walk
+       when it is not positive). The first value below ends the walk and the crossing is
+       interpolated linearly; a value at the mask edge already below keeps it; a walk
+       that reaches t = 0 gives 0 (contact). A crossing more than a pixel before the mask
+       edge replaces it, and the levels are sampled again there;
+    3. the gap in mm (``t * mm_per_px``).
+
+    Of a lesion's hits only the facing interface is kept: gaps within
+    ``interface_margin_mm`` of its smallest. For those, with excesses taken over the
+    background plane's trend along the normal (the cortex is compared as is: it is far
+    denser)::
+
+        dip = (min(cortex, lesion) - gap) / (noise sqrt(2 / n_gap + 2 / n_lesion))
+        has_cleft = gap_mm >= min_gap_mm and dip >= dip_sigma and lucent
+        contact = not has_cleft and gap_mm < min_gap_mm
+
+    with ``n_gap``, ``n_lesion`` the bilinear samples in each level and ``lucent`` when
+    the gap keeps at most ``1 - contrast_fraction`` of the lesion's contrast (or the
+    lesion has none).
 
     Parameters
     ----------
-    image, labels : (M, N) ndarrays (float32, int32)
+    image : (M, N) float32 ndarray
+    labels : (P, Q) int32 ndarray
+        Label image, or a crop of one whose pixel (0, 0) is image pixel
+        ``label_offset_rc``.
+    label_offset_rc : (2,) float64 ndarray
     label_ids : (L,) int32 ndarray
     bboxes : (L, 4) int64 ndarray
-        Tight end-exclusive boxes of the lesions.
-    base_rc, normal_rc, t_max_px :
-        All candidate normals of the image (see :func:`_cast_rays`).
-    step_px, cortex_px, lesion_px, lateral_px, n_lateral, dt :
-        As in :func:`_cast_rays` and :func:`_normal_levels`.
+        Tight end-exclusive boxes of the lesions, in image coordinates.
+    base_rc, normal_rc : (K, 2) float64 ndarray
+        Every candidate normal of the image: points on the periosteal edge and outward
+        unit normals.
+    t_max_px, mm_per_px : (K,) float64 ndarray
+        How far each normal reaches (pixels) and mm per pixel of travel along it.
+    plane : (L, 6) float64 ndarray
+        Per lesion: background at the centroid, noise sigma, centroid row and col,
+        background slope per pixel along rows and cols (from the radial profile).
+    step_px : float
+        Marching step of the rays.
+    cortex_px, lesion_px, lateral_px, n_lateral, dt :
+        Level windows' depths, half-width of the band of parallel lines and how many,
+        sample spacing along a normal.
+    edge_dt, edge_fraction :
+        Step and contrast fraction of the edge walk-back.
+    interface_margin_mm, min_gap_mm, dip_sigma, contrast_fraction :
+        Decision thresholds (see :class:`hoimg.config.ProfileConfig`).
 
     Returns
     -------
     lesion : (H,) int64
-        Lesion index (into ``label_ids``) of each hit, non-decreasing.
+        Lesion index (into ``label_ids``) of each kept hit, non-decreasing.
     sample : (H,) int64
-        Index of the hitting normal.
-    t_hit : (H,) float64
-    levels : (H, 3) float64
+        Index of the normal (into ``base_rc``), increasing within a lesion.
+    gap_mm, dip : (H,) float64
+    has_cleft, contact : (H,) bool
     """
     n_les = label_ids.shape[0]
     k = base_rc.shape[0]
@@ -140,182 +210,159 @@ def _cleft_batch(image, labels, label_ids, bboxes, base_rc, normal_rc, t_max_px,
     cap = 256
     les = np.empty(cap, dtype=np.int64)
     smp = np.empty(cap, dtype=np.int64)
-    th = np.empty(cap, dtype=np.float64)
+    gap = np.empty(cap, dtype=np.float64)
+    dip = np.empty(cap, dtype=np.float64)
+    has_cleft = np.empty(cap, dtype=np.bool_)
+    contact = np.empty(cap, dtype=np.bool_)
     n = 0
+    off_r = label_offset_rc[0]
+    off_c = label_offset_rc[1]
+    keep = 1.0 - contrast_fraction
+    n_lv_les = n_lateral * (np.floor(lesion_px / dt + 1e-9) + 1.0)
+    lv = np.empty(3, dtype=np.float64)
+    # per-lesion scratch, grown as needed: hits before the facing-interface cut
+    h_cap = 64
+    h_smp = np.empty(h_cap, dtype=np.int64)
+    h_t = np.empty(h_cap, dtype=np.float64)
+    h_gap = np.empty(h_cap, dtype=np.float64)
+    h_lv = np.empty((h_cap, 3), dtype=np.float64)
     for i in range(n_les):
         lo_r = bboxes[i, 0] - 0.5
         lo_c = bboxes[i, 1] - 0.5
         hi_r = bboxes[i, 2] - 0.5
         hi_c = bboxes[i, 3] - 0.5
+        bg = plane[i, 0]
+        noise = plane[i, 1]
+        cen_r = plane[i, 2]
+        cen_c = plane[i, 3]
+        slope_r = plane[i, 4]
+        slope_c = plane[i, 5]
+        n_hit = 0
+        gap_min = np.inf
         for j in range(k):
             br = base_rc[j, 0]
             bc = base_rc[j, 1]
             # no ray from outside the box grown by the reach can get there
             if br < lo_r - reach or br > hi_r + reach or bc < lo_c - reach or bc > hi_c + reach:
                 continue
-            t = _cast_one(labels, label_ids[i], br, bc, normal_rc[j, 0], normal_rc[j, 1],
-                          t_max_px[j], lo_r, lo_c, hi_r, hi_c, step_px)
-            if np.isnan(t):
+            nr = normal_rc[j, 0]
+            nc = normal_rc[j, 1]
+            th = _cast_one(labels, label_ids[i], br - off_r, bc - off_c, nr, nc, t_max_px[j],
+                           lo_r - off_r, lo_c - off_c, hi_r - off_r, hi_c - off_c, step_px)
+            if np.isnan(th):
                 continue
+            _levels(image, br, bc, nr, nc, th, cortex_px, lesion_px, lateral_px, n_lateral, dt,
+                    lv)
+            # a mask drawn too tight (its edge inside a faint rim or a dense base) would
+            # invent a gap: walk back from the mask edge to where the image falls below
+            # edge_fraction of the lesion's contrast over the background plane
+            t_mid = 0.5 * th
+            t_les = th + 0.5 * lesion_px
+            trend_les = slope_r * (br + t_les * nr - cen_r) + slope_c * (bc + t_les * nc - cen_c)
+            contrast = lv[2] - trend_les - bg
+            if contrast > 0:
+                trend_mid = slope_r * (br + t_mid * nr - cen_r) + slope_c * (
+                    bc + t_mid * nc - cen_c)
+                threshold = bg + trend_mid + edge_fraction * contrast
+                t = th
+                prev = _line_mean(image, br, bc, nr, nc, lateral_px, n_lateral, t - edge_dt,
+                                  t + edge_dt, edge_dt)
+                t_img = th
+                if not prev < threshold:
+                    t_img = 0.0
+                    while t > 0.0:
+                        t_new = t - edge_dt
+                        if t_new < 0.0:
+                            t_new = 0.0
+                        v = _line_mean(image, br, bc, nr, nc, lateral_px, n_lateral,
+                                       t_new - edge_dt, t_new + edge_dt, edge_dt)
+                        if v < threshold:
+                            # crossing between t_new (below) and t (above)
+                            t_img = t_new + (t - t_new) * (threshold - v) / (prev - v)
+                            break
+                        prev = v
+                        t = t_new
+                if t_img < th - 1.0:
+                    th = t_img
+                    _levels(image, br, bc, nr, nc, th, cortex_px, lesion_px, lateral_px,
+                            n_lateral, dt, lv)
+            if n_hit == h_cap:
+                h_cap *= 2
+                s2 = np.empty(h_cap, dtype=np.int64)
+                t2 = np.empty(h_cap, dtype=np.float64)
+                g2 = np.empty(h_cap, dtype=np.float64)
+                l2 = np.empty((h_cap, 3), dtype=np.float64)
+                s2[:n_hit] = h_smp[:n_hit]
+                t2[:n_hit] = h_t[:n_hit]
+                g2[:n_hit] = h_gap[:n_hit]
+                l2[:n_hit] = h_lv[:n_hit]
+                h_smp, h_t, h_gap, h_lv = s2, t2, g2, l2
+            h_smp[n_hit] = j
+            h_t[n_hit] = th
+            h_gap[n_hit] = th * mm_per_px[j]
+            h_lv[n_hit, 0] = lv[0]
+            h_lv[n_hit, 1] = lv[1]
+            h_lv[n_hit, 2] = lv[2]
+            if h_gap[n_hit] < gap_min:
+                gap_min = h_gap[n_hit]
+            n_hit += 1
+        # keep the facing interface only: normals within the margin of the closest approach
+        for m in range(n_hit):
+            g_mm = h_gap[m]
+            if not g_mm <= gap_min + interface_margin_mm:
+                continue
+            j = h_smp[m]
+            th = h_t[m]
+            br = base_rc[j, 0]
+            bc = base_rc[j, 1]
+            nr = normal_rc[j, 0]
+            nc = normal_rc[j, 1]
+            t_mid = 0.5 * th
+            t_les = th + 0.5 * lesion_px
+            t_cor = -0.5 * cortex_px
+            gap_excess = h_lv[m, 1] - (slope_r * (br + t_mid * nr - cen_r)
+                                       + slope_c * (bc + t_mid * nc - cen_c))
+            lesion_excess = h_lv[m, 2] - (slope_r * (br + t_les * nr - cen_r)
+                                          + slope_c * (bc + t_les * nc - cen_c))
+            cortex_excess = h_lv[m, 0] - (slope_r * (br + t_cor * nr - cen_r)
+                                          + slope_c * (bc + t_cor * nc - cen_c))
+            # noise of (neighbour level - gap level): each level is a mean of bilinear
+            # samples; samples one pixel apart on a blurred detector are correlated, so
+            # count half of them
+            n_gap = n_lateral * (np.floor(0.5 * th / dt + 1e-9) + 1.0)
+            sigma = noise * np.sqrt(2.0 / n_gap + 2.0 / n_lv_les)
+            if np.isnan(cortex_excess) or np.isnan(lesion_excess):
+                lower = np.nan
+            else:
+                lower = cortex_excess if cortex_excess < lesion_excess else lesion_excess
+            d = (lower - gap_excess) / sigma
+            # contrast over the soft tissue: a lucent cleft keeps at most (1 -
+            # contrast_fraction) of the lesion's; a gap between two masks as dense as the
+            # lesion (an under-segmented base) is no cleft however significant
+            lesion_contrast = lesion_excess - bg
+            lucent = lesion_contrast <= 0 or gap_excess - bg <= keep * lesion_contrast
+            cleft = g_mm >= min_gap_mm and d >= dip_sigma and lucent
             if n == cap:
                 cap *= 2
                 les2 = np.empty(cap, dtype=np.int64)
                 smp2 = np.empty(cap, dtype=np.int64)
-                th2 = np.empty(cap, dtype=np.float64)
+                gap2 = np.empty(cap, dtype=np.float64)
+                dip2 = np.empty(cap, dtype=np.float64)
+                hc2 = np.empty(cap, dtype=np.bool_)
+                ct2 = np.empty(cap, dtype=np.bool_)
                 les2[:n] = les[:n]
                 smp2[:n] = smp[:n]
-                th2[:n] = th[:n]
-                les, smp, th = les2, smp2, th2
+                gap2[:n] = gap[:n]
+                dip2[:n] = dip[:n]
+                hc2[:n] = has_cleft[:n]
+                ct2[:n] = contact[:n]
+                les, smp, gap, dip, has_cleft, contact = les2, smp2, gap2, dip2, hc2, ct2
             les[n] = i
             smp[n] = j
-            th[n] = t
+            gap[n] = g_mm
+            dip[n] = d
+            has_cleft[n] = cleft
+            contact[n] = not cleft and g_mm < min_gap_mm
             n += 1
-    base = np.empty((n, 2), dtype=np.float64)
-    normal = np.empty((n, 2), dtype=np.float64)
-    for h in range(n):
-        base[h, 0] = base_rc[smp[h], 0]
-        base[h, 1] = base_rc[smp[h], 1]
-        normal[h, 0] = normal_rc[smp[h], 0]
-        normal[h, 1] = normal_rc[smp[h], 1]
-    levels = _normal_levels(image, base, normal, th[:n], cortex_px, lesion_px, lateral_px,
-                            n_lateral, dt)
-    return les[:n].copy(), smp[:n].copy(), th[:n].copy(), levels
-
-
-@njit(cache=True)
-def _bilinear(image, r, c):
-    """Bilinear sample of ``image`` at (r, c); coordinates are clamped to the image."""
-    h, w = image.shape
-    if r < 0.0:
-        r = 0.0
-    if c < 0.0:
-        c = 0.0
-    if r > h - 1.0:
-        r = h - 1.0
-    if c > w - 1.0:
-        c = w - 1.0
-    r0 = int(np.floor(r))
-    c0 = int(np.floor(c))
-    r1 = min(r0 + 1, h - 1)
-    c1 = min(c0 + 1, w - 1)
-    fr = r - r0
-    fc = c - c0
-    top = image[r0, c0] * (1.0 - fc) + image[r0, c1] * fc
-    bot = image[r1, c0] * (1.0 - fc) + image[r1, c1] * fc
-    return top * (1.0 - fr) + bot * fr
-
-
-@njit(cache=True)
-def _line_mean(image, br, bc, nr, nc, lateral_px, n_lateral, ta, tb, dt):
-    """Mean of bilinear samples on ``n_lateral`` parallel lines, t in [ta, tb] every dt."""
-    total = 0.0
-    n = 0
-    n_t = int(np.floor((tb - ta) / dt + 1e-9)) + 1
-    for j in range(n_lateral):
-        off = 0.0 if n_lateral == 1 else lateral_px * (2.0 * j / (n_lateral - 1) - 1.0)
-        # lateral offsets run along the tangent (-nc, nr)
-        sr = br - off * nc
-        sc = bc + off * nr
-        for i in range(n_t):
-            t = ta + i * dt
-            total += _bilinear(image, sr + t * nr, sc + t * nc)
-            n += 1
-    return total / n if n > 0 else np.nan
-
-
-@njit(cache=True)
-def _normal_levels(
-    image, base_rc, normal_rc, t_hit, cortex_px, lesion_px, lateral_px, n_lateral, dt
-):
-    """Cortex, gap and lesion intensity levels along each cortex normal.
-
-    Parameters
-    ----------
-    image : (M, N) float32 ndarray
-    base_rc, normal_rc : (K, 2) float64 ndarray
-        Points on the periosteal edge and outward unit normals.
-    t_hit : (K,) float64 ndarray
-        Where each normal enters the lesion (pixels); NaN rows give NaN levels.
-    cortex_px, lesion_px : float
-        Depth of the cortex window [-cortex_px, 0] and of the lesion window
-        [t_hit, t_hit + lesion_px].
-    lateral_px : float
-        Half-width of the band of ``n_lateral`` parallel lines averaged together.
-    dt : float
-        Sample spacing along the normal.
-
-    Returns
-    -------
-    (K, 3) float64 ndarray
-        Mean intensity over the cortex window, over the middle half of the gap
-        [t_hit/4, 3 t_hit/4] (NaN when t_hit < 2 dt: no gap to sample), and over the
-        lesion window.
-    """
-    k = base_rc.shape[0]
-    out = np.full((k, 3), np.nan)
-    for i in range(k):
-        th = t_hit[i]
-        if np.isnan(th):
-            continue
-        br = base_rc[i, 0]
-        bc = base_rc[i, 1]
-        nr = normal_rc[i, 0]
-        nc = normal_rc[i, 1]
-        out[i, 0] = _line_mean(image, br, bc, nr, nc, lateral_px, n_lateral, -cortex_px, 0.0, dt)
-        if th >= 2.0 * dt:
-            out[i, 1] = _line_mean(
-                image, br, bc, nr, nc, lateral_px, n_lateral, 0.25 * th, 0.75 * th, dt
-            )
-        out[i, 2] = _line_mean(
-            image, br, bc, nr, nc, lateral_px, n_lateral, th, th + lesion_px, dt
-        )
-    return out
-
-
-@njit(cache=True)
-def _edge_back(image, base_rc, normal_rc, t_hit, threshold, lateral_px, n_lateral, dt):
-    """Where each normal really enters the lesion, found in the image from the mask edge.
-
-    Walks from ``t_hit`` (the mask edge) back towards the cortex (t = 0) in steps ``dt``;
-    the value at t is the mean of bilinear samples on ``n_lateral`` parallel lines at
-    t - dt, t and t + dt. The first value below ``threshold[i]`` ends the walk and the
-    crossing is interpolated linearly between it and the previous step. A value at
-    ``t_hit`` already below the threshold returns ``t_hit``; a walk that reaches t = 0
-    without falling below it returns 0 (the lesion is continuous with the cortex).
-
-    Returns
-    -------
-    (K,) float64 ndarray
-        The refined entry parameter (pixels), never beyond ``t_hit``; NaN rows stay NaN.
-    """
-    k = base_rc.shape[0]
-    out = np.full(k, np.nan)
-    for i in range(k):
-        th = t_hit[i]
-        if np.isnan(th) or np.isnan(threshold[i]):
-            out[i] = th
-            continue
-        br = base_rc[i, 0]
-        bc = base_rc[i, 1]
-        nr = normal_rc[i, 0]
-        nc = normal_rc[i, 1]
-        t = th
-        prev = _line_mean(image, br, bc, nr, nc, lateral_px, n_lateral, t - dt, t + dt, dt)
-        if prev < threshold[i]:
-            out[i] = th
-            continue
-        res = 0.0
-        while t > 0.0:
-            t_new = t - dt
-            if t_new < 0.0:
-                t_new = 0.0
-            v = _line_mean(image, br, bc, nr, nc, lateral_px, n_lateral, t_new - dt,
-                           t_new + dt, dt)
-            if v < threshold[i]:
-                # crossing between t_new (below) and t (above)
-                res = t_new + (t - t_new) * (threshold[i] - v) / (prev - v)
-                break
-            prev = v
-            t = t_new
-        out[i] = res
-    return out
+    return (les[:n].copy(), smp[:n].copy(), gap[:n].copy(), dip[:n].copy(),
+            has_cleft[:n].copy(), contact[:n].copy())

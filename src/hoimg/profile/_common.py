@@ -82,6 +82,20 @@ def full_mask(lesion_mask, shape, bbox_rc) -> tuple[np.ndarray, tuple[int, int, 
     return crop, (r0 + tight[0], c0 + tight[1], r0 + tight[2], c0 + tight[3])
 
 
+def kernel_array(a, dtype) -> np.ndarray:
+    """``a`` as a C-contiguous, read-only array of ``dtype`` (a view when it already is one).
+
+    Numba compiles read-only and writeable arrays as different types: handing every kernel
+    read-only image and label arrays keeps one compiled specialisation for all callers
+    (a radiograph's pixels are read-only, a crop copy is not).
+    """
+    out = np.ascontiguousarray(a, dtype=dtype)
+    if out.flags.writeable:
+        out = out.view()
+        out.flags.writeable = False
+    return out
+
+
 def grow(bbox, pad: int, shape) -> tuple[int, int, int, int]:
     """Grow an end-exclusive box by ``pad`` pixels, clipped to the image."""
     r0, c0, r1, c1 = bbox

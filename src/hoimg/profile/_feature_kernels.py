@@ -1,5 +1,7 @@
 """Numba kernel of the radial-profile features (definitions in :mod:`hoimg.profile.radial`).
 
+Called at the end of :func:`hoimg.profile._kernels._profile_batch`.
+
 Pure ``@njit(cache=True)`` functions of arrays and scalars (see :mod:`._kernels`); each has
 a plain-NumPy twin in ``tests/profile/_profile_reference.py``.
 """
@@ -14,34 +16,42 @@ from numba import njit
 # --------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
-def _ranks(x):
-    """Ranks 0..n-1 with ties given their average rank."""
-    n = x.shape[0]
-    order = np.argsort(x, kind="mergesort")
-    r = np.empty(n, dtype=np.float64)
-    i = 0
-    while i < n:
-        j = i
-        while j + 1 < n and x[order[j + 1]] == x[order[i]]:
-            j += 1
-        avg = 0.5 * (i + j)
-        for m in range(i, j + 1):
-            r[order[m]] = avg
-        i = j + 1
-    return r
-
-
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _spearman(x, y):
-    """Spearman rank correlation; NaN for fewer than 3 points or a constant input."""
+    """Spearman rank correlation; NaN for fewer than 3 points or a constant input.
+
+    Ties get their average rank. Ranks are counted pairwise (n is the number of radial
+    bins, about ten): no sort, which keeps the compiled code small.
+    """
     n = x.shape[0]
     if n < 3:
         return np.nan
-    rx = _ranks(x)
-    ry = _ranks(y)
-    mx = rx.mean()
-    my = ry.mean()
+    rx = np.empty(n, dtype=np.float64)
+    ry = np.empty(n, dtype=np.float64)
+    for i in range(n):
+        lx = 0
+        ex = 0
+        ly = 0
+        ey = 0
+        for j in range(n):
+            if x[j] < x[i]:
+                lx += 1
+            elif x[j] == x[i]:
+                ex += 1
+            if y[j] < y[i]:
+                ly += 1
+            elif y[j] == y[i]:
+                ey += 1
+        # a tie group of e values after l smaller ones holds ranks l .. l + e - 1
+        rx[i] = lx + 0.5 * (ex - 1)
+        ry[i] = ly + 0.5 * (ey - 1)
+    mx = 0.0
+    my = 0.0
+    for i in range(n):
+        mx += rx[i]
+        my += ry[i]
+    mx /= n
+    my /= n
     sxy = 0.0
     sxx = 0.0
     syy = 0.0
@@ -53,7 +63,7 @@ def _spearman(x, y):
     return sxy / den if den > 0 else np.nan
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _profile_features(sums, counts, ref_sums, stats, rim_start, core_end, rim_sigma,
                       min_pixels_per_bin):
     """Scalar features of many profiles at once.
@@ -62,9 +72,9 @@ def _profile_features(sums, counts, ref_sums, stats, rim_start, core_end, rim_si
     ----------
     sums, counts : (L, n_sectors, n_bins) ndarray
     ref_sums : (L, n_bins) ndarray
-    stats : (L, 10) ndarray
-        As returned by :func:`_radial_profile_batch` (background, noise, ...); the sums
-        are already background-subtracted.
+    stats : (L, 11) ndarray
+        As filled by :func:`hoimg.profile._kernels._profile_lesion` (background, noise,
+        ...); the sums are already background-subtracted.
     rim_start, core_end : float
         Bins whose centre is >= rim_start form the rim, <= core_end the core.
     rim_sigma : float

@@ -1,9 +1,11 @@
 """Numba kernels of the radial profile (the cleft and feature kernels have their own modules).
 
 Pure ``@njit(cache=True)`` functions of arrays and scalars: no hoimg imports, no globals,
-no I/O. The public wrappers in :mod:`hoimg.profile.radial` and :mod:`hoimg.profile.cleft`
+no I/O. The public wrappers in :mod:`hoimg.profile.radial` and :mod:`hoimg.profile.measure`
 validate and convert their inputs once (C-contiguous float32 images, int32 labels and
-masks, float64 geometry) so each kernel compiles to one specialisation.
+masks, float64 geometry) and both call the one entry point :func:`_profile_batch`, so it
+compiles to a single specialisation (a second entry point would re-optimise the whole
+per-lesion body: seconds of cold compile each).
 
 Every kernel has a plain-NumPy twin in ``tests/profile/`` that it matches within 1e-6.
 
@@ -16,102 +18,117 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ._feature_kernels import _profile_features
+
+# Block classes, one uint8 per block (bits): the lesion, another lesion, an excluded (bone)
+# block, a usable background-band block and an excluded band block.
+_INSIDE = 1
+_OTHER = 2
+_EXCL = 4
+_BAND = 8
+_BAND_EXCL = 16
+# "no feature pixel" in _edt_sq's int32 output
+_EDT_INF = 2147483647
+
 # --------------------------------------------------------------------------------------
 # exact Euclidean distance transform (Felzenszwalb & Huttenlocher 2012)
 # --------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
-def _edt_1d(f, n, d, v, z):
-    """Lower envelope of parabolas: d[q] = min_p (q - p)^2 + f[p] for q < n."""
-    inf = 1e30
-    k = 0
-    # first finite sample starts the envelope; all-inf lines stay inf
-    start = -1
-    for q in range(n):
-        if f[q] < inf:
-            start = q
-            break
-    if start < 0:
-        for q in range(n):
-            d[q] = inf
-        return
-    v[0] = start
-    z[0] = -inf
-    z[1] = inf
-    for q in range(start + 1, n):
-        if f[q] >= inf:
-            continue
-        while True:
-            p = v[k]
-            s = ((f[q] + q * q) - (f[p] + p * p)) / (2.0 * q - 2.0 * p)
-            if s <= z[k]:
-                k -= 1
-                if k < 0:
-                    break
-            else:
-                break
-        k += 1
-        v[k] = q
-        z[k] = s if k > 0 else -inf
-        z[k + 1] = inf
-    k = 0
-    for q in range(n):
-        while z[k + 1] < q:
-            k += 1
-        p = v[k]
-        d[q] = (q - p) * (q - p) + f[p]
+@njit(cache=True, error_model="numpy")
+def _edt_sq(cls, mask, want, r0, c0, h, w, cap):
+    """Squared distance from every pixel of a region to the nearest feature pixel.
 
-
-@njit(cache=True)
-def _edt_sq(feature):
-    """Squared distance from every pixel to the nearest nonzero pixel of ``feature``.
-
-    Meijster-style separable transform: the column distances are swept row by row (both
-    passes walk memory contiguously), then each row takes the lower envelope of parabolas.
+    Separable transform: column distances are swept row by row (both passes walk memory
+    contiguously), then each row takes the lower envelope of parabolas. The envelope's
+    intersections are kept as exact fractions (numerator, denominator) and compared by
+    cross-multiplication, so the sweep has no division and no rounding.
 
     Parameters
     ----------
-    feature : (H, W) uint8 ndarray
-        Nonzero marks feature pixels.
+    cls : (M, N) uint8 ndarray
+        Pixel ``(r, c)`` is a feature pixel where ``cls[r, c] & mask == want``.
+    mask, want : int
+    r0, c0, h, w : int
+        The region ``cls[r0:r0 + h, c0:c0 + w]`` (inside ``cls``); nothing outside it
+        counts.
+    cap : int
+        Distances are exact up to ``cap**2``; larger ones may come out too large (or
+        ``2**31 - 1``): column distances of ``cap`` or more are left out of the rows'
+        envelopes. ``h + w + 1`` or more for an exact transform.
 
     Returns
     -------
-    (H, W) float64 ndarray
-        Exact squared Euclidean distances in pixel units (integers stored as float64);
-        1e30 everywhere if there is no feature pixel.
+    (h, w) int32 ndarray
+        Squared Euclidean distances in pixel units; ``2**31 - 1`` everywhere if the
+        region has no feature pixel. Regions up to ~30000 pixels across fit int32.
     """
-    h, w = feature.shape
-    inf = 1e30
-    big = h + w + 1  # larger than any in-image column distance
-    g = np.empty((h, w), dtype=np.int64)
+    big = min(h + w + 1, cap)  # column distances from here on are left out
+    g = np.empty((h, w), dtype=np.int32)
+    # zero-based row views throughout: Numba then drops its negative-index wraparound
+    # test from the inner loops, and they vectorise
+    c_row = cls[r0, c0:c0 + w]
+    g_row = g[0]
     for c in range(w):
-        g[0, c] = 0 if feature[0, c] != 0 else big
+        g_row[c] = 0 if (c_row[c] & mask) == want else big
     for r in range(1, h):
+        c_row = cls[r0 + r, c0:c0 + w]
+        prev = g[r - 1]
+        g_row = g[r]
         for c in range(w):
-            if feature[r, c] != 0:
-                g[r, c] = 0
-            else:
-                v = g[r - 1, c] + 1
-                g[r, c] = v if v < big else big
+            v = min(prev[c] + 1, big)
+            g_row[c] = 0 if (c_row[c] & mask) == want else v
     for r in range(h - 2, -1, -1):
+        nxt = g[r + 1]
+        g_row = g[r]
         for c in range(w):
-            v = g[r + 1, c] + 1
-            if v < g[r, c]:
-                g[r, c] = v
-    out = np.empty((h, w), dtype=np.float64)
-    f = np.empty(w, dtype=np.float64)
-    d = np.empty(w, dtype=np.float64)
-    v = np.empty(w, dtype=np.int64)
-    z = np.empty(w + 1, dtype=np.float64)
+            g_row[c] = min(g_row[c], nxt[c] + 1)
+    key = np.empty(w, dtype=np.int64)  # f(p) + p^2 of each parabola
+    v = np.empty(w, dtype=np.int64)  # envelope: parabola positions
+    zn = np.empty(w, dtype=np.int64)  # left boundary of v[k]: zn[k] / zd[k] (k >= 1)
+    zd = np.empty(w, dtype=np.int64)
     for r in range(h):
-        for c in range(w):
-            gv = g[r, c]
-            f[c] = inf if gv >= big else float(gv * gv)
-        _edt_1d(f, w, d, v, z)
-        for c in range(w):
-            out[r, c] = d[c] if d[c] < inf else inf
-    return out
+        g_row = g[r]
+        top = -1
+        for q in range(w):
+            gq = np.int64(g_row[q])
+            if gq >= big:
+                continue
+            # inside a run of feature pixels only the run's ends shape the envelope (the
+            # run itself is 0, written below): long runs (a lesion row, the outside of
+            # a lesion) then cost next to nothing
+            if gq == 0 and 0 < q < w - 1 and g_row[q - 1] == 0 and g_row[q + 1] == 0:
+                continue
+            key[q] = gq * gq + q * q
+            if top < 0:
+                top = 0
+                v[0] = q
+                continue
+            # pop every parabola the new one hides: intersection(v[top], q) <= zn/zd[top]
+            while True:
+                p = v[top]
+                num = key[q] - key[p]
+                den = 2 * (q - p)
+                if top > 0 and num * zd[top] <= zn[top] * den:
+                    top -= 1
+                else:
+                    break
+            top += 1
+            v[top] = q
+            zn[top] = num
+            zd[top] = den
+        if top < 0:
+            g_row[:] = _EDT_INF
+            continue
+        k = 0
+        for q in range(w):
+            if g_row[q] == 0:
+                continue
+            while k < top and zn[k + 1] < q * zd[k + 1]:
+                k += 1
+            p = v[k]
+            g_row[q] = (q - p) * (q - p) + key[p] - p * p
+    return g
 
 
 # --------------------------------------------------------------------------------------
@@ -119,7 +136,7 @@ def _edt_sq(feature):
 # --------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _diamond_angle(dr, dc):
     """Monotonic stand-in for atan2(dr, dc) mapped to [0, 4); exact, and ~10x cheaper."""
     if dr == 0.0 and dc == 0.0:
@@ -133,60 +150,116 @@ def _diamond_angle(dr, dc):
     return 3.0 + dc / (dc - dr)
 
 
-@njit(cache=True)
-def _strided_median(values, n, max_samples):
-    """Median of every ``ceil(n / max_samples)``-th of ``values[:n]`` (raster order).
+@njit(cache=True, error_model="numpy")
+def _kth(work, m, k):
+    """The k-th smallest (0-based) of ``work[:m]``, which is overwritten. No NaN.
 
-    A median of ~1000 evenly spread band pixels is within a few hundredths of a noise
-    sigma of the full one, at a fraction of the cost.
+    Bucket selection: the values are histogrammed into equal-width buckets between their
+    minimum and maximum (a monotone map, so whole buckets are ordered), only the bucket
+    holding rank k is kept, and that repeats until few values are left. Unlike a
+    partition-based select it has almost no data-dependent branches, which is what costs
+    on ~1000 noisy values (3x faster). After a few rounds without enough progress
+    (pathologically spread values) it finishes with Hoare's select.
     """
-    stride = (n + max_samples - 1) // max_samples
-    m = (n + stride - 1) // stride
-    sub = np.empty(m, dtype=np.float64)
-    for i in range(m):
-        sub[i] = values[i * stride]
-    return np.median(sub)
+    n_buckets = 128
+    count = np.empty(n_buckets + 1, dtype=np.int64)
+    rounds = 0
+    while m > 32 and rounds < 4:
+        rounds += 1
+        lo = work[0]
+        hi = work[0]
+        for i in range(m):
+            x = work[i]
+            lo = min(lo, x)
+            hi = max(hi, x)
+        if not hi > lo:
+            return lo
+        scale = n_buckets / (hi - lo)
+        count[:] = 0
+        for i in range(m):
+            count[int((work[i] - lo) * scale)] += 1
+        b = 0
+        while k >= count[b]:
+            k -= count[b]
+            b += 1
+        n_b = 0
+        for i in range(m):
+            x = work[i]
+            if int((x - lo) * scale) == b:
+                work[n_b] = x
+                n_b += 1
+        m = n_b
+    lo = 0
+    hi = m - 1
+    while lo < hi:
+        x = work[lo]
+        y = work[(lo + hi) // 2]
+        z = work[hi]
+        if x > y:  # median of three as the pivot
+            x, y = y, x
+        pivot = max(x, min(y, z))
+        i = lo
+        j = hi
+        while i <= j:
+            while work[i] < pivot:
+                i += 1
+            while work[j] > pivot:
+                j -= 1
+            if i <= j:
+                t = work[i]
+                work[i] = work[j]
+                work[j] = t
+                i += 1
+                j -= 1
+        if k <= j:
+            hi = j
+        elif k >= i:
+            lo = i
+        else:
+            break
+    return work[k]
 
 
-@njit(cache=True)
-def _solve3(m, v):
-    """Solve the 3x3 system m x = v by Cramer's rule; None-like (all NaN) if singular."""
-    det = (m[0, 0] * (m[1, 1] * m[2, 2] - m[1, 2] * m[2, 1])
-           - m[0, 1] * (m[1, 0] * m[2, 2] - m[1, 2] * m[2, 0])
-           + m[0, 2] * (m[1, 0] * m[2, 1] - m[1, 1] * m[2, 0]))
-    out = np.full(3, np.nan)
-    scale = abs(m[0, 0] * m[1, 1] * m[2, 2])
-    if scale <= 0.0 or abs(det) <= 1e-9 * scale:
-        return out
-    for k in range(3):
-        t = m.copy()
-        for i in range(3):
-            t[i, k] = v[i]
-        out[k] = (t[0, 0] * (t[1, 1] * t[2, 2] - t[1, 2] * t[2, 1])
-                  - t[0, 1] * (t[1, 0] * t[2, 2] - t[1, 2] * t[2, 0])
-                  + t[0, 2] * (t[1, 0] * t[2, 1] - t[1, 1] * t[2, 0])) / det
-    return out
+@njit(cache=True, error_model="numpy")
+def _median(a, n):
+    """Median of ``a[:n]`` as ``np.median`` gives it (mean of the two middle values for
+    even n); ``a`` is left untouched. NaN if n == 0 or any value is NaN."""
+    if n == 0:
+        return np.nan
+    work = np.empty(n, dtype=np.float64)
+    for i in range(n):
+        x = a[i]
+        if x != x:
+            return np.nan
+        work[i] = x
+    k = n // 2
+    upper = _kth(work, n, k)
+    if n % 2 == 1:
+        return upper
+    # the lower middle value: `upper` itself when fewer than k values lie below it,
+    # otherwise the largest of those
+    below = 0
+    lower = -np.inf
+    for i in range(n):
+        x = a[i]
+        if x < upper:
+            below += 1
+            lower = max(lower, x)
+    if below < k:
+        lower = upper
+    return (lower + upper) / 2
 
 
-@njit(cache=True)
-def _radial_profile_window(
-    image,
-    labels,
-    label_id,
-    exclude,
-    r0,
-    c0,
-    r1,
-    c1,
-    band_inner_px,
-    band_outer_px,
-    n_bins,
-    n_sectors,
-    sector_edges,
-    max_samples,
-    f,
-    grow_sigma,
-):
+@njit(cache=True, error_model="numpy")
+def _det3(a, b, c, d, e, f, g, h, i):
+    """Determinant of the 3x3 matrix [[a, b, c], [d, e, f], [g, h, i]]."""
+    return a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g)
+
+
+@njit(cache=True, error_model="numpy")
+def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_inner_px,
+                    band_outer_px, n_bins, sector_edges, max_samples, grow_sigma, sums, counts,
+                    ref_sums, stats):
     """Background-subtracted radial profile sums of one lesion inside a window.
 
     Large lesions are profiled on f x f block means (the caller chooses f, see
@@ -208,17 +281,17 @@ def _radial_profile_window(
     r0, c0, r1, c1 : int
         Window (end-exclusive) containing the lesion and its background band. Pixels
         outside the window count as non-lesion.
+    f : int
+        Block size (1 = full resolution).
     band_inner_px, band_outer_px : float
         The background band is the non-lesion pixels at distance d from the lesion with
         ``band_inner_px < d <= band_outer_px`` (full-resolution pixels).
-    n_bins, n_sectors : int
+    n_bins : int
     sector_edges : (n_sectors + 1,) float64 ndarray
         Sector boundaries in :func:`_diamond_angle` units, increasing from 0 to 4.
     max_samples : int
         The band median and MAD and the noise MAD use every ``ceil(n / max_samples)``-th
         of the n band values (or neighbour differences) in raster order.
-    f : int
-        Block size (1 = full resolution).
     grow_sigma : float
         If > 0, the lesion support is grown once after the first measurement: blocks
         4-connected to it (not excluded, not another lesion) whose value exceeds the
@@ -226,273 +299,319 @@ def _radial_profile_window(
         / f) join it, and everything is measured again on the grown support. A mask cut
         at a high iso-level (a segmentation that loses a lesion's faint margin) would
         otherwise make any centre-dense lesion read as uniform. 0 disables.
+    sums, counts, ref_sums, stats :
+        Outputs, filled in place (zeros, zeros, zeros, NaN on entry):
 
-    Returns
-    -------
-    sums : (n_sectors, n_bins) float64
-        Sum of background-subtracted values per sector and bin, in full-resolution pixel
-        units (a block counts f^2 times). The background is a plane fitted by least
-        squares to the band values within 3 robust sigmas of the band median (the median
-        itself when the band cannot fix a plane).
-    counts : (n_sectors, n_bins) int64
-        Full-resolution pixels per sector and bin (f^2 per block).
-    ref_sums : (n_bins,) float64
-        Sum over the bin of the uniform-body chord ``sqrt(e (2 e_max - e))``, ``e = d - 1/2``
-        in block units (see :mod:`hoimg.profile.radial`), weighted like ``counts``.
-    stats : (11,) float64
-        background at the centroid, noise sigma per full-resolution pixel (robust, from
-        horizontal neighbour differences in the band; for f > 1 in the first pixel row
-        of each band block), d_max (full-resolution px),
-        gradient-index numerator and denominator, centroid row and col, number of band
-        values in the fit, background slope per pixel along rows and along cols, block
-        factor f. All NaN (f aside) when the lesion has no pixel outside ``exclude``.
+        * sums (n_sectors, n_bins) float64: sum of background-subtracted values per sector
+          and bin, in full-resolution pixel units (a block counts f^2 times). The
+          background is a plane fitted by least squares to the band values within 3
+          robust sigmas of the band median (the median itself when the band cannot fix a
+          plane).
+        * counts (n_sectors, n_bins) int64: full-resolution pixels per sector and bin.
+        * ref_sums (n_bins,) float64: sum over the bin of the uniform-body chord
+          ``sqrt(e (2 e_max - e))``, ``e = d - 1/2`` in block units (see
+          :mod:`hoimg.profile.radial`), weighted like ``counts``.
+        * stats (11,) float64: background at the centroid, noise sigma per
+          full-resolution pixel (robust, from horizontal neighbour differences in the
+          band; for f > 1 in the first pixel row of each band block), d_max
+          (full-resolution px), gradient-index numerator and denominator, centroid row
+          and col, number of band values in the fit, background slope per pixel along
+          rows and along cols, block factor f. All NaN (f aside) when the lesion has no
+          pixel outside ``exclude``.
     """
     rows = labels.shape[0]
     cols = labels.shape[1]
+    sums_flat = sums.reshape(-1)
+    counts_flat = counts.reshape(-1)
     use_exclude = exclude.shape[0] == rows and exclude.shape[1] == cols
-    sums = np.zeros((n_sectors, n_bins), dtype=np.float64)
-    counts = np.zeros((n_sectors, n_bins), dtype=np.int64)
-    ref_sums = np.zeros(n_bins, dtype=np.float64)
-    stats = np.full(11, np.nan)
+    n_sectors = sums.shape[0]
+    stats[10] = f
     h = r1 - r0
     w = c1 - c0
-    stats[10] = f
     ff = f * f
     hh = (h + f - 1) // f
     ww = (w + f - 1) // f
-    # block means and block classes; `inside` carries a one-block non-lesion border
-    img = np.zeros((hh, ww), dtype=np.float64)
-    inside = np.zeros((hh + 2, ww + 2), dtype=np.uint8)
-    other = np.zeros((hh, ww), dtype=np.uint8)
-    excl = np.zeros((hh, ww), dtype=np.uint8)
+    # Block means, and one class byte per block with a one-block border of plain
+    # non-lesion blocks (the border is boundary for the inside distances). Inner loops
+    # run over zero-based row views: Numba then drops its negative-index wraparound test
+    # and they vectorise (3-4x on these copies).
+    img = np.zeros((hh + 2, ww + 2), dtype=np.float64)  # block (r, c) at [r + 1, c + 1]
+    cls = np.zeros((hh + 2, ww + 2), dtype=np.uint8)
     if f == 1:  # plain copy: the common case of small lesions, kept free of block loops
         for r in range(h):
+            i_row = image[r0 + r, c0:c1]
+            l_row = labels[r0 + r, c0:c1]
+            o_row = img[r + 1, 1:ww + 1]
+            c_row = cls[r + 1, 1:ww + 1]
             for c in range(w):
-                v = labels[r0 + r, c0 + c]
-                img[r, c] = image[r0 + r, c0 + c]
-                if v == label_id:
-                    inside[r + 1, c + 1] = 1
-                elif v != 0:
-                    other[r, c] = 1
-                if use_exclude and exclude[r0 + r, c0 + c] != 0:
-                    excl[r, c] = 1
+                o_row[c] = i_row[c]
+                v = l_row[c]
+                c_row[c] = _INSIDE if v == label_id else (_OTHER if v != 0 else 0)
+            if use_exclude:
+                e_row = exclude[r0 + r, c0:c1]
+                for c in range(w):
+                    if e_row[c] != 0:
+                        c_row[c] |= _EXCL
     else:
-        # block means stream the rows (each block's run of f pixels summed in a register);
-        # block classes come from the block's centre pixel (nearest-neighbour
-        # downsampling of the masks: a quarter or a sixteenth of the label reads)
+        # Block means: a block's value is the sum over its rows of each row's run of f
+        # pixels (summed in float32 for f = 2, 4, pairwise), divided by its pixel count.
+        # Full blocks of f = 2 and 4 are summed straight from their f rows (no
+        # accumulator round trips); the others (a partial last block row or column, other
+        # f) row by row. Block classes come from the block's centre pixel
+        # (nearest-neighbour downsampling of the masks: a quarter or a sixteenth of the
+        # label reads).
         full = w // f  # blocks with all f columns inside the window
+        n_fast = h // f if f == 2 or f == 4 else 0  # block rows done the fast way
+        for br in range(n_fast):
+            o_row = img[br + 1, 1:ww + 1]
+            ra = image[r0 + f * br, c0:c1]
+            rb = image[r0 + f * br + 1, c0:c1]
+            if f == 2:
+                for bc in range(full):
+                    o_row[bc] = (np.float64(ra[2 * bc] + ra[2 * bc + 1])
+                                 + np.float64(rb[2 * bc] + rb[2 * bc + 1])) * 0.25
+            else:
+                rc = image[r0 + f * br + 2, c0:c1]
+                rd = image[r0 + f * br + 3, c0:c1]
+                for bc in range(full):
+                    c = 4 * bc
+                    o_row[bc] = (((np.float64((ra[c] + ra[c + 1]) + (ra[c + 2] + ra[c + 3]))
+                                   + np.float64((rb[c] + rb[c + 1]) + (rb[c + 2] + rb[c + 3])))
+                                  + np.float64((rc[c] + rc[c + 1]) + (rc[c + 2] + rc[c + 3])))
+                                 + np.float64((rd[c] + rd[c + 1]) + (rd[c + 2] + rd[c + 3]))
+                                 ) * 0.0625
         for r in range(h):
             br = r // f
-            rr = r0 + r
-            if f == 2:  # the common factors get straight-line inner code
-                for bc in range(full):
-                    c = c0 + 2 * bc
-                    img[br, bc] += image[rr, c] + image[rr, c + 1]
-            elif f == 4:
-                for bc in range(full):
-                    c = c0 + 4 * bc
-                    img[br, bc] += (image[rr, c] + image[rr, c + 1]) + (
-                        image[rr, c + 2] + image[rr, c + 3])
-            else:
-                for bc in range(full):
+            first = full if br < n_fast else 0  # blocks of this row not done above
+            i_row = image[r0 + r, c0:c1]
+            o_row = img[br + 1, 1:ww + 1]
+            for bc in range(first, ww):
+                if bc >= full:
                     acc = 0.0
-                    for c in range(c0 + bc * f, c0 + bc * f + f):
-                        acc += image[rr, c]
-                    img[br, bc] += acc
-            for bc in range(full, ww):
-                acc = 0.0
-                for c in range(c0 + bc * f, c0 + w):
-                    acc += image[rr, c]
-                img[br, bc] += acc
+                    for c in range(bc * f, w):
+                        acc += i_row[c]
+                    o_row[bc] += acc
+                elif f == 2:
+                    o_row[bc] += i_row[2 * bc] + i_row[2 * bc + 1]
+                elif f == 4:
+                    o_row[bc] += (i_row[4 * bc] + i_row[4 * bc + 1]) + (
+                        i_row[4 * bc + 2] + i_row[4 * bc + 3])
+                else:
+                    acc = 0.0
+                    for c in range(bc * f, bc * f + f):
+                        acc += i_row[c]
+                    o_row[bc] += acc
         for br in range(hh):
             nr_ = min(f, h - br * f)
             rr = r0 + br * f + min(f // 2, nr_ - 1)
+            l_row = labels[rr, c0:c1]
+            e_row = exclude[rr, c0:c1] if use_exclude else l_row
+            o_row = img[br + 1, 1:ww + 1]
+            c_row = cls[br + 1, 1:ww + 1]
+            first = full if br < n_fast else 0
+            for bc in range(first, ww):
+                o_row[bc] /= nr_ * min(f, w - bc * f)
             for bc in range(ww):
-                nc_ = min(f, w - bc * f)
-                img[br, bc] /= nr_ * nc_
-                cc = c0 + bc * f + min(f // 2, nc_ - 1)
-                v = labels[rr, cc]
-                if v == label_id:
-                    inside[br + 1, bc + 1] = 1
-                elif v != 0:
-                    other[br, bc] = 1
-                if use_exclude and exclude[rr, cc] != 0:
-                    excl[br, bc] = 1
+                cc = bc * f + min(f // 2, min(f, w - bc * f) - 1)
+                v = l_row[cc]
+                k = _INSIDE if v == label_id else (_OTHER if v != 0 else 0)
+                if use_exclude and e_row[cc] != 0:
+                    k |= _EXCL
+                c_row[bc] = k
+    # the background band as lists of block rows and cols (raster order): all of it, and
+    # the usable (not excluded) part
+    all_r = np.empty(hh * ww, dtype=np.int64)
+    all_c = np.empty(hh * ww, dtype=np.int64)
+    use_r = np.empty(hh * ww, dtype=np.int64)
+    use_c = np.empty(hh * ww, dtype=np.int64)
+    # each block row's first and last lesion block (-1, -1 for none)
+    row_lo = np.empty(hh, dtype=np.int64)
+    row_hi = np.empty(hh, dtype=np.int64)
     for it in range(2):
+        # the lesion's tight box and the centroid of its profiled blocks (integer sums:
+        # exact in any order, so the row loops vectorise)
         n_px = 0
-        sum_r = 0.0
-        sum_c = 0.0
+        sum_r = 0
+        sum_c = 0
         tr0 = hh
         tc0 = ww
         tr1 = -1
         tc1 = -1
         for br in range(hh):
+            c_row = cls[br + 1, 1:ww + 1]
+            first = ww
+            last = -1
+            cnt = 0
+            s_c = 0
             for bc in range(ww):
-                if inside[br + 1, bc + 1] != 0:
-                    tr0 = min(tr0, br)
-                    tr1 = max(tr1, br)
-                    tc0 = min(tc0, bc)
-                    tc1 = max(tc1, bc)
-                    if excl[br, bc] == 0:
-                        n_px += 1
-                        sum_r += br
-                        sum_c += bc
+                k = c_row[bc]
+                inside = (k & _INSIDE) != 0
+                first = min(first, bc if inside else ww)
+                last = max(last, bc if inside else -1)
+                use = (k & (_INSIDE | _EXCL)) == _INSIDE
+                cnt += use
+                s_c += bc if use else 0
+            row_lo[br] = first if last >= 0 else -1
+            row_hi[br] = last
+            if last >= 0:
+                tr0 = min(tr0, br)
+                tr1 = br
+                tc0 = min(tc0, first)
+                tc1 = max(tc1, last)
+            n_px += cnt
+            sum_r += br * cnt
+            sum_c += s_c
         if n_px == 0:
-            return sums, counts, ref_sums, stats
+            return
         cen_r = sum_r / n_px  # block coordinates
         cen_c = sum_c / n_px
         # inside distances only over the lesion's tight box plus a border; the boundary is
-        # every non-lesion block that is not excluded (outside the window counts as boundary)
-        th = tr1 - tr0 + 1
-        tw = tc1 - tc0 + 1
-        feat = np.zeros((th + 2, tw + 2), dtype=np.uint8)
-        n_feat = 0
-        for r in range(th + 2):
-            wr = r + tr0 - 1
-            for c in range(tw + 2):
-                wc = c + tc0 - 1
-                if inside[wr + 1, wc + 1] != 0:
-                    continue
-                if 0 <= wr < hh and 0 <= wc < ww and excl[wr, wc] != 0:
-                    continue
-                feat[r, c] = 1
-                n_feat += 1
-        if n_feat == 0:  # wholly surrounded by excluded blocks: fall back to the plain mask
-            for r in range(th + 2):
-                for c in range(tw + 2):
-                    feat[r, c] = 1 - inside[r + tr0, c + tc0]
-        d_in = _edt_sq(feat)  # d_in[r + ir, c + ic] for block (r, c)
-        d_out = _edt_sq(inside)  # d_out[r + 1, c + 1]
-        ir = 1 - tr0
-        ic = 1 - tc0
+        # every non-lesion block that is not excluded (outside the window counts as
+        # boundary); block (tr0 + i, tc0 + j) is d_in[1 + i, 1 + j]
+        nr_t = tr1 - tr0 + 1
+        nc_t = tc1 - tc0 + 1
+        exact = nr_t + nc_t + 5
+        d_in = _edt_sq(cls, _INSIDE | _EXCL, 0, tr0, tc0, nr_t + 2, nc_t + 2, exact)
+        if d_in[0, 0] == _EDT_INF:  # wholly surrounded by excluded blocks: plain mask
+            d_in = _edt_sq(cls, _INSIDE, 0, tr0, tc0, nr_t + 2, nc_t + 2, exact)
 
-        q_max = 0.0
-        for r in range(tr0, tr1 + 1):
-            for c in range(tc0, tc1 + 1):
-                if inside[r + 1, c + 1] != 0 and excl[r, c] == 0 and d_in[r + ir, c + ic] > q_max:
-                    q_max = d_in[r + ir, c + ic]
+        q_max = 0
+        for i in range(nr_t):
+            c_row = cls[tr0 + 1 + i, tc0 + 1:tc1 + 2]
+            d_row = d_in[1 + i, 1:nc_t + 1]
+            for j in range(nc_t):
+                if (c_row[j] & (_INSIDE | _EXCL)) == _INSIDE:
+                    q_max = max(q_max, d_row[j])
         d_max = np.sqrt(q_max)
-        # bin lookup on integer squared distances, so every implementation bins identically;
-        # the square roots are tabulated too (one table read instead of six sqrt per pixel).
-        # The tables cover every distance in d_in: gradient neighbours may be excluded blocks
-        # deeper than any profiled one.
-        q_top = q_max
-        for r in range(th + 2):
-            for c in range(tw + 2):
-                if d_in[r, c] > q_top:
-                    q_top = d_in[r, c]
-        n_q = int(q_top) + 1
-        lut = np.empty(n_q, dtype=np.int64)
-        ref_lut = np.empty(n_q, dtype=np.float64)
-        sqrt_lut = np.empty(n_q, dtype=np.float64)
-        e_max = d_max - 0.5
-        for q in range(n_q):
-            d = np.sqrt(q)
-            sqrt_lut[q] = d
-            k = int((1.0 - d / d_max) * n_bins) if q <= q_max else 0
-            if k >= n_bins:
-                k = n_bins - 1
-            if k < 0:
-                k = 0
-            lut[q] = k
-            e = d - 0.5
-            if e < 0.0:
-                e = 0.0
-            p = e * (2.0 * e_max - e)
-            ref_lut[q] = np.sqrt(p) if p > 0.0 else 0.0
 
-        # background band: 2 = usable, 1 = excluded (used only when nothing else is left)
-        bval = np.empty(hh * ww, dtype=np.float64)
-        in_band = np.zeros((hh, ww), dtype=np.uint8)
+        # background band, in raster order; _BAND usable, _BAND_EXCL excluded (used only
+        # when nothing else is left)
         in2 = (band_inner_px / f) ** 2
         out2 = (band_outer_px / f) ** 2
-        n_band = 0
+        # distances outside, to the lesion, over the window: d_out[r, c] for block (r, c),
+        # exact wherever they can be in the band (up to out2)
+        reach = int(np.sqrt(out2)) + 2
+        d_out = _edt_sq(cls, _INSIDE, _INSIDE, 1, 1, hh, ww, reach)
         n_any = 0
+        n_band = 0
+        n_diff = 0  # noise pairs: within band blocks, and across two neighbouring ones
+        pairs_in = min(f, w) - 1  # pairs inside a block not cut by the window's right edge
         for r in range(hh):
+            c_row = cls[r + 1, 1:ww + 1]
+            d_row = d_out[r]
+            left_in = False
             for c in range(ww):
-                if inside[r + 1, c + 1] != 0 or other[r, c] != 0:
+                k = c_row[c]
+                q = d_row[c]
+                if k & (_INSIDE | _OTHER) or not (q > in2 and q <= out2):
+                    left_in = False
                     continue
-                q = d_out[r + 1, c + 1]
-                if q > in2 and q <= out2:
-                    n_any += 1
-                    if excl[r, c] != 0:
-                        in_band[r, c] = 1
-                        continue
-                    in_band[r, c] = 2
-                    bval[n_band] = img[r, c]
+                all_r[n_any] = r
+                all_c[n_any] = c
+                n_any += 1
+                if k & _EXCL:
+                    c_row[c] = k | _BAND_EXCL
+                else:
+                    c_row[c] = k | _BAND
+                    use_r[n_band] = r
+                    use_c[n_band] = c
                     n_band += 1
-        use_level = 2
-        if n_band == 0 and n_any > 0:
-            use_level = 1
-            for r in range(hh):
-                for c in range(ww):
-                    if in_band[r, c] == 1:
-                        bval[n_band] = img[r, c]
-                        n_band += 1
-        if n_band == 0:
-            return sums, counts, ref_sums, stats
-        med = _strided_median(bval, n_band, max_samples)
-        for i in range(n_band):
-            bval[i] = abs(bval[i] - med)
-        tol = 3.0 * 1.482602218505602 * _strided_median(bval, n_band, max_samples)
+                n_diff += max(min(c * f + f, w) - c * f - 1, 0) if c == ww - 1 else pairs_in
+                if left_in:
+                    n_diff += 1
+                left_in = True
+        fit_r = use_r
+        fit_c = use_c
+        if n_band == 0:  # the excluded part only when nothing else is left
+            if n_any == 0:
+                return
+            fit_r = all_r
+            fit_c = all_c
+            n_band = n_any
+        # band median and MAD from every stride-th value
+        stride = (n_band + max_samples - 1) // max_samples
+        m_s = (n_band + stride - 1) // stride
+        sub = np.empty(m_s, dtype=np.float64)
+        for i in range(m_s):
+            sub[i] = img[fit_r[i * stride] + 1, fit_c[i * stride] + 1]
+        med = _median(sub, m_s)
+        for i in range(m_s):
+            sub[i] = abs(sub[i] - med)
+        tol = 3.0 * 1.482602218505602 * _median(sub, m_s)
         # least-squares plane through the inlying band values, in units of d_max about the
         # centroid (keeps the normal equations well conditioned)
         scale = d_max if d_max > 1.0 else 1.0
-        m = np.zeros((3, 3))
-        v = np.zeros(3)
+        m00 = 0.0
+        m01 = 0.0
+        m02 = 0.0
+        m11 = 0.0
+        m12 = 0.0
+        m22 = 0.0
+        v0 = 0.0
+        v1 = 0.0
+        v2 = 0.0
         n_fit = 0
-        for r in range(hh):
-            for c in range(ww):
-                if in_band[r, c] != use_level and not (use_level == 1 and in_band[r, c] == 2):
-                    continue
-                val = img[r, c]
-                if abs(val - med) > tol:
-                    continue
-                x = (r - cen_r) / scale
-                y = (c - cen_c) / scale
-                m[0, 0] += 1.0
-                m[0, 1] += x
-                m[0, 2] += y
-                m[1, 1] += x * x
-                m[1, 2] += x * y
-                m[2, 2] += y * y
-                v[0] += val
-                v[1] += x * val
-                v[2] += y * val
-                n_fit += 1
-        m[1, 0] = m[0, 1]
-        m[2, 0] = m[0, 2]
-        m[2, 1] = m[1, 2]
-        plane = _solve3(m, v) if n_fit >= 10 else np.full(3, np.nan)
-        if np.isnan(plane[0]):
-            plane[0] = med
-            plane[1] = 0.0
-            plane[2] = 0.0
-        pa = plane[0]
-        pr = plane[1] / scale  # per block
-        pc = plane[2] / scale
+        for i in range(n_band):
+            r = fit_r[i]
+            c = fit_c[i]
+            val = img[r + 1, c + 1]
+            if abs(val - med) > tol:
+                continue
+            x = (r - cen_r) / scale
+            y = (c - cen_c) / scale
+            m00 += 1.0
+            m01 += x
+            m02 += y
+            m11 += x * x
+            m12 += x * y
+            m22 += y * y
+            v0 += val
+            v1 += x * val
+            v2 += y * val
+            n_fit += 1
+        pa = med
+        pr = 0.0
+        pc = 0.0
+        if n_fit >= 10:  # Cramer's rule; the median alone when (near) singular
+            det = _det3(m00, m01, m02, m01, m11, m12, m02, m12, m22)
+            mag = abs(m00 * m11 * m22)
+            if mag > 0.0 and abs(det) > 1e-9 * mag:
+                pa = _det3(v0, m01, m02, v1, m11, m12, v2, m12, m22) / det
+                pr = _det3(m00, v0, m02, m01, v1, m12, m02, v2, m22) / det
+                pc = _det3(m00, m01, v0, m01, m11, v1, m02, m12, v2) / det
+        pr = pr / scale  # per block
+        pc = pc / scale
         # robust noise per full-resolution pixel: MAD of horizontal neighbour differences of
-        # pixel pairs whose blocks are both in the band
-        diffs = np.empty(n_any * f, dtype=np.float64)
-        n_diff = 0
-        for br in range(hh):
-            for bc in range(ww):
-                if in_band[br, bc] == 0:
-                    continue
-                r = br * f
-                for c in range(bc * f, min(bc * f + f, w - 1)):
-                    if in_band[br, (c + 1) // f] != 0:
-                        diffs[n_diff] = image[r0 + r, c0 + c + 1] - image[r0 + r, c0 + c]
-                        n_diff += 1
+        # pixel pairs whose blocks are both in the band (in each band block's first pixel
+        # row, raster order); only every stride-th pair is read
         if n_diff > 0:
             stride = (n_diff + max_samples - 1) // max_samples
             nd = (n_diff + stride - 1) // stride
-            for i in range(nd):
-                diffs[i] = diffs[i * stride]
-            dmed = np.median(diffs[:nd])
+            diffs = np.empty(nd, dtype=np.float64)
+            k = 0  # index of the block's first pair among all pairs
+            take = 0  # index of the next pair to read
+            n = 0
+            for i in range(n_any):
+                br = all_r[i]
+                bc = all_c[i]
+                first = bc * f
+                # this block's pairs: c = first .. stop - 1 (the last one, c = first + f
+                # - 1, reaches into the next block, which must be in the band)
+                stop = min(first + f, w - 1)
+                if stop == first + f and not cls[br + 1, bc + 2] & (_BAND | _BAND_EXCL):
+                    stop -= 1
+                n_pairs = max(stop - first, 0)
+                while take < k + n_pairs and n < nd:
+                    c = c0 + first + (take - k)
+                    rr = r0 + br * f
+                    diffs[n] = image[rr, c + 1] - image[rr, c]
+                    n += 1
+                    take += stride
+                k += n_pairs
+            dmed = _median(diffs, nd)
             for i in range(nd):
                 diffs[i] = abs(diffs[i] - dmed)
-            stats[1] = 1.482602218505602 * np.median(diffs[:nd]) / np.sqrt(2.0)
+            stats[1] = 1.482602218505602 * _median(diffs, nd) / np.sqrt(2.0)
         if it == 1 or not grow_sigma > 0.0 or not stats[1] > 0.0:
             break
         # grow the support: blocks 4-connected to the lesion that stand more than
@@ -502,8 +621,10 @@ def _radial_profile_window(
         queue = np.empty(hh * ww, dtype=np.int64)
         nq = 0
         for r in range(hh):
+            c_row = cls[r + 1, 1:ww + 1]
             for c in range(ww):
-                if inside[r + 1, c + 1] != 0:
+                c_row[c] &= _INSIDE | _OTHER | _EXCL  # band marks are redone
+                if c_row[c] & _INSIDE:
                     queue[nq] = r * ww + c
                     nq += 1
         head = 0
@@ -518,45 +639,135 @@ def _radial_profile_window(
                 cn = c + 1 if k == 2 else (c - 1 if k == 3 else c)
                 if rn < 0 or cn < 0 or rn >= hh or cn >= ww:
                     continue
-                if inside[rn + 1, cn + 1] != 0 or other[rn, cn] != 0 or excl[rn, cn] != 0:
+                if cls[rn + 1, cn + 1] & (_INSIDE | _OTHER | _EXCL):
                     continue
-                if img[rn, cn] - (pa + pr * (rn - cen_r) + pc * (cn - cen_c)) <= thr:
+                if img[rn + 1, cn + 1] - (pa + pr * (rn - cen_r) + pc * (cn - cen_c)) <= thr:
                     continue
-                inside[rn + 1, cn + 1] = 1
+                cls[rn + 1, cn + 1] |= _INSIDE
                 queue[nq] = rn * ww + cn
                 nq += 1
                 added += 1
         if added == 0:
             break
 
+    # bins are looked up on integer squared distances, so every implementation bins
+    # identically; bin and uniform-body chord are tabulated per squared distance
+    klut = np.empty(q_max + 1, dtype=np.int64)
+    ref_lut = np.empty(q_max + 1, dtype=np.float64)
+    e_max = d_max - 0.5
+    for q in range(q_max + 1):
+        d = np.sqrt(q)
+        kb = int((1.0 - d / d_max) * n_bins)
+        klut[q] = min(kb, n_bins - 1)
+        e = max(d - 0.5, 0.0)
+        pq = e * (2.0 * e_max - e)
+        ref_lut[q] = np.sqrt(pq) if pq > 0.0 else 0.0
+    # square roots of the inside distances, for the gradient's outward normal (its
+    # neighbours may be excluded blocks deeper than any profiled one)
+    sd = np.empty((nr_t + 2, nc_t + 2), dtype=np.float64)
+    for i in range(nr_t + 2):
+        d_row = d_in[i]
+        s_row = sd[i]
+        for j in range(nc_t + 2):
+            s_row[j] = np.sqrt(d_row[j])
+    # Per row, first the arithmetic, which vectorises (diamond angle, sector, bin,
+    # background-free value, gradient terms), then the sums.
+    ang = np.empty(nc_t, dtype=np.float64)
+    sec = np.empty(nc_t, dtype=np.int64)
+    bins = np.empty(nc_t, dtype=np.int64)  # sector * n_bins + bin; -1: not profiled
+    val = np.empty(nc_t, dtype=np.float64)
+    t_num = np.empty(nc_t, dtype=np.float64)
+    t_den = np.empty(nc_t, dtype=np.float64)
+    # profiled blocks per squared distance: the chord sums come from these counts
+    q_count = np.zeros(q_max + 1, dtype=np.int64)
     g_num = 0.0
     g_den = 0.0
-    for r in range(tr0, tr1 + 1):
-        for c in range(tc0, tc1 + 1):
-            if inside[r + 1, c + 1] == 0 or excl[r, c] != 0:
-                continue
-            q = int(d_in[r + ir, c + ic])
-            k = lut[q]
-            a = _diamond_angle(r - cen_r, c - cen_c)
-            sec = np.searchsorted(sector_edges, a, side="right") - 1
-            if sec > n_sectors - 1:
-                sec = n_sectors - 1
-            sums[sec, k] += ff * (img[r, c] - (pa + pr * (r - cen_r) + pc * (c - cen_c)))
-            counts[sec, k] += ff
-            ref_sums[k] += ff * ref_lut[q]
+    cur_bin = -1  # the bin whose sums are being accumulated in registers
+    cur_sum = 0.0
+    cur_cnt = 0
+    for i in range(nr_t):
+        r = tr0 + i
+        if row_hi[r] < 0:
+            continue
+        dr = r - cen_r
+        # the row's lesion blocks c = c_lo .. c_hi, j = c - c_lo
+        c_lo = row_lo[r]
+        c_hi = row_hi[r]
+        n_j = c_hi - c_lo + 1
+        c_row = cls[r + 1, c_lo + 1:c_hi + 2]
+        d_row = d_in[1 + i, c_lo - tc0 + 1:c_hi - tc0 + 2]
+        # block (r, c_lo + j) and its neighbours, each at index j + 1 of these rows
+        i_row = img[r + 1, c_lo:c_hi + 3]
+        i_up = img[r, c_lo:c_hi + 3]
+        i_dn = img[r + 2, c_lo:c_hi + 3]
+        s_up = sd[i, c_lo - tc0:c_hi - tc0 + 3]
+        s_mid = sd[1 + i, c_lo - tc0:c_hi - tc0 + 3]
+        s_dn = sd[2 + i, c_lo - tc0:c_hi - tc0 + 3]
+        row_in = 0 < r < hh - 1
+        for j in range(n_j):
+            c = c_lo + j
+            dc = c - cen_c
+            # _diamond_angle, as offset + one quotient chosen by quadrant
+            if dr >= 0.0:
+                if dc >= 0.0:
+                    off, num, den = 0.0, dr, dc + dr
+                else:
+                    off, num, den = 1.0, -dc, -dc + dr
+            elif dc < 0.0:
+                off, num, den = 2.0, -dr, -dc - dr
+            else:
+                off, num, den = 3.0, dc, dc - dr
+            at_centre = dr == 0.0 and dc == 0.0
+            ang[j] = 0.0 if at_centre else off + num / (den if not at_centre else 1.0)
+            sec[j] = 0
+            val[j] = ff * (i_row[j + 1] - (pa + pr * dr + pc * dc))
             # signed radial gradient index: the background-free gradient projected on the
             # outward direction, which is minus the gradient of the inside distance
-            if 0 < r < hh - 1 and 0 < c < ww - 1:
-                gr = 0.5 * (img[r + 1, c] - img[r - 1, c]) - pr
-                gc = 0.5 * (img[r, c + 1] - img[r, c - 1]) - pc
-                rd = r + ir
-                cd = c + ic
-                nr = -0.5 * (sqrt_lut[int(d_in[rd + 1, cd])] - sqrt_lut[int(d_in[rd - 1, cd])])
-                nc = -0.5 * (sqrt_lut[int(d_in[rd, cd + 1])] - sqrt_lut[int(d_in[rd, cd - 1])])
-                nn = np.sqrt(nr * nr + nc * nc)
-                g_den += np.sqrt(gr * gr + gc * gc)
-                if nn > 1e-9:
-                    g_num += (gr * nr + gc * nc) / nn
+            gr = 0.5 * (i_dn[j + 1] - i_up[j + 1]) - pr
+            gc = 0.5 * (i_row[j + 2] - i_row[j]) - pc
+            nr = -0.5 * (s_dn[j + 1] - s_up[j + 1])
+            nc = -0.5 * (s_mid[j + 2] - s_mid[j])
+            nn = np.sqrt(nr * nr + nc * nc)
+            grad = row_in and 0 < c < ww - 1
+            t_den[j] = np.sqrt(gr * gr + gc * gc) if grad else 0.0
+            t_num[j] = (gr * nr + gc * nc) / nn if grad and nn > 1e-9 else 0.0
+        # sector = the number of inner sector edges at or before the angle
+        # (searchsorted(sector_edges, a, "right") - 1, at most n_sectors - 1)
+        for e in range(1, n_sectors):
+            edge = sector_edges[e]
+            for j in range(n_j):
+                sec[j] += ang[j] >= edge
+        for j in range(n_j):
+            q = min(d_row[j], q_max)  # excluded blocks may lie deeper than q_max
+            profiled = (c_row[j] & (_INSIDE | _EXCL)) == _INSIDE
+            bins[j] = sec[j] * n_bins + klut[q] if profiled else -1
+        for j in range(n_j):
+            b = bins[j]
+            if b < 0:
+                continue
+            q_count[d_row[j]] += 1
+            # the running sums of the current bin stay in registers (the same additions
+            # in the same order as straight into the arrays); adding 0.0 for blocks
+            # without a gradient term leaves the gradient sums unchanged
+            if b != cur_bin:
+                if cur_bin >= 0:
+                    sums_flat[cur_bin] = cur_sum
+                    counts_flat[cur_bin] = cur_cnt
+                cur_bin = b
+                cur_sum = sums_flat[b]
+                cur_cnt = counts_flat[b]
+            cur_sum += val[j]
+            cur_cnt += ff
+            g_den += t_den[j]
+            g_num += t_num[j]
+    if cur_bin >= 0:
+        sums_flat[cur_bin] = cur_sum
+        counts_flat[cur_bin] = cur_cnt
+    # the uniform-body chord per bin, from the counts per squared distance (the same
+    # sum as pixel by pixel, grouped by distance)
+    for q in range(q_max + 1):
+        if q_count[q] > 0:
+            ref_sums[klut[q]] += (ff * q_count[q]) * ref_lut[q]
     stats[0] = pa
     stats[2] = d_max * f
     stats[3] = g_num
@@ -566,29 +777,39 @@ def _radial_profile_window(
     stats[7] = n_fit
     stats[8] = pr / f
     stats[9] = pc / f
-    return sums, counts, ref_sums, stats
 
 
-@njit(cache=True)
-def _radial_profile_batch(
-    image,
-    labels,
-    label_ids,
-    exclude,
-    windows,
-    band_inner_px,
-    band_outer_px,
-    n_bins,
-    n_sectors,
-    sector_edges,
-    max_samples,
-    blocks,
-    grow_sigma,
-):
-    """:func:`_radial_profile_window` for many lesions of one image in one call.
+@njit(cache=True, error_model="numpy")
+def _profile_batch(image, labels, label_ids, exclude, windows, blocks, band_inner_px,
+                   band_outer_px, n_bins, n_sectors, sector_edges, max_samples, grow_sigma,
+                   rim_start, core_end, rim_sigma, min_pixels_per_bin):
+    """Radial profiles and their features for L lesions of one image in one call.
 
-    ``label_ids`` (L,) int32, ``windows`` (L, 4) int64 and ``blocks`` (L,) int64 (block
-    factor per lesion); outputs are stacked along a first axis of length L.
+    The single-lesion wrapper calls it too, with L = 1 (one compiled specialisation).
+
+    Parameters
+    ----------
+    image, labels, exclude :
+        As in :func:`_profile_lesion`.
+    label_ids : (L,) int32 ndarray
+    windows : (L, 4) int64 ndarray
+        Each lesion's window (r0, c0, r1, c1).
+    blocks : (L,) int64 ndarray
+        Block factor per lesion.
+    band_inner_px, band_outer_px, n_bins, n_sectors, sector_edges, max_samples, grow_sigma :
+        As in :func:`_profile_lesion`.
+    rim_start, core_end, rim_sigma, min_pixels_per_bin :
+        As in :func:`hoimg.profile._feature_kernels._profile_features`.
+
+    Returns
+    -------
+    sums : (L, n_sectors, n_bins) float64
+    counts : (L, n_sectors, n_bins) int64
+    ref_sums : (L, n_bins) float64
+    stats : (L, 11) float64
+        See :func:`_profile_lesion`.
+    features : (L, 7) float64
+        See :func:`hoimg.profile._feature_kernels._profile_features`.
     """
     n = label_ids.shape[0]
     sums = np.zeros((n, n_sectors, n_bins), dtype=np.float64)
@@ -596,26 +817,10 @@ def _radial_profile_batch(
     ref_sums = np.zeros((n, n_bins), dtype=np.float64)
     stats = np.full((n, 11), np.nan)
     for i in range(n):
-        s, k, rs, st = _radial_profile_window(
-            image,
-            labels,
-            label_ids[i],
-            exclude,
-            windows[i, 0],
-            windows[i, 1],
-            windows[i, 2],
-            windows[i, 3],
-            band_inner_px,
-            band_outer_px,
-            n_bins,
-            n_sectors,
-            sector_edges,
-            max_samples,
-            blocks[i],
-            grow_sigma,
-        )
-        sums[i] = s
-        counts[i] = k
-        ref_sums[i] = rs
-        stats[i] = st
-    return sums, counts, ref_sums, stats
+        _profile_lesion(image, labels, label_ids[i], exclude, windows[i, 0], windows[i, 1],
+                        windows[i, 2], windows[i, 3], blocks[i], band_inner_px, band_outer_px,
+                        n_bins, sector_edges, max_samples, grow_sigma, sums[i], counts[i],
+                        ref_sums[i], stats[i])
+    features = _profile_features(sums, counts, ref_sums, stats, rim_start, core_end, rim_sigma,
+                                 min_pixels_per_bin)
+    return sums, counts, ref_sums, stats, features

@@ -42,14 +42,15 @@ import numpy as np
 
 from ..config import ProfileConfig
 from ..errors import InvalidInputError
-from ._common import full_mask, resolve_config, spacing_of
+from ._common import full_mask, kernel_array, resolve_config, spacing_of
 from .radial import radial_profile
-from .results import CleftScan, RadialProfile
+from .results import CleftScan
 
 __all__ = ["cleft_scan"]
 
 N_LATERAL = 3  # parallel lines averaged per normal
 DT_PX = 1.0  # sample spacing along a normal (the gap itself comes from the mask, exactly)
+EDGE_DT_PX = 0.5  # step of the edge walk-back from the mask edge
 
 
 @dataclass(frozen=True)
@@ -73,13 +74,19 @@ def resample_edges(bone, spacing: tuple[float, float], step_mm: float) -> EdgeSa
         nrm = np.asarray(e.normals_rc, dtype=np.float64).reshape(-1, 2)
         if pts.shape[0] == 0:
             continue
-        seg = np.sqrt(((np.diff(pts, axis=0) * sp) ** 2).sum(axis=1))
-        arc = np.concatenate([[0.0], np.cumsum(seg)])
+        d = np.diff(pts, axis=0)
+        seg = np.sqrt((d[:, 0] * sp[0]) ** 2 + (d[:, 1] * sp[1]) ** 2)
+        arc = np.empty(pts.shape[0])
+        arc[0] = 0.0
+        np.cumsum(seg, out=arc[1:])
         targets = np.arange(0.0, arc[-1] + 1e-9, step_mm)
-        idx = np.clip(np.searchsorted(arc, targets), 0, pts.shape[0] - 1)
-        prev = np.clip(idx - 1, 0, pts.shape[0] - 1)
+        idx = np.minimum(np.searchsorted(arc, targets), pts.shape[0] - 1)
+        prev = np.maximum(idx - 1, 0)
         idx = np.where(np.abs(arc[prev] - targets) < np.abs(arc[idx] - targets), prev, idx)
-        idx = np.unique(idx)
+        # nearest points of increasing targets are non-decreasing: drop repeats
+        keep = np.ones(idx.size, dtype=bool)
+        np.not_equal(idx[1:], idx[:-1], out=keep[1:])
+        idx = idx[keep]
         bases.append(pts[idx])
         normals.append(nrm[idx])
         edges.append(np.full(idx.size, i, dtype=np.int64))
@@ -112,114 +119,60 @@ def level_args(spacing: tuple[float, float], step_mm: float, cfg: ProfileConfig)
             0.5 * step_mm / px * (N_LATERAL - 1) / N_LATERAL, N_LATERAL, DT_PX)
 
 
-def scan_lesion(
+def profile_plane(profiles) -> np.ndarray:
+    """(L, 6) per-lesion background plane for :func:`scan_lesions` from radial profiles:
+    background, noise sigma, centroid (row, col), slope per pixel (row, col)."""
+    return np.array([[p.background, p.noise_sigma, *p.centroid_rc, *p.background_slope_rc]
+                     for p in profiles], dtype=np.float64).reshape(-1, 6)
+
+
+def scan_lesions(
     image: np.ndarray,
     labels: np.ndarray,
-    label_id: int,
-    bbox: tuple[int, int, int, int],
+    label_ids: np.ndarray,
+    bboxes: np.ndarray,
     samples: EdgeSamples,
-    profile: RadialProfile,
+    plane: np.ndarray,
     spacing: tuple[float, float],
     reach_mm: float,
     step_mm: float,
     cfg: ProfileConfig,
     offset_rc: tuple[int, int] = (0, 0),
-) -> CleftScan:
-    """Cleft scan of the lesion ``labels == label_id`` (tight box ``bbox``) against edges.
+) -> list[CleftScan]:
+    """Cleft scans of the lesions ``labels == label_ids[i]`` (tight boxes ``bboxes``, image
+    coordinates) against the edge samples, in one kernel call.
 
-    ``labels`` may be a crop whose pixel (0, 0) is image pixel ``offset_rc``; ``bbox`` is
-    in image coordinates. ``profile`` (the lesion's radial profile) supplies the noise and
-    the soft-tissue background plane used to detrend the dip.
+    ``labels`` may be a crop whose pixel (0, 0) is image pixel ``offset_rc``. ``plane``
+    (:func:`profile_plane`: each lesion's soft-tissue background plane and noise, from its
+    radial profile) detrends the dips.
     """
-    from . import _cleft_kernels as _kernels
-
+    n_les = len(label_ids)
     if samples.base_rc.shape[0] == 0:
-        return CleftScan.not_applicable(step_mm=step_mm)
-    r0, c0, r1, c1 = bbox
-    off = np.array(offset_rc, dtype=np.float64)
-    t_hit = _kernels._cast_rays(
-        labels, np.int32(label_id), samples.base_rc - off, samples.normal_rc,
-        reach_mm / samples.mm_per_px,
-        np.array([r0 - off[0], c0 - off[1], r1 - off[0], c1 - off[1]], dtype=np.int64), 0.5,
-    )
-    idx = np.flatnonzero(np.isfinite(t_hit))
-    if idx.size == 0:
-        return CleftScan.not_applicable(step_mm=step_mm)
-    t_hit = t_hit[idx]
-    levels = _kernels._normal_levels(
-        image, np.ascontiguousarray(samples.base_rc[idx]),
-        np.ascontiguousarray(samples.normal_rc[idx]), t_hit, *level_args(spacing, step_mm, cfg),
-    )
-    return finish_scan(samples, idx, t_hit, levels, profile, spacing, step_mm, cfg, image)
-
-
-def finish_scan(samples: EdgeSamples, idx: np.ndarray, t_hit: np.ndarray, levels: np.ndarray,
-                profile: RadialProfile, spacing, step_mm: float, cfg: ProfileConfig,
-                image: np.ndarray) -> CleftScan:
-    """Per-normal gaps, dips and decisions from the hits ``idx`` (into ``samples``)."""
+        return [CleftScan.not_applicable(step_mm=step_mm) for _ in range(n_les)]
     from . import _cleft_kernels
 
-    base, normal = samples.base_rc[idx], samples.normal_rc[idx]
-    largs = level_args(spacing, step_mm, cfg)
-    cortex_px, lesion_px = largs[:2]
-    # The lesion and gap levels are compared as excesses over the lesion's soft-tissue
-    # background plane (the limb's thickness changes across a few mm; a faint rim must
-    # not lose its cleft to that trend). The cortex is compared as is: it is far denser.
-    cen_r, cen_c = profile.centroid_rc
-    slope_r, slope_c = profile.background_slope_rc
-
-    def trend(t):
-        return slope_r * (base[:, 0] + t * normal[:, 0] - cen_r) + slope_c * (
-            base[:, 1] + t * normal[:, 1] - cen_c)
-
-    # A mask drawn too tight (its edge inside a faint rim or a dense base) would invent a
-    # gap: walk back from the mask edge to where the image falls below half the lesion's
-    # contrast; where it never does, the lesion reaches the cortex.
-    lesion_contrast = levels[:, 2] - trend(t_hit + 0.5 * lesion_px) - profile.background
-    with np.errstate(invalid="ignore"):
-        threshold = np.where(
-            lesion_contrast > 0,
-            profile.background + trend(0.5 * t_hit) + cfg.cleft_edge_fraction * lesion_contrast,
-            np.nan)
-    t_img = _cleft_kernels._edge_back(image, np.ascontiguousarray(base),
-                                      np.ascontiguousarray(normal), t_hit, threshold,
-                                      largs[2], largs[3], 0.5)
-    moved = t_img < t_hit - 1.0
-    if moved.any():
-        t_hit = np.where(moved, t_img, t_hit)
-        levels = levels.copy()
-        levels[moved] = _cleft_kernels._normal_levels(
-            image, np.ascontiguousarray(base[moved]), np.ascontiguousarray(normal[moved]),
-            t_hit[moved], *largs)
-    gap_mm = t_hit * samples.mm_per_px[idx]
-    # keep the facing interface only: normals within the margin of the closest approach
-    face = gap_mm <= gap_mm.min() + cfg.cleft_interface_margin_mm
-    idx, t_hit, gap_mm, levels = idx[face], t_hit[face], gap_mm[face], levels[face]
-    base, normal = base[face], normal[face]
-
-    gap_excess = levels[:, 1] - trend(0.5 * t_hit)
-    lesion_excess = levels[:, 2] - trend(t_hit + 0.5 * lesion_px)
-    cortex_excess = levels[:, 0] - trend(-0.5 * cortex_px)
-    # noise of (neighbour level - gap level): each level is a mean of n bilinear samples;
-    # samples one pixel apart on a blurred detector are correlated, so count half of them
-    n_gap = N_LATERAL * (np.floor(0.5 * t_hit / DT_PX + 1e-9) + 1.0)
-    n_les = N_LATERAL * (math.floor(lesion_px / DT_PX + 1e-9) + 1.0)
-    sigma = profile.noise_sigma * np.sqrt(2.0 / n_gap + 2.0 / n_les)
-    # contrast over the soft tissue (the plane itself): a lucent cleft keeps at most
-    # (1 - cleft_contrast_fraction) of the lesion's contrast; a gap between two masks that
-    # is as dense as the lesion (an under-segmented base) is no cleft however significant
-    gap_contrast = gap_excess - profile.background
-    lesion_contrast = lesion_excess - profile.background
-    keep = 1.0 - cfg.cleft_contrast_fraction
-    with np.errstate(invalid="ignore", divide="ignore"):
-        dip = (np.minimum(cortex_excess, lesion_excess) - gap_excess) / sigma
-        lucent = (lesion_contrast <= 0) | (gap_contrast <= keep * lesion_contrast)
-        has_cleft = (gap_mm >= cfg.cleft_min_gap_mm) & (dip >= cfg.cleft_dip_sigma) & lucent
-    contact = ~has_cleft & (gap_mm < cfg.cleft_min_gap_mm)
-    return summarise(
-        base, normal, samples.edge[idx], samples.seq[idx], samples.arc_mm[idx], gap_mm, dip,
-        has_cleft, contact, step_mm, cfg,
+    cortex_px, lesion_px, lateral_px, n_lateral, dt = level_args(spacing, step_mm, cfg)
+    les, smp, gap_mm, dip, has_cleft, contact = _cleft_kernels._cleft_batch(
+        image, labels, np.asarray(offset_rc, dtype=np.float64),
+        np.ascontiguousarray(label_ids, dtype=np.int32), np.ascontiguousarray(bboxes, dtype=np.int64),
+        samples.base_rc, samples.normal_rc, reach_mm / samples.mm_per_px, samples.mm_per_px,
+        np.ascontiguousarray(plane, dtype=np.float64), 0.5, cortex_px, lesion_px, lateral_px,
+        n_lateral, dt, EDGE_DT_PX, float(cfg.cleft_edge_fraction),
+        float(cfg.cleft_interface_margin_mm), float(cfg.cleft_min_gap_mm),
+        float(cfg.cleft_dip_sigma), float(cfg.cleft_contrast_fraction),
     )
+    starts = np.searchsorted(les, np.arange(n_les + 1))
+    out = []
+    for i in range(n_les):
+        sl = slice(starts[i], starts[i + 1])
+        if starts[i] == starts[i + 1]:
+            out.append(CleftScan.not_applicable(step_mm=step_mm))
+            continue
+        idx = smp[sl]
+        out.append(summarise(samples.base_rc[idx], samples.normal_rc[idx], samples.edge[idx],
+                             samples.seq[idx], samples.arc_mm[idx], gap_mm[sl], dip[sl],
+                             has_cleft[sl], contact[sl], step_mm, cfg))
+    return out
 
 
 def _quantile(sorted_values: np.ndarray, q: float) -> float:
@@ -245,17 +198,15 @@ def summarise(base, normal, edge, seq, arc_mm, gap_mm, dip, has_cleft, contact, 
         category = "absent"
     else:
         category = "partial"
-    # longest run of contact normals that are neighbours on the same edge
-    best = run = 0
-    for i in range(n):
-        if contact[i]:
-            if run and edge[i] == edge[i - 1] and seq[i] == seq[i - 1] + 1 and contact[i - 1]:
-                run += 1
-            else:
-                run = 1
-            best = max(best, run)
-        else:
-            run = 0
+    # longest run of contact normals that are neighbours on the same edge: a run breaks
+    # before every normal that is not the contact successor of the one before it
+    best = 0
+    if contact.any():
+        link = np.zeros(n, dtype=bool)
+        link[1:] = (contact[1:] & contact[:-1] & (edge[1:] == edge[:-1])
+                    & (seq[1:] == seq[:-1] + 1))
+        run_id = np.cumsum(contact & ~link)  # every contact normal carries its run's number
+        best = int(np.bincount(run_id[contact]).max())
     nan = float("nan")
     return CleftScan(
         category=category,
@@ -320,9 +271,10 @@ def cleft_scan(
     spacing = spacing_of(radiograph, fallback)
     samples = resample_edges(bone, spacing, step_mm)
     # rays stop at the lesion's box, so the label crop of that box is all they need
-    labels = np.ascontiguousarray(crop, dtype=np.int32)
-    image = np.ascontiguousarray(radiograph.pixels, dtype=np.float32)
+    labels = kernel_array(crop, np.int32)
+    image = kernel_array(radiograph.pixels, np.float32)
     exclude = bone.labels > 0 if bone.labels.shape == tuple(shape) else None
     profile = radial_profile(radiograph, crop, bbox_rc=bbox, exclude_mask=exclude, config=cfg)
-    return scan_lesion(image, labels, 1, bbox, samples, profile, spacing, reach_mm, step_mm, cfg,
-                       offset_rc=(bbox[0], bbox[1]))
+    return scan_lesions(image, labels, np.ones(1, dtype=np.int32), np.array([bbox]), samples,
+                        profile_plane([profile]), spacing, reach_mm, step_mm, cfg,
+                        offset_rc=(bbox[0], bbox[1]))[0]

@@ -4,17 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import grow, resolve_config, spacing_of
-from .cleft import finish_scan, level_args, resample_edges
-from .radial import (
-    BAND_MAX_SAMPLES,
-    MAX_BLOCK,
-    _band_px,
-    block_factor,
-    profiles_from_batch,
-    sector_edges,
-    window_pad,
-)
+from ._common import kernel_array, resolve_config, spacing_of
+from .cleft import resample_edges, scan_lesions
+from .radial import MAX_BLOCK, _band_px, block_factor, profile_args, profiles_from_batch, window_pad
 from .results import CleftScan, RadialProfile
 
 __all__ = ["measure_lesions"]
@@ -24,9 +16,9 @@ def measure_lesions(radiograph, bone, candidates, config=None
                     ) -> tuple[tuple[RadialProfile, CleftScan], ...]:
     """Radial profile and cleft scan of every candidate, in the order of ``candidates.records``.
 
-    All profiles are computed by one kernel call over the full image and label image (no
-    per-lesion copies), and all cleft scans by another after the cortex edges have been
-    resampled once. Bone pixels are left out of every lesion's background band and
+    All profiles (and their features) are computed by one kernel call over the full image
+    and label image (no per-lesion copies), and all cleft scans by another after the cortex
+    edges have been resampled once. Bone pixels are left out of every lesion's background band and
     profile, and a lesion's contact with bone is not its boundary (so the base of an
     attached lesion is not read as its rim). Big lesions are profiled on 2x2 or 4x4 block
     means (:func:`hoimg.profile.radial.block_factor`, from ``area_px`` and ``bbox_rc``).
@@ -51,40 +43,29 @@ def measure_lesions(radiograph, bone, candidates, config=None
         return ()
     shape = radiograph.shape
     spacing = spacing_of(radiograph, fallback)
-    image = np.ascontiguousarray(radiograph.pixels, dtype=np.float32)
-    labels = np.ascontiguousarray(candidates.labels, dtype=np.int32)
+    image = kernel_array(radiograph.pixels, np.float32)
+    labels = kernel_array(candidates.labels, np.int32)
     have_bone = bone is not None and bone.labels.shape == tuple(shape)
-    exclude = (np.ascontiguousarray(bone.labels, dtype=np.int32) if have_bone
-               else np.zeros((1, 1), dtype=np.int32))
+    exclude = kernel_array(bone.labels if have_bone else np.zeros((1, 1)), np.int32)
     inner, outer = _band_px(cfg, cfg.background_band_mm, spacing)
     pad = window_pad(outer, cfg)
     ids = np.array([r.id for r in records], dtype=np.int32)
-    windows = np.array([grow(r.bbox_rc, pad, shape) for r in records], dtype=np.int64)
+    bboxes = np.array([r.bbox_rc for r in records], dtype=np.int64).reshape(-1, 4)
+    windows = np.empty_like(bboxes)  # each box grown by the pad, clipped to the image
+    windows[:, :2] = np.maximum(bboxes[:, :2] - pad, 0)
+    windows[:, 2:] = np.minimum(bboxes[:, 2:] + pad, shape)
     blocks = np.array([block_factor(r.area_px, r.bbox_rc, cfg.block_radius_px, MAX_BLOCK)
                        for r in records], dtype=np.int64)
-    sums, counts, ref_sums, stats = _kernels._radial_profile_batch(
-        image, labels, ids, exclude, windows, inner, outer, cfg.n_bins, cfg.n_sectors,
-        sector_edges(cfg.n_sectors), BAND_MAX_SAMPLES, blocks, float(cfg.grow_sigma),
-    )
-    profiles = profiles_from_batch(sums, counts, ref_sums, stats, cfg)
-    samples = resample_edges(bone, spacing, cfg.cleft_step_mm) if bone is not None else None
-    if samples is not None and samples.base_rc.shape[0] > 0:
-        from . import _cleft_kernels
-
-        bboxes = np.array([r.bbox_rc for r in records], dtype=np.int64)
-        hit_lesion, hit_sample, t_hit, levels = _cleft_kernels._cleft_batch(
-            image, labels, ids, bboxes, samples.base_rc, samples.normal_rc,
-            cfg.cleft_reach_mm / samples.mm_per_px, 0.5,
-            *level_args(spacing, cfg.cleft_step_mm, cfg),
-        )
-        starts = np.searchsorted(hit_lesion, np.arange(len(records) + 1))
-    out = []
-    for i, prof in enumerate(profiles):
-        if samples is None or samples.base_rc.shape[0] == 0 or starts[i] == starts[i + 1]:
-            cleft = CleftScan.not_applicable(step_mm=cfg.cleft_step_mm)
-        else:
-            sl = slice(starts[i], starts[i + 1])
-            cleft = finish_scan(samples, hit_sample[sl], t_hit[sl], levels[sl], prof, spacing,
-                                cfg.cleft_step_mm, cfg, image)
-        out.append((prof, cleft))
-    return tuple(out)
+    out = _kernels._profile_batch(image, labels, ids, exclude, windows, blocks,
+                                  *profile_args(cfg, cfg.n_bins, cfg.n_sectors, inner, outer))
+    profiles = profiles_from_batch(*out, cfg)
+    stats = out[3]
+    if bone is None:
+        scans = [CleftScan.not_applicable(step_mm=cfg.cleft_step_mm) for _ in records]
+    else:
+        samples = resample_edges(bone, spacing, cfg.cleft_step_mm)
+        # background, noise, centroid (row, col), slope (row, col) of each profile
+        plane = stats[:, [0, 1, 5, 6, 8, 9]]
+        scans = scan_lesions(image, labels, ids, bboxes, samples, plane, spacing,
+                             cfg.cleft_reach_mm, cfg.cleft_step_mm, cfg)
+    return tuple(zip(profiles, scans, strict=True))

@@ -46,7 +46,7 @@ import numpy as np
 
 from ..config import ProfileConfig
 from ..errors import InvalidInputError
-from ._common import full_mask, grow, mm_to_px, resolve_config, spacing_of
+from ._common import full_mask, grow, kernel_array, mm_to_px, resolve_config, spacing_of
 from .results import RadialProfile
 
 __all__ = ["block_factor", "radial_profile", "sector_edges"]
@@ -112,15 +112,19 @@ MAX_BLOCK = 4
 MIN_PIXELS_PER_BIN = 10
 
 
-def profiles_from_batch(sums, counts, ref_sums, stats, cfg: ProfileConfig) -> list[RadialProfile]:
-    """Turn kernel sums of L lesions (leading axis) into :class:`RadialProfile` objects."""
-    from . import _feature_kernels
+def profile_args(cfg: ProfileConfig, n_bins: int, n_sectors: int, band_inner_px: float,
+                 band_outer_px: float) -> tuple:
+    """The scalar and table arguments of :func:`hoimg.profile._kernels._profile_batch`
+    after ``image, labels, label_ids, exclude, windows, blocks``."""
+    return (float(band_inner_px), float(band_outer_px), int(n_bins), int(n_sectors),
+            sector_edges(n_sectors), BAND_MAX_SAMPLES, float(cfg.grow_sigma),
+            float(cfg.rim_start), float(cfg.core_end), float(cfg.rim_sigma), MIN_PIXELS_PER_BIN)
 
+
+def profiles_from_batch(sums, counts, ref_sums, stats, feats, cfg: ProfileConfig
+                        ) -> list[RadialProfile]:
+    """Turn the kernel outputs of L lesions (leading axis) into :class:`RadialProfile` objects."""
     n_les, _, n_bins = sums.shape
-    feats = _feature_kernels._profile_features(
-        sums, counts, ref_sums, stats, float(cfg.rim_start), float(cfg.core_end),
-        float(cfg.rim_sigma), MIN_PIXELS_PER_BIN,
-    )
     s = (np.arange(n_bins) + 0.5) / n_bins
     cnt = counts.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -224,20 +228,23 @@ def radial_profile(
     r0, c0, r1, c1 = window
     labels = np.zeros((r1 - r0, c1 - c0), dtype=np.int32)
     labels[bbox[0] - r0:bbox[2] - r0, bbox[1] - c0:bbox[3] - c0] = crop
-    image = np.ascontiguousarray(radiograph.pixels[r0:r1, c0:c1], dtype=np.float32)
+    labels = kernel_array(labels, np.int32)
+    image = kernel_array(radiograph.pixels[r0:r1, c0:c1], np.float32)
     if exclude_mask is None:
-        exclude = np.zeros((1, 1), dtype=np.int32)
+        exclude = kernel_array(np.zeros((1, 1)), np.int32)
     else:
         exclude_mask = np.asarray(exclude_mask)
         if exclude_mask.shape != tuple(shape):
             raise InvalidInputError(
                 f"exclude_mask has shape {exclude_mask.shape}, expected the image's {tuple(shape)}"
             )
-        exclude = np.ascontiguousarray(exclude_mask[r0:r1, c0:c1], dtype=np.int32)
-    sums, counts, ref_sums, stats = _kernels._radial_profile_window(
-        image, labels, np.int32(1), exclude, 0, 0, r1 - r0, c1 - c0,
-        inner, outer, n_bins, n_sectors, sector_edges(n_sectors), BAND_MAX_SAMPLES,
-        block_factor(int(crop.sum()), bbox, cfg.block_radius_px, MAX_BLOCK),
-        float(cfg.grow_sigma),
+        exclude = kernel_array(exclude_mask[r0:r1, c0:c1], np.int32)
+    # the batch kernel on a one-lesion crop: one compiled specialisation serves both paths
+    out = _kernels._profile_batch(
+        image, labels, np.ones(1, dtype=np.int32), exclude,
+        np.array([[0, 0, r1 - r0, c1 - c0]], dtype=np.int64),
+        np.array([block_factor(int(crop.sum()), bbox, cfg.block_radius_px, MAX_BLOCK)],
+                 dtype=np.int64),
+        *profile_args(cfg, n_bins, n_sectors, inner, outer),
     )
-    return profiles_from_batch(sums[None], counts[None], ref_sums[None], stats[None], cfg)[0]
+    return profiles_from_batch(*out, cfg)[0]
