@@ -87,17 +87,24 @@ def test_block_medians_match_the_sorted_numpy_twin_exactly():
     member = rng.random(values.shape) > 0.5
     member[:bh, :bw] = False  # an empty block
     member[bh : 2 * bh, :bw] = rng.random((bh, bw)) > 0.8  # a sparse one (under 30%)
-    got = _block_medians(values, member, nbr, nbc, bh, bw, 0.3)
+    got = _block_medians(values, member, 1, nbr, nbc, bh, bw, 0.3)
     ref = _block_medians_numpy(values, member, nbr, nbc, bh, bw, 0.3)
     np.testing.assert_array_equal(got, ref)
     assert np.isnan(got[0, 0]) and np.isnan(got[1, 0])
+    # On every other pixel of a grid twice as fine (plus a ragged last row and column).
+    fine = np.zeros((2 * values.shape[0] + 1, 2 * values.shape[1] + 1), np.float32)
+    fine_member = np.zeros(fine.shape, bool)
+    fine[::2, ::2][: values.shape[0], : values.shape[1]] = values
+    fine_member[::2, ::2][: values.shape[0], : values.shape[1]] = member
+    fine[1::2] = 1e6  # never read
+    np.testing.assert_array_equal(_block_medians(fine, fine_member, 2, nbr, nbc, bh, bw, 0.3), ref)
 
 
 def test_block_median_is_the_lower_median():
     # One block of four members 1, 2, 3, 4 (and two non-members): the lower median is 2.
     values = np.array([[1.0, -2.0, 9.0], [3.0, -4.0, 9.0]], np.float32)
     member = np.array([[True, True, False], [True, True, False]])
-    assert _block_medians(values, member, 1, 1, 2, 3, 0.3)[0, 0] == 2.0
+    assert _block_medians(values, member, 1, 1, 1, 2, 3, 0.3)[0, 0] == 2.0
 
 
 def test_neighbour_nanmedian_matches_numpy_nanmedian():
@@ -116,3 +123,37 @@ def test_neighbour_nanmedian_matches_numpy_nanmedian():
     got = _neighbour_nanmedian(med)
     np.testing.assert_array_equal(got, ref)
     assert np.isnan(got[0, 0])
+
+
+def _running_percentile_numpy(means, half, percentile, min_n):
+    """The sort-every-window version (as along_limb_background first did it)."""
+    padded = np.pad(means, ((half, half), (0, 0)), constant_values=np.nan)
+    win = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1, axis=0)
+    srt = np.sort(win, axis=2)
+    n = np.isfinite(win).sum(axis=2)
+    k = np.clip(np.round((n - 1) * percentile / 100.0).astype(int), 0, win.shape[2] - 1)
+    low = np.take_along_axis(srt, k[..., None], axis=2)[..., 0]
+    return np.where(n >= min_n, low, np.nan).astype(np.float32)
+
+
+def test_running_percentile_matches_sorting_every_window():
+    from hoimg.segment._background import running_percentile
+
+    rng = np.random.default_rng(8)
+    means = np.round(rng.normal(100.0, 5.0, (60, 40)), 1).astype(np.float32)  # with ties
+    means[rng.random(means.shape) > 0.7] = np.nan
+    means[:, 3] = np.nan  # a column with no tissue
+    means[10:50, 7] = np.nan  # a long gap
+    for half, pct, min_n in ((15, 30.0, 10), (3, 50.0, 3), (0, 30.0, 1), (40, 10.0, 5)):
+        np.testing.assert_array_equal(running_percentile(means, half, pct, min_n),
+                                      _running_percentile_numpy(means, half, pct, min_n))
+
+
+def test_running_percentile_of_a_ramp_is_the_known_rank():
+    from hoimg.segment._background import running_percentile
+
+    col = np.arange(20, dtype=np.float32)[:, None]
+    out = running_percentile(col, 2, 50.0, 5)
+    # Full windows (rows 2..17) are the five values around the row: their median is it.
+    np.testing.assert_array_equal(out[2:18, 0], np.arange(2, 18, dtype=np.float32))
+    assert np.isnan(out[0, 0]) and np.isnan(out[19, 0])  # only 3 values: under min_count

@@ -115,8 +115,11 @@ def quadratic_background(
     step = max(int(sigma_px / 2.0), 1)
     small = (max(cols // step, 1), max(rows // step, 1))
     if step > 1:
-        wi = cv2.resize(image * w, small, interpolation=cv2.INTER_AREA)
         ws = cv2.resize(w, small, interpolation=cv2.INTER_AREA)
+        # The weighted image overwrites the weights (``w`` is our copy): one full-grid
+        # array fewer to allocate.
+        wi_full = np.multiply(image, w, out=w) if image.dtype == np.float32 else image * w
+        wi = cv2.resize(wi_full, small, interpolation=cv2.INTER_AREA)
     else:
         wi, ws = image * w, w
     sig = sigma_px / step
@@ -181,6 +184,8 @@ def local_sigma(values: np.ndarray, member: np.ndarray, block_px: int) -> np.nda
 
     rows_full, cols_full = values.shape
     # Every other pixel is plenty for a median and a quarter of the sorting.
+    full_values = np.ascontiguousarray(values, dtype=np.float32)
+    full_member = np.ascontiguousarray(member, dtype=bool)
     values, member = values[::2, ::2], member[::2, ::2]
     block_px = block_px / 2
     rows, cols = values.shape
@@ -192,8 +197,7 @@ def local_sigma(values: np.ndarray, member: np.ndarray, block_px: int) -> np.nda
     from ._kernels import _block_medians, _neighbour_nanmedian
 
     # Per-block lower median of the member pixels (NaN where under 30% are members).
-    med = _block_medians(np.ascontiguousarray(values[:hr, :hc], dtype=np.float32),
-                         np.ascontiguousarray(member[:hr, :hc], dtype=bool), nbr, nbc, bh, bw, 0.3)
+    med = _block_medians(full_values, full_member, 2, nbr, nbc, bh, bw, 0.3)
     good = np.isfinite(med) & (med > 0)
     if not np.any(good):
         pool = np.abs(values[member]) if np.any(member) else np.abs(values.ravel())
@@ -213,6 +217,34 @@ def local_sigma(values: np.ndarray, member: np.ndarray, block_px: int) -> np.nda
     out = cv2.resize(sig, (cols_full, rows_full), interpolation=cv2.INTER_LINEAR)
     floor = max(float(np.median(sig)) * 0.2, 1e-12)
     return np.maximum(out, floor, out=out)
+
+
+def running_percentile(values: np.ndarray, half: int, percentile: float, min_count: int) -> np.ndarray:
+    """Low percentile of the finite values in a window of ``2 * half + 1`` rows, per column.
+
+    What the along-limb background needs (block means in the limb's frame, NaN where a
+    block has no tissue): for each row the ``percentile`` (nearest rank,
+    ``round((n - 1) * percentile / 100)`` of the ``n`` finite values in the window) of
+    its column, NaN where ``n < min_count``. Equal to sorting each window
+    (``sliding_window_view`` + ``np.sort``), at a fraction of the cost.
+
+    Parameters
+    ----------
+    values : (M, N) ndarray of float32
+    half : int
+    percentile : float
+    min_count : int
+
+    Returns
+    -------
+    (M, N) ndarray of float32
+    """
+    from ._kernels import _running_order_stat
+
+    if half < 0:
+        raise ValueError(f"half must be >= 0, got {half}")
+    return _running_order_stat(np.ascontiguousarray(values, dtype=np.float32), int(half),
+                               float(percentile), int(min_count))
 
 
 def fill_holes(mask: np.ndarray, max_hole_px: float | None = None) -> np.ndarray:

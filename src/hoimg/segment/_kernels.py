@@ -42,6 +42,7 @@ def _quadratic_centre(mom, rhs, ridge):
     rows, cols = rhs.shape[1], rhs.shape[2]
     out = np.empty((rows, cols))
     a = np.empty((6, 7))
+    x = np.empty(6)
     for r in range(rows):
         for c in range(cols):
             for k in range(6):
@@ -70,7 +71,6 @@ def _quadratic_centre(mom, rhs, ridge):
                     if f != 0.0:
                         for m in range(k + 1, 7):
                             a[i, m] -= f * a[k, m]
-            x = np.zeros(6)
             for k in range(5, -1, -1):
                 s = a[k, 6]
                 for m in range(k + 1, 6):
@@ -81,18 +81,19 @@ def _quadratic_centre(mom, rhs, ridge):
 
 
 @njit(cache=True, error_model="numpy")
-def _block_medians(values, member, nbr, nbc, bh, bw, min_frac):
-    """Lower median of ``|values|`` over the member pixels of each ``bh`` x ``bw`` block.
+def _block_medians(values, member, stride, nbr, nbc, bh, bw, min_frac):
+    """Lower median of ``|values|`` over the member pixels of each block of a subsampled grid.
 
-    Block ``(i, j)`` covers rows ``i * bh`` to ``(i + 1) * bh`` and the matching columns.
-    The lower median is the ``(n - 1) // 2``-th smallest of its ``n`` member values; a
-    block whose member fraction is below ``min_frac`` is NaN.
+    The grid is every ``stride``-th pixel each way; its block ``(i, j)`` covers grid rows
+    ``i * bh`` to ``(i + 1) * bh`` and the matching columns. The lower median is the
+    ``(n - 1) // 2``-th smallest of its ``n`` member values; a block whose member
+    fraction is below ``min_frac`` is NaN.
 
     Parameters
     ----------
     values : (M, N) float32 ndarray
     member : (M, N) bool ndarray
-    nbr, nbc, bh, bw : int
+    stride, nbr, nbc, bh, bw : int
     min_frac : float
 
     Returns
@@ -107,8 +108,8 @@ def _block_medians(values, member, nbr, nbc, bh, bw, min_frac):
             n = 0
             for r in range(i * bh, (i + 1) * bh):
                 for c in range(j * bw, (j + 1) * bw):
-                    if member[r, c]:
-                        buf[n] = abs(values[r, c])
+                    if member[r * stride, c * stride]:
+                        buf[n] = abs(values[r * stride, c * stride])
                         n += 1
             if n == 0 or n / size < min_frac:
                 out[i, j] = np.nan
@@ -153,4 +154,61 @@ def _neighbour_nanmedian(med):
                 out[r, c] = s[n // 2]
             else:
                 out[r, c] = (s[n // 2 - 1] + s[n // 2]) / 2.0
+    return out
+
+
+@njit(cache=True, error_model="numpy")
+def _running_order_stat(values, half, percentile, min_n):
+    """Order statistic of the finite values in a sliding window down each column.
+
+    For row ``i`` of column ``j`` the window is rows ``i - half`` to ``i + half`` (rows
+    beyond the array count as missing); with ``n`` finite values in it, the result is
+    the ``rint((n - 1) * percentile / 100)``-th smallest, or NaN when ``n < min_n``. The
+    window's values are kept sorted as it slides (one insertion and one removal per row)
+    instead of sorting every window.
+
+    Parameters
+    ----------
+    values : (M, N) float32 ndarray
+        NaN marks a missing value.
+    half, min_n : int
+    percentile : float
+
+    Returns
+    -------
+    (M, N) float32 ndarray
+    """
+    rows, cols = values.shape
+    out = np.empty((rows, cols), np.float32)
+    buf = np.empty(2 * half + 1, np.float32)
+    for j in range(cols):
+        n = 0
+        for i in range(-half, rows):
+            add = i + half
+            if add < rows:
+                v = values[add, j]
+                if np.isfinite(v):
+                    p = n
+                    while p > 0 and buf[p - 1] > v:
+                        buf[p] = buf[p - 1]
+                        p -= 1
+                    buf[p] = v
+                    n += 1
+            rem = i - half - 1
+            if rem >= 0:
+                v = values[rem, j]
+                if np.isfinite(v):
+                    p = 0
+                    while buf[p] != v:
+                        p += 1
+                    for q in range(p, n - 1):
+                        buf[q] = buf[q + 1]
+                    n -= 1
+            if i < 0:
+                continue
+            if n >= min_n:
+                k = int(np.rint((n - 1) * percentile / 100.0))
+                out[i, j] = buf[min(max(k, 0), 2 * half)]
+            else:
+                out[i, j] = np.nan
     return out
