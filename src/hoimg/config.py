@@ -67,6 +67,9 @@ class SegmentConfig:
     large_lesion_sigma: float = 3.0
     # Lesions smaller than this area are dropped as noise.
     min_lesion_area_mm2: float = 2.0
+    # Longer than this (mm, first-pass extent) is not one lesion (HO and POS are at most
+    # ~80 mm): a band of soft tissue, air the field mask missed, or a bone left unmodelled.
+    max_lesion_length_mm: float = 120.0
     # Below this area a candidate is flagged `small`.
     small_lesion_area_mm2: float = 40.0
     # Round and below this length (mm): `round_small` (phleboliths are 2-5 mm).
@@ -244,6 +247,7 @@ _UNIT_INTERVAL = {
 _STRICTLY_POSITIVE = {
     "max_megapixels", "fallback_spacing_mm", "working_pixel_mm", "background_scale_mm",
     "cleft_reach_mm", "cleft_step_mm", "n_bins", "n_sectors", "overlay_max_px",
+    "max_lesion_length_mm",
 }
 
 

@@ -109,7 +109,11 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
     edge_zone[:, [0, -1]] = True
     # The cortex's density above soft tissue: a lead marker is denser still.
     bone_peak = float(np.percentile(residual[bone_w], 99.0)) if bone_w.any() else np.inf
-    edge_dist = cv2.distanceTransform((~field).astype(np.uint8), cv2.DIST_L2, 3)
+    # Distance to the field's edge: collimation, air, markers, or the image border.
+    not_field = (~field).astype(np.uint8)
+    not_field[[0, -1], :] = 0
+    not_field[:, [0, -1]] = 0
+    edge_dist = cv2.distanceTransform(not_field, cv2.DIST_L2, 3)
     not_col = (~prep.collimated).astype(np.uint8)
     not_col[[0, -1], :] = 0
     not_col[:, [0, -1]] = 0
@@ -139,6 +143,8 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
         if _is_marker(residual[box], z_fine[box], comp & grown[box], grid, seg, bone_peak):
             continue
         if _in_field(comp, (y0, x0), field, grid):
+            continue
+        if math.hypot(w, h) * grid.pixel_mm > seg.max_lesion_length_mm:
             continue
         # Hugging the collimator edge: scatter falls off there, so a band along it looks
         # denser than it is. Along the skin only thin streaks are edge effects (a lesion
