@@ -424,6 +424,9 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
     all_c = np.empty(hh * ww, dtype=np.int64)
     use_r = np.empty(hh * ww, dtype=np.int64)
     use_c = np.empty(hh * ww, dtype=np.int64)
+    # noise pairs per band block (in its first pixel row, the last one reaching into
+    # the next block)
+    all_pairs = np.empty(hh * ww, dtype=np.int64)
     # each block row's first and last lesion block (-1, -1 for none)
     row_lo = np.empty(hh, dtype=np.int64)
     row_hi = np.empty(hh, dtype=np.int64)
@@ -516,8 +519,11 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
                     use_r[n_band] = r
                     use_c[n_band] = c
                     n_band += 1
-                n_diff += max(min(c * f + f, w) - c * f - 1, 0) if c == ww - 1 else pairs_in
-                if left_in:
+                n_pairs = max(min(c * f + f, w) - c * f - 1, 0) if c == ww - 1 else pairs_in
+                all_pairs[n_any - 1] = n_pairs
+                n_diff += n_pairs
+                if left_in:  # the pair across from the block to the left belongs to it
+                    all_pairs[n_any - 2] += 1
                     n_diff += 1
                 left_in = True
         fit_r = use_r
@@ -592,22 +598,14 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
             take = 0  # index of the next pair to read
             n = 0
             for i in range(n_any):
-                br = all_r[i]
-                bc = all_c[i]
-                first = bc * f
-                # this block's pairs: c = first .. stop - 1 (the last one, c = first + f
-                # - 1, reaches into the next block, which must be in the band)
-                stop = min(first + f, w - 1)
-                if stop == first + f and not cls[br + 1, bc + 2] & (_BAND | _BAND_EXCL):
-                    stop -= 1
-                n_pairs = max(stop - first, 0)
-                while take < k + n_pairs and n < nd:
-                    c = c0 + first + (take - k)
-                    rr = r0 + br * f
+                k_next = k + all_pairs[i]
+                while take < k_next and n < nd:  # block i's pair take - k, in pixel columns
+                    c = c0 + all_c[i] * f + (take - k)
+                    rr = r0 + all_r[i] * f
                     diffs[n] = image[rr, c + 1] - image[rr, c]
                     n += 1
                     take += stride
-                k += n_pairs
+                k = k_next
             dmed = _median(diffs, nd)
             for i in range(nd):
                 diffs[i] = abs(diffs[i] - dmed)
@@ -673,7 +671,6 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
     # Per row, first the arithmetic, which vectorises (diamond angle, sector, bin,
     # background-free value, gradient terms), then the sums.
     ang = np.empty(nc_t, dtype=np.float64)
-    sec = np.empty(nc_t, dtype=np.int64)
     bins = np.empty(nc_t, dtype=np.int64)  # sector * n_bins + bin; -1: not profiled
     val = np.empty(nc_t, dtype=np.float64)
     t_num = np.empty(nc_t, dtype=np.float64)
@@ -719,7 +716,6 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
                 off, num, den = 3.0, dc, dc - dr
             at_centre = dr == 0.0 and dc == 0.0
             ang[j] = 0.0 if at_centre else off + num / (den if not at_centre else 1.0)
-            sec[j] = 0
             val[j] = ff * (i_row[j + 1] - (pa + pr * dr + pc * dc))
             # signed radial gradient index: the background-free gradient projected on the
             # outward direction, which is minus the gradient of the inside distance
@@ -731,16 +727,29 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
             grad = row_in and 0 < c < ww - 1
             t_den[j] = np.sqrt(gr * gr + gc * gc) if grad else 0.0
             t_num[j] = (gr * nr + gc * nc) / nn if grad and nn > 1e-9 else 0.0
-        # sector = the number of inner sector edges at or before the angle
-        # (searchsorted(sector_edges, a, "right") - 1, at most n_sectors - 1)
-        for e in range(1, n_sectors):
-            edge = sector_edges[e]
-            for j in range(n_j):
-                sec[j] += ang[j] >= edge
+        # sector: the number of inner sector edges at or before the angle (searchsorted(
+        # sector_edges, a, "right") - 1). Along a row the angle falls (below the
+        # centroid) or rises (above it), so the sector is walked from its neighbour's;
+        # a step against that direction (rounding) is counted afresh.
+        down = dr >= 0.0
+        sec_j = -1
+        a_prev = 0.0
         for j in range(n_j):
+            a = ang[j]
+            if sec_j < 0 or (a > a_prev if down else a < a_prev):
+                sec_j = 0
+                while sec_j < n_sectors - 1 and sector_edges[sec_j + 1] <= a:
+                    sec_j += 1
+            elif down:
+                while sec_j > 0 and sector_edges[sec_j] > a:
+                    sec_j -= 1
+            else:
+                while sec_j < n_sectors - 1 and sector_edges[sec_j + 1] <= a:
+                    sec_j += 1
+            a_prev = a
             q = min(d_row[j], q_max)  # excluded blocks may lie deeper than q_max
             profiled = (c_row[j] & (_INSIDE | _EXCL)) == _INSIDE
-            bins[j] = sec[j] * n_bins + klut[q] if profiled else -1
+            bins[j] = sec_j * n_bins + klut[q] if profiled else -1
         for j in range(n_j):
             b = bins[j]
             if b < 0:
