@@ -16,7 +16,10 @@ end-exclusive; distances are in pixels.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.core.extending import intrinsic
 
 from ._feature_kernels import _profile_features
 
@@ -29,6 +32,41 @@ _BAND = 8
 _BAND_EXCL = 16
 # "no feature pixel" in _edt_sq's int32 output
 _EDT_INF = 2147483647
+
+
+@intrinsic
+def _prefetch(typingctx, arr, r, c):
+    """Ask the CPU to start loading the cache line of ``arr[r, c]`` (2-D, in bounds).
+
+    A hint (``llvm.prefetch``: read, keep in all cache levels), never a fault. Window rows
+    lie a whole image row apart, so the hardware prefetcher restarts on every one;
+    fetching the next rows while the current ones are being summed takes ~1/3 off the
+    block pass, which is bound by memory.
+    """
+
+    def codegen(context, builder, sig, args):
+        ary = context.make_array(sig.args[0])(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, sig.args[0], ary, [args[1], args[2]],
+                                       wraparound=False)
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        # the intrinsic is mangled on its pointer type: "p0" for opaque pointers
+        name = "llvm.prefetch.p0" if str(i8p) == "ptr" else "llvm.prefetch.p0i8"
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), name)
+        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(arr, r, c), codegen
+
+
+@njit(cache=True, error_model="numpy")
+def _prefetch_row(arr, r, c0, c1):
+    """Prefetch ``arr[r, c0:c1]`` (4-byte items: one hint per 64-byte line)."""
+    for c in range(c0, c1, 16):
+        _prefetch(arr, r, c)
+    _prefetch(arr, r, c1 - 1)
+
 
 # --------------------------------------------------------------------------------------
 # exact Euclidean distance transform (Felzenszwalb & Huttenlocher 2012)
@@ -339,6 +377,11 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
     cls = np.zeros((hh + 2, ww + 2), dtype=np.uint8)
     if f == 1:  # plain copy: the common case of small lesions, kept free of block loops
         for r in range(h):
+            if r + 1 < h:
+                _prefetch_row(image, r0 + r + 1, c0, c1)
+                _prefetch_row(labels, r0 + r + 1, c0, c1)
+                if use_exclude:
+                    _prefetch_row(exclude, r0 + r + 1, c0, c1)
             i_row = image[r0 + r, c0:c1]
             l_row = labels[r0 + r, c0:c1]
             o_row = img[r + 1, 1:ww + 1]
@@ -363,6 +406,9 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
         full = w // f  # blocks with all f columns inside the window
         n_fast = h // f if f == 2 or f == 4 else 0  # block rows done the fast way
         for br in range(n_fast):
+            if br + 1 < n_fast:
+                for k in range(f):
+                    _prefetch_row(image, r0 + f * (br + 1) + k, c0, c1)
             o_row = img[br + 1, 1:ww + 1]
             ra = image[r0 + f * br, c0:c1]
             rb = image[r0 + f * br + 1, c0:c1]
@@ -404,6 +450,11 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
         for br in range(hh):
             nr_ = min(f, h - br * f)
             rr = r0 + br * f + min(f // 2, nr_ - 1)
+            if br + 1 < hh:  # the next block row's centre row
+                rn = r0 + (br + 1) * f + min(f // 2, min(f, h - (br + 1) * f) - 1)
+                _prefetch_row(labels, rn, c0, c1)
+                if use_exclude:
+                    _prefetch_row(exclude, rn, c0, c1)
             l_row = labels[rr, c0:c1]
             e_row = exclude[rr, c0:c1] if use_exclude else l_row
             o_row = img[br + 1, 1:ww + 1]
