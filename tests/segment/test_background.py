@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from hoimg.segment._background import fill_holes, local_sigma, quadratic_background
+from hoimg.segment._background import band_median, fill_holes, local_sigma, quadratic_background
 
 
 def test_quadratic_background_reproduces_a_quadratic_under_holes():
@@ -82,3 +83,13 @@ def test_normalized_blur_in_the_weights_box_matches_a_whole_image_blur():
     out = normalized_blur(img, weight, sig, fallback=1.0)
     near = blur(w) > 1e-6
     np.testing.assert_allclose(out[near], ref[near], rtol=1e-5)
+
+
+@pytest.mark.parametrize("n", [10, 5001, 5002, 100_000])
+def test_band_median_equals_numpy_median_with_many_ties(n):
+    rng = np.random.default_rng(n)
+    x = np.round(rng.exponential(3.0, n)).astype(np.float32)  # integers: many equal values
+    x[: n // 4] = 0.0  # a flat region's zero differences
+    assert band_median(x) == np.median(x)
+    y = rng.normal(0, 1, n).astype(np.float32)
+    assert band_median(y) == np.median(y)

@@ -67,7 +67,7 @@ def normalized_blur(
     else:
         none = den < eps
         if np.any(none):
-            out[none] = float(np.median(image[weight > 0]))
+            out[none] = float(band_median(image[weight > 0]))
     if step > 1:
         out = cv2.resize(out, (cols, rows), interpolation=cv2.INTER_LINEAR)
     return out.astype(np.float32)
@@ -157,6 +157,33 @@ def quadratic_background(
     if step > 1:
         out = cv2.resize(out, (cols, rows), interpolation=cv2.INTER_LINEAR)
     return out
+
+
+def band_median(x: np.ndarray):
+    """``np.median`` of a 1-D array of finite values, selecting within a narrow band.
+
+    A full selection is slow on large arrays, the more so with many equal values (the
+    zero differences of a flat region). The band between the 45th and 55th percentiles
+    of every 7th value almost always holds the median: the values below it are counted
+    and the median selected inside it, exactly; when it does not, ``np.median`` is used.
+    """
+    n = x.size
+    sample = x[::7]
+    if n < 1000:
+        return np.median(x)
+    i_lo, i_hi = int(0.45 * sample.size), int(0.55 * sample.size)
+    lo, hi = np.partition(sample, [i_lo, i_hi])[[i_lo, i_hi]]
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return np.median(x)
+    below = int(np.count_nonzero(x < lo))
+    band = x[(x >= lo) & (x <= hi)]
+    k0, k1 = (n - 1) // 2, n // 2
+    if k0 < below or k1 >= below + band.size:
+        return np.median(x)
+    part = np.partition(band, [k0 - below, k1 - below])
+    if k0 == k1:
+        return part[k0 - below]
+    return np.mean(part[[k0 - below, k1 - below]])
 
 
 def fine_noise(image: np.ndarray, valid: np.ndarray, smoothing_px: float) -> float:

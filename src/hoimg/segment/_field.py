@@ -41,34 +41,16 @@ def _percentile_range(work: np.ndarray) -> float:
 def _pair_noise(img: np.ndarray) -> float:
     """Noise sigma of an image from its neighbour differences (robust to edges)."""
     d = np.concatenate([np.diff(img, axis=0).ravel(), np.diff(img, axis=1).ravel()])
-    return float(_median(np.abs(d)) / 0.6745 / np.sqrt(2.0)) if d.size else 0.0
+    from ._background import band_median
+
+    return float(band_median(np.abs(d)) / 0.6745 / np.sqrt(2.0)) if d.size else 0.0
 
 
-def _median(x: np.ndarray):
-    """``np.median`` of a 1-D array, selecting within a band found on a subsample.
-
-    A flat image has many equal differences, on which a full selection is slow. The
-    band between the 45th and 55th percentiles of every 7th value almost always holds
-    the median; it is counted exactly (values below, then selection inside the band),
-    and the full median is taken when it does not.
-    """
-    n = x.size
-    sample = x[::7]
-    if n < 1000:
-        return np.median(x)
-    i_lo, i_hi = int(0.45 * sample.size), int(0.55 * sample.size)
-    lo, hi = np.partition(sample, [i_lo, i_hi])[[i_lo, i_hi]]
-    if not (np.isfinite(lo) and np.isfinite(hi)):
-        return np.median(x)
-    below = int(np.count_nonzero(x < lo))
-    band = x[(x >= lo) & (x <= hi)]
-    k0, k1 = (n - 1) // 2, n // 2
-    if k0 < below or k1 >= below + band.size:
-        return np.median(x)
-    part = np.partition(band, [k0 - below, k1 - below])
-    if k0 == k1:
-        return part[k0 - below]
-    return np.mean(part[[k0 - below, k1 - below]])
+def _members(lab: np.ndarray, n: int, keep: np.ndarray) -> np.ndarray:
+    """Pixels whose label (of ``n``) is in ``keep``: a lookup table, not ``np.isin``."""
+    lut = np.zeros(n, bool)
+    lut[keep] = True
+    return lut[lab]
 
 
 def _side_views(img: np.ndarray) -> list[np.ndarray]:
@@ -226,7 +208,7 @@ def air_mask(coarse: np.ndarray, field: np.ndarray) -> np.ndarray:
     rim[:, [0, -1]] |= field[:, [0, -1]]
     keep = np.unique(lab[rim & (cand > 0)])
     keep = keep[keep > 0]
-    return np.isin(lab, keep) if keep.size else np.zeros_like(field)
+    return _members(lab, n, keep)
 
 
 def outside_mask(work: np.ndarray, grid: WorkGrid, *, parts: bool = False):
@@ -253,7 +235,7 @@ def outside_mask(work: np.ndarray, grid: WorkGrid, *, parts: bool = False):
     border = np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]])
     keep = np.unique(border[border > 0])
     if keep.size:
-        out |= np.isin(lab, keep)
+        out |= _members(lab, n, keep)
     collimated = out.copy()
     f = max(int(round(1.0 / grid.pixel_mm)), 1)
     small = (max(cols // f, 1), max(rows // f, 1))
