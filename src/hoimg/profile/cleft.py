@@ -147,8 +147,10 @@ def scan_lesions(
     radial profile) detrends the dips.
     """
     n_les = len(label_ids)
+    # lesions without a facing normal share one (immutable, empty) result
+    none = CleftScan.not_applicable(step_mm=step_mm)
     if samples.base_rc.shape[0] == 0:
-        return [CleftScan.not_applicable(step_mm=step_mm) for _ in range(n_les)]
+        return [none] * n_les
     from . import _cleft_kernels
 
     cortex_px, lesion_px, lateral_px, n_lateral, dt = level_args(spacing, step_mm, cfg)
@@ -166,7 +168,7 @@ def scan_lesions(
     for i in range(n_les):
         sl = slice(starts[i], starts[i + 1])
         if starts[i] == starts[i + 1]:
-            out.append(CleftScan.not_applicable(step_mm=step_mm))
+            out.append(none)
             continue
         idx = smp[sl]
         out.append(summarise(samples.base_rc[idx], samples.normal_rc[idx], samples.edge[idx],
@@ -190,7 +192,7 @@ def summarise(base, normal, edge, seq, arc_mm, gap_mm, dip, has_cleft, contact, 
               cfg: ProfileConfig) -> CleftScan:
     """Interface features and category from the per-normal measurements."""
     n = int(gap_mm.size)
-    fraction = float(has_cleft.mean())
+    fraction = np.count_nonzero(has_cleft) / n
     cleft_gaps = np.sort(gap_mm[has_cleft])
     if fraction >= cfg.cleft_complete_fraction:
         category = "complete"

@@ -61,7 +61,7 @@ def measure_lesions(radiograph, bone, candidates, config=None
     profiles = profiles_from_batch(*out, cfg)
     stats = out[3]
     if bone is None:
-        scans = [CleftScan.not_applicable(step_mm=cfg.cleft_step_mm) for _ in records]
+        scans = [CleftScan.not_applicable(step_mm=cfg.cleft_step_mm)] * len(records)
     else:
         samples = resample_edges(bone, spacing, cfg.cleft_step_mm)
         # background, noise, centroid (row, col), slope (row, col) of each profile

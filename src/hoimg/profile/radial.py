@@ -135,9 +135,14 @@ def profiles_from_batch(sums, counts, ref_sums, stats, feats, cfg: ProfileConfig
         peak = np.max(np.where(cnt > 0, ref, -np.inf), axis=1, keepdims=True)
         ref = np.where((cnt > 0) & (peak > 0), ref / np.where(peak > 0, peak, 1.0), np.nan)
     band = cfg.zonal_uniform_band
+    # Python floats in one go (per-element NumPy scalars cost more than the rest here)
+    feats_l = feats.tolist()
+    stats_l = stats.tolist()
+    n_px = cnt.sum(axis=1).tolist()
     out = []
     for i in range(n_les):
-        peak, rim_core, zonal, continuity, gradient, rho, few = (float(v) for v in feats[i])
+        peak, rim_core, zonal, continuity, gradient, rho, few = feats_l[i]
+        st = stats_l[i]
         # a maximum in the outer half is a projected rim, which no uniform body makes:
         # then half the band suffices (thick mature rims with a partly filled core)
         rim_peak = math.isfinite(peak) and peak >= cfg.zonal_rim_peak_min
@@ -152,8 +157,8 @@ def profiles_from_batch(sums, counts, ref_sums, stats, feats, cfg: ProfileConfig
             values=values[i],
             counts=cnt[i],
             sector_values=sector_values[i],
-            background=float(stats[i, 0]),
-            noise_sigma=float(stats[i, 1]),
+            background=st[0],
+            noise_sigma=st[1],
             uniform_reference=ref[i],
             peak_position=peak,
             rim_core_ratio=rim_core,
@@ -163,10 +168,10 @@ def profiles_from_batch(sums, counts, ref_sums, stats, feats, cfg: ProfileConfig
             spearman_rho=rho,
             zonal_pattern=pattern,
             flags=("few_pixels_profile",) if few else (),
-            d_max_px=float(stats[i, 2]),
-            n_pixels=int(cnt[i].sum()),
-            centroid_rc=(float(stats[i, 5]), float(stats[i, 6])),
-            background_slope_rc=(float(stats[i, 8]), float(stats[i, 9])),
+            d_max_px=st[2],
+            n_pixels=int(n_px[i]),
+            centroid_rc=(st[5], st[6]),
+            background_slope_rc=(st[8], st[9]),
             rim_start=cfg.rim_start,
             core_end=cfg.core_end,
         ))
