@@ -71,9 +71,35 @@ def test_morphology_on_the_bounding_box_equals_the_whole_grid(op):
     m = np.zeros((300, 400), np.uint8)
     m[100:180, 150:260] = rng.random((80, 110)) > 0.3  # patchy: closing fills, opening cuts
     m[0:12, 380:400] = 1  # touching the grid's corner: the box is clipped there
-    k = ellipse(9)
-    np.testing.assert_array_equal(morphology(m, code, k), cv2.morphologyEx(m, code, k))
-    assert not morphology(np.zeros_like(m), code, k).any()
+    for k in (ellipse(2), ellipse(4), ellipse(9), ellipse(25), np.ones((5, 11), np.uint8)):
+        np.testing.assert_array_equal(morphology(m, code, k), cv2.morphologyEx(m, code, k))
+    assert not morphology(np.zeros_like(m), code, ellipse(9)).any()
+
+
+@pytest.mark.parametrize("radius", [4, 5, 10, 17, 25, 40])
+def test_a_disc_is_the_union_of_its_rectangles(radius):
+    from hoimg.segment._grid import _rectangles, ellipse
+
+    disc = ellipse(radius)
+    n = disc.shape[0]
+    union = np.zeros_like(disc)
+    for r in _rectangles(disc):
+        h, w = r.shape
+        union[n // 2 - h // 2 : n // 2 + h // 2 + 1, n // 2 - w // 2 : n // 2 + w // 2 + 1] |= r
+    np.testing.assert_array_equal(union, disc)
+
+
+def test_kernels_that_are_not_discs_are_left_to_opencv():
+    from hoimg.segment._grid import _rectangles
+
+    cross = np.zeros((11, 11), np.uint8)
+    cross[5, :] = cross[:, 5] = 1
+    cross[0, 5] = 0  # not symmetric
+    assert _rectangles(cross) is None
+    ring = np.ones((11, 11), np.uint8)
+    ring[5, 5] = 0  # a row that is not one run
+    assert _rectangles(ring) is None
+    assert _rectangles(np.ones((5, 5), np.uint8)) is None  # small: OpenCV is fast enough
 
 
 def test_nonzero_box_is_the_padded_clipped_bounding_box():

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._background import fill_holes, quadratic_background
-from ._grid import WorkGrid, ellipse, gaussian, nonzero_box
+from ._grid import WorkGrid, ellipse, gaussian, morphology, nonzero_box
 
 
 def refine_masks(
@@ -79,7 +79,7 @@ def refine_masks(
     excl = np.zeros_like(cores)
     kern = ellipse(grid.px(seg.refine_exclude_mm))
     for r0, c0, r1, c1 in boxes:
-        excl[r0:r1, c0:c1] = cv2.dilate(cores[r0:r1, c0:c1].astype(np.uint8), kern) > 0
+        excl[r0:r1, c0:c1] = morphology(cores[r0:r1, c0:c1].astype(np.uint8), cv2.MORPH_DILATE, kern) > 0
     # One fit over the whole grid (its cost is on the coarse grid), read in the windows.
     bg = quadratic_background(smooth, soft & ~excl, grid.px(seg.background_scale_mm))
     out = np.zeros_like(cores)
@@ -177,7 +177,7 @@ def _refine_window(
     grow = (z > np.maximum(seg.refine_grow_sigma, frac * peak_c)) & soft
     # The coarse map is blurred by coarse_smoothing_mm: shrink it back so it cannot
     # bridge a cleft to the bone or to a neighbour. The fine map restores the edge.
-    grow = cv2.erode(grow.astype(np.uint8), ellipse(grid.px(seg.coarse_smoothing_mm))) > 0
+    grow = morphology(grow.astype(np.uint8), cv2.MORPH_ERODE, ellipse(grid.px(seg.coarse_smoothing_mm))) > 0
     grow |= (z_fine > np.maximum(seg.lesion_grow_sigma, frac * peak_f)) & soft
     # A medium map reaches a smooth body's faint flank without the coarse map's blur of a
     # sharp rim. Its noise: white noise falls with the smoothing width (2-D).
@@ -186,14 +186,14 @@ def _refine_window(
     z_med = gaussian(z_fine, extra) * (s_med / s_fine) if extra > 0 else z_fine
     peak_m = cv2.dilate(_core_peaks(lab, n, cores, z_med), box)
     grow |= (z_med > np.maximum(seg.lesion_grow_sigma, frac * peak_m)) & soft
-    reach = cv2.dilate(core8, ellipse(grid.px(seg.refine_margin_mm))) > 0
+    reach = morphology(core8, cv2.MORPH_DILATE, ellipse(grid.px(seg.refine_margin_mm))) > 0
     grow = (grow & reach) | cores
     n_g, lab_g = cv2.connectedComponents(grow.astype(np.uint8), connectivity=8)
     keep = np.zeros(n_g, bool)
     keep[np.unique(lab_g[cores])] = True
     keep[0] = False
     mask = keep[lab_g].astype(np.uint8)
-    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, ellipse(grid.px(seg.rim_closing_mm)))
+    mask = morphology(mask, cv2.MORPH_CLOSE, ellipse(grid.px(seg.rim_closing_mm)))
     mask = fill_holes(mask > 0, seg.max_hole_mm2 / grid.pixel_mm**2) & ~hard_stop
     if n > 2:
         mask = _split_by_core(mask, cores)
