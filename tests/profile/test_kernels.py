@@ -211,6 +211,13 @@ def _cleft_args(image, labels, ids, bboxes, base, normal, t_max, plane, offset=(
             plane, 0.5, 3.0, 2.0, 1.0, 3, 1.0, 0.5, 0.5, 3.0, 0.3, 2.0, 0.5)
 
 
+def _cleft(*args):
+    """_cleft_batch's (H, 6) table as (lesion, normal, gap_mm, dip, has_cleft, contact)."""
+    res = CK._cleft_batch(*args)
+    return (res[:, 0].astype(np.int64), res[:, 1].astype(np.int64), res[:, 2], res[:, 3],
+            res[:, 4] != 0, res[:, 5] != 0)
+
+
 def test_cleft_batch_matches_numpy():
     rng = np.random.default_rng(17)
     labels, image = _blobs(rng, n=3)
@@ -228,7 +235,7 @@ def test_cleft_batch_matches_numpy():
     plane = np.column_stack([np.full(ids.size, 100.0), np.full(ids.size, 5.0),
                              rng.uniform(20, 50, (ids.size, 2)), rng.normal(0, 0.05, (ids.size, 2))])
     args = _cleft_args(image, labels, ids, bboxes, base, normal, t_max, plane)
-    got = CK._cleft_batch(*args)
+    got = _cleft(*args)
     want = ref.cleft_batch(*args)
     assert got[0].size >= 5 and np.all(np.diff(got[0]) >= 0)
     for g, w in zip(got, want, strict=True):
@@ -236,8 +243,8 @@ def test_cleft_batch_matches_numpy():
         np.testing.assert_allclose(g.astype(float), w.astype(float), rtol=1e-9, atol=1e-9)
     # zero noise: IEEE division (an infinite dip), not a ZeroDivisionError
     plane[:, 1] = 0.0
-    assert np.isinf(CK._cleft_batch(*_cleft_args(image, labels, ids, bboxes, base, normal, t_max,
-                                                 plane))[3]).any()
+    assert np.isinf(_cleft(*_cleft_args(image, labels, ids, bboxes, base, normal, t_max,
+                                        plane))[3]).any()
 
 
 def test_cleft_batch_on_a_label_crop_equals_the_full_image():
@@ -252,9 +259,9 @@ def test_cleft_batch_on_a_label_crop_equals_the_full_image():
     normal = np.column_stack([np.sin(ang), np.cos(ang)])
     t_max = np.full(n, 50.0)
     plane = np.array([[100.0, 5.0, 35.0, 40.0, 0.0, 0.0]])
-    full = CK._cleft_batch(*_cleft_args(image, labels, [2], [box], base, normal, t_max, plane))
-    part = CK._cleft_batch(*_cleft_args(image, crop, [1], [box], base, normal, t_max, plane,
-                                        offset=box[:2]))
+    full = _cleft(*_cleft_args(image, labels, [2], [box], base, normal, t_max, plane))
+    part = _cleft(*_cleft_args(image, crop, [1], [box], base, normal, t_max, plane,
+                               offset=box[:2]))
     assert full[0].size >= 3
     for a, b in zip(full, part, strict=True):
         np.testing.assert_array_equal(a, b)
@@ -273,13 +280,13 @@ def test_edge_walk_back_finds_a_hidden_edge():
     args = list(_cleft_args(image, labels, [1], [(5, 40, 35, 70)], base, normal, np.array([60.0]),
                             plane))
     args[8] = np.array([1.0])  # 1 mm per pixel
-    _, _, gap_mm, _, _, _ = CK._cleft_batch(*args)
+    _, _, gap_mm, _, _, _ = _cleft(*args)
     want = ref.cleft_batch(*args)[2]
     np.testing.assert_allclose(gap_mm, want, atol=1e-9)
     assert abs(gap_mm[0] - (29.5 - 4.5)) <= 1.0  # the real edge, 10 px before the mask edge
     # continuous with the cortex: no value below the threshold on the way back -> contact
     image[:, 5:30] = 100.0
-    _, _, gap_mm, _, has_cleft, contact = CK._cleft_batch(*args)
+    _, _, gap_mm, _, has_cleft, contact = _cleft(*args)
     assert gap_mm[0] == 0.0 and contact[0] and not has_cleft[0]
 
 

@@ -194,12 +194,10 @@ def _cleft_batch(image, labels, label_offset_rc, label_ids, bboxes, base_rc, nor
 
     Returns
     -------
-    lesion : (H,) int64
-        Lesion index (into ``label_ids``) of each kept hit, non-decreasing.
-    sample : (H,) int64
-        Index of the normal (into ``base_rc``), increasing within a lesion.
-    gap_mm, dip : (H,) float64
-    has_cleft, contact : (H,) bool
+    (H, 6) float64 ndarray
+        One row per kept hit: lesion index (into ``label_ids``, non-decreasing), normal
+        index (into ``base_rc``, increasing within a lesion), gap_mm, dip, has_cleft and
+        contact (1.0 or 0.0).
     """
     n_les = label_ids.shape[0]
     k = base_rc.shape[0]
@@ -207,25 +205,20 @@ def _cleft_batch(image, labels, label_offset_rc, label_ids, bboxes, base_rc, nor
     for j in range(k):
         if t_max_px[j] > reach:
             reach = t_max_px[j]
-    cap = 256
-    les = np.empty(cap, dtype=np.int64)
-    smp = np.empty(cap, dtype=np.int64)
-    gap = np.empty(cap, dtype=np.float64)
-    dip = np.empty(cap, dtype=np.float64)
-    has_cleft = np.empty(cap, dtype=np.bool_)
-    contact = np.empty(cap, dtype=np.bool_)
+    # kept hits, one row each: lesion, normal, gap_mm, dip, has_cleft, contact (grown by
+    # copying in a loop: slice assignment would compile Numba's shape-error formatting)
+    res = np.empty((256, 6), dtype=np.float64)
     n = 0
     off_r = label_offset_rc[0]
     off_c = label_offset_rc[1]
     keep = 1.0 - contrast_fraction
     n_lv_les = n_lateral * (np.floor(lesion_px / dt + 1e-9) + 1.0)
     lv = np.empty(3, dtype=np.float64)
-    # per-lesion scratch, grown as needed: hits before the facing-interface cut
-    h_cap = 64
-    h_smp = np.empty(h_cap, dtype=np.int64)
-    h_t = np.empty(h_cap, dtype=np.float64)
-    h_gap = np.empty(h_cap, dtype=np.float64)
-    h_lv = np.empty((h_cap, 3), dtype=np.float64)
+    # per-lesion scratch: hits before the facing-interface cut (at most one per normal)
+    h_smp = np.empty(k, dtype=np.int64)
+    h_t = np.empty(k, dtype=np.float64)
+    h_gap = np.empty(k, dtype=np.float64)
+    h_lv = np.empty((k, 3), dtype=np.float64)
     for i in range(n_les):
         lo_r = bboxes[i, 0] - 0.5
         lo_c = bboxes[i, 1] - 0.5
@@ -286,17 +279,6 @@ def _cleft_batch(image, labels, label_offset_rc, label_ids, bboxes, base_rc, nor
                     th = t_img
                     _levels(image, br, bc, nr, nc, th, cortex_px, lesion_px, lateral_px,
                             n_lateral, dt, lv)
-            if n_hit == h_cap:
-                h_cap *= 2
-                s2 = np.empty(h_cap, dtype=np.int64)
-                t2 = np.empty(h_cap, dtype=np.float64)
-                g2 = np.empty(h_cap, dtype=np.float64)
-                l2 = np.empty((h_cap, 3), dtype=np.float64)
-                s2[:n_hit] = h_smp[:n_hit]
-                t2[:n_hit] = h_t[:n_hit]
-                g2[:n_hit] = h_gap[:n_hit]
-                l2[:n_hit] = h_lv[:n_hit]
-                h_smp, h_t, h_gap, h_lv = s2, t2, g2, l2
             h_smp[n_hit] = j
             h_t[n_hit] = th
             h_gap[n_hit] = th * mm_per_px[j]
@@ -342,27 +324,17 @@ def _cleft_batch(image, labels, label_offset_rc, label_ids, bboxes, base_rc, nor
             lesion_contrast = lesion_excess - bg
             lucent = lesion_contrast <= 0 or gap_excess - bg <= keep * lesion_contrast
             cleft = g_mm >= min_gap_mm and d >= dip_sigma and lucent
-            if n == cap:
-                cap *= 2
-                les2 = np.empty(cap, dtype=np.int64)
-                smp2 = np.empty(cap, dtype=np.int64)
-                gap2 = np.empty(cap, dtype=np.float64)
-                dip2 = np.empty(cap, dtype=np.float64)
-                hc2 = np.empty(cap, dtype=np.bool_)
-                ct2 = np.empty(cap, dtype=np.bool_)
-                les2[:n] = les[:n]
-                smp2[:n] = smp[:n]
-                gap2[:n] = gap[:n]
-                dip2[:n] = dip[:n]
-                hc2[:n] = has_cleft[:n]
-                ct2[:n] = contact[:n]
-                les, smp, gap, dip, has_cleft, contact = les2, smp2, gap2, dip2, hc2, ct2
-            les[n] = i
-            smp[n] = j
-            gap[n] = g_mm
-            dip[n] = d
-            has_cleft[n] = cleft
-            contact[n] = not cleft and g_mm < min_gap_mm
+            if n == res.shape[0]:
+                bigger = np.empty((2 * n, 6), dtype=np.float64)
+                for a in range(n):
+                    for b in range(6):
+                        bigger[a, b] = res[a, b]
+                res = bigger
+            res[n, 0] = i
+            res[n, 1] = j
+            res[n, 2] = g_mm
+            res[n, 3] = d
+            res[n, 4] = 1.0 if cleft else 0.0
+            res[n, 5] = 1.0 if not cleft and g_mm < min_gap_mm else 0.0
             n += 1
-    return (les[:n].copy(), smp[:n].copy(), gap[:n].copy(), dip[:n].copy(),
-            has_cleft[:n].copy(), contact[:n].copy())
+    return res[:n]

@@ -154,7 +154,7 @@ def scan_lesions(
     from . import _cleft_kernels
 
     cortex_px, lesion_px, lateral_px, n_lateral, dt = level_args(spacing, step_mm, cfg)
-    les, smp, gap_mm, dip, has_cleft, contact = _cleft_kernels._cleft_batch(
+    res = _cleft_kernels._cleft_batch(
         image, labels, np.asarray(offset_rc, dtype=np.float64),
         np.ascontiguousarray(label_ids, dtype=np.int32), np.ascontiguousarray(bboxes, dtype=np.int64),
         samples.base_rc, samples.normal_rc, reach_mm / samples.mm_per_px, samples.mm_per_px,
@@ -163,6 +163,12 @@ def scan_lesions(
         float(cfg.cleft_interface_margin_mm), float(cfg.cleft_min_gap_mm),
         float(cfg.cleft_dip_sigma), float(cfg.cleft_contrast_fraction),
     )
+    les = res[:, 0].astype(np.int64)
+    smp = res[:, 1].astype(np.int64)
+    gap_mm = np.ascontiguousarray(res[:, 2])
+    dip = np.ascontiguousarray(res[:, 3])
+    has_cleft = res[:, 4] != 0.0
+    contact = res[:, 5] != 0.0
     starts = np.searchsorted(les, np.arange(n_les + 1))
     out = []
     for i in range(n_les):
