@@ -157,3 +157,17 @@ def test_running_percentile_of_a_ramp_is_the_known_rank():
     # Full windows (rows 2..17) are the five values around the row: their median is it.
     np.testing.assert_array_equal(out[2:18, 0], np.arange(2, 18, dtype=np.float32))
     assert np.isnan(out[0, 0]) and np.isnan(out[19, 0])  # only 3 values: under min_count
+
+
+def test_dense_and_lucent_match_the_numpy_expressions():
+    from hoimg.segment._kernels import _dense_and_lucent
+
+    rng = np.random.default_rng(10)
+    resid = rng.normal(0, 3.0, (80, 90)).astype(np.float32)
+    sigma = rng.uniform(0.5, 2.0, resid.shape).astype(np.float32)
+    valid = rng.random(resid.shape) > 0.2
+    resid[0, 0], sigma[0, 0] = 2.5, 1.0  # exactly at 2.5 sigma: not dense (strict)
+    dense, lucent = _dense_and_lucent(resid, sigma, valid, 2.5, -5.0)
+    np.testing.assert_array_equal(dense, ((resid > 2.5 * sigma) & valid).astype(np.uint8))
+    np.testing.assert_array_equal(lucent, resid < -2.0 * 2.5 * sigma)
+    assert dense[0, 0] == 0

@@ -324,6 +324,8 @@ def soft_tissue_background(
     """
     import cv2
 
+    from ._kernels import _dense_and_lucent
+
     sig_px = grid.px(scale_mm)
     block = max(int(round(grid.px(8.0))), 8)
     grow = ellipse(grid.px(0.8))
@@ -331,6 +333,7 @@ def soft_tissue_background(
     max_hole_px = max_hole_mm2 / grid.pixel_mm**2
     excluded = np.zeros_like(valid)
     base = valid if exclude is None else valid & ~exclude
+    valid_c = np.ascontiguousarray(valid, dtype=bool)
     w = base
     for it in range(iterations + 1):
         # Only the final fit needs the careful fallback under large exclusions.
@@ -339,13 +342,13 @@ def soft_tissue_background(
         sigma = local_sigma(resid, w, block)
         if it == iterations:
             break
-        dense = ((resid > dense_sigma * sigma) & valid).astype(np.uint8)
+        # Far *below* the fit is not soft tissue either (air the field mask missed, the
+        # edge of the collimation): leave it out too, or the skin edge biases the fit.
+        # Both tests in one pass over the residual.
+        dense, lucent = _dense_and_lucent(resid, sigma, valid_c, dense_sigma, -2.0 * dense_sigma)
         # On the dense pixels' bounding box: the same closing at a fraction of the cost.
         dense = morphology(dense, cv2.MORPH_CLOSE, close)
         dense = morphology(dense, cv2.MORPH_DILATE, grow)
         excluded = fill_holes(dense > 0, max_hole_px)
-        # Far *below* the fit is not soft tissue either (air the field mask missed, the
-        # edge of the collimation): leave it out too, or the skin edge biases the fit.
-        lucent = resid < -2.0 * dense_sigma * sigma
         w = base & ~excluded & ~lucent
     return bg, sigma, excluded

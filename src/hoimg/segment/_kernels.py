@@ -212,3 +212,36 @@ def _running_order_stat(values, half, percentile, min_n):
             else:
                 out[i, j] = np.nan
     return out
+
+
+@njit(cache=True, error_model="numpy")
+def _dense_and_lucent(resid, sigma, valid, dense_k, lucent_k):
+    """One pass over a residual: where it is dense (``resid > dense_k * sigma`` and valid)
+    and where it is lucent (``resid < lucent_k * sigma``).
+
+    ``dense_k * sigma`` and ``lucent_k * sigma`` are float32 products, as NumPy forms
+    them from a Python float and a float32 array.
+
+    Parameters
+    ----------
+    resid, sigma : (M, N) float32 ndarray
+    valid : (M, N) bool ndarray
+    dense_k, lucent_k : float
+
+    Returns
+    -------
+    dense : (M, N) uint8 ndarray
+    lucent : (M, N) bool ndarray
+    """
+    rows, cols = resid.shape
+    dense = np.empty((rows, cols), np.uint8)
+    lucent = np.empty((rows, cols), np.bool_)
+    dk = np.float32(dense_k)
+    lk = np.float32(lucent_k)
+    for r in range(rows):
+        for c in range(cols):
+            v = resid[r, c]
+            s = sigma[r, c]
+            dense[r, c] = 1 if (v > dk * s and valid[r, c]) else 0
+            lucent[r, c] = v < lk * s
+    return dense, lucent
