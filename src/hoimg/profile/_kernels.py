@@ -32,6 +32,8 @@ _BAND = 8
 _BAND_EXCL = 16
 # "no feature pixel" in _edt_sq's int32 output
 _EDT_INF = 2147483647
+# a boundary beyond every column (as a fraction over 1)
+_NO_BOUND = 1 << 50
 
 
 @intrinsic
@@ -121,13 +123,20 @@ def _edt_sq(cls, mask, want, r0, c0, h, w, cap):
         g_row = g[r]
         for c in range(w):
             g_row[c] = min(g_row[c], nxt[c] + 1)
-    key = np.empty(w, dtype=np.int64)  # f(p) + p^2 of each parabola
-    v = np.empty(w, dtype=np.int64)  # envelope: parabola positions
-    zn = np.empty(w, dtype=np.int64)  # left boundary of v[k]: zn[k] / zd[k] (k >= 1)
+    # the lower envelope: positions, keys f(p) + p^2, and left boundaries zn / zd (k >= 1);
+    # the top parabola and the next boundary are kept in registers, which shortens the
+    # dependent chain of loads each step waits on
+    v = np.empty(w, dtype=np.int64)
+    kv = np.empty(w, dtype=np.int64)
+    zn = np.empty(w, dtype=np.int64)
     zd = np.empty(w, dtype=np.int64)
     for r in range(h):
         g_row = g[r]
         top = -1
+        p_t = 0
+        k_t = 0
+        zn_t = 0
+        zd_t = 1
         for q in range(w):
             gq = np.int64(g_row[q])
             if gq >= big:
@@ -137,35 +146,52 @@ def _edt_sq(cls, mask, want, r0, c0, h, w, cap):
             # a lesion) then cost next to nothing
             if gq == 0 and 0 < q < w - 1 and g_row[q - 1] == 0 and g_row[q + 1] == 0:
                 continue
-            key[q] = gq * gq + q * q
+            key = gq * gq + q * q
             if top < 0:
                 top = 0
+                p_t = q
+                k_t = key
                 v[0] = q
+                kv[0] = key
                 continue
-            # pop every parabola the new one hides: intersection(v[top], q) <= zn/zd[top]
-            while True:
-                p = v[top]
-                num = key[q] - key[p]
-                den = 2 * (q - p)
-                if top > 0 and num * zd[top] <= zn[top] * den:
-                    top -= 1
-                else:
-                    break
+            # pop every parabola the new one hides: intersection(top, q) <= boundary(top)
+            num = key - k_t
+            den = 2 * (q - p_t)
+            while top > 0 and num * zd_t <= zn_t * den:
+                top -= 1
+                p_t = v[top]
+                k_t = kv[top]
+                zn_t = zn[top]
+                zd_t = zd[top]
+                num = key - k_t
+                den = 2 * (q - p_t)
             top += 1
             v[top] = q
+            kv[top] = key
             zn[top] = num
             zd[top] = den
+            p_t = q
+            k_t = key
+            zn_t = num
+            zd_t = den
         if top < 0:
             g_row[:] = _EDT_INF
             continue
         k = 0
+        p = v[0]
+        kp = kv[0]
+        nxt_n = zn[1] if top > 0 else _NO_BOUND  # the boundary to the next parabola
+        nxt_d = zd[1] if top > 0 else 1
         for q in range(w):
             if g_row[q] == 0:
                 continue
-            while k < top and zn[k + 1] < q * zd[k + 1]:
+            while nxt_n < q * nxt_d:
                 k += 1
-            p = v[k]
-            g_row[q] = (q - p) * (q - p) + key[p] - p * p
+                p = v[k]
+                kp = kv[k]
+                nxt_n = zn[k + 1] if k < top else _NO_BOUND
+                nxt_d = zd[k + 1] if k < top else 1
+            g_row[q] = (q - p) * (q - p) + kp - p * p
     return g
 
 
