@@ -426,3 +426,27 @@ def cleft_batch(image, labels, offset, label_ids, bboxes, base, normal, t_max, m
         out["has_cleft"].append(cleft)
         out["contact"].append(~cleft & (gap_mm < min_gap_mm))
     return tuple(np.concatenate(v) if v else np.empty(0) for v in out.values())
+
+
+def resample_edges(points_list, normals_list, spacing, step_mm):
+    """Twin of _resample_edges (per edge: arc length, np.arange targets, nearest point)."""
+    sp = np.asarray(spacing, dtype=np.float64)
+    out = [[] for _ in range(5)]
+    for i, (pts, nrm) in enumerate(zip(points_list, normals_list, strict=True)):
+        if pts.shape[0] == 0:
+            continue
+        seg = np.sqrt(((np.diff(pts, axis=0) * sp) ** 2).sum(axis=1))
+        arc = np.concatenate([[0.0], np.cumsum(seg)])
+        targets = np.arange(0.0, arc[-1] + 1e-9, step_mm)
+        idx = np.clip(np.searchsorted(arc, targets), 0, pts.shape[0] - 1)
+        prev = np.clip(idx - 1, 0, pts.shape[0] - 1)
+        idx = np.unique(np.where(np.abs(arc[prev] - targets) < np.abs(arc[idx] - targets), prev, idx))
+        for lst, val in zip(out, (pts[idx], nrm[idx], np.full(idx.size, i), np.arange(idx.size),
+                                  arc[idx]), strict=True):
+            lst.append(val)
+    base, normal, edge, seq, arc = (np.concatenate(v) for v in out)
+    norm = np.hypot(normal[:, 0], normal[:, 1])
+    good = norm > 1e-9
+    normal = normal[good] / norm[good, None]
+    return (base[good], normal, edge[good], seq[good], arc[good],
+            np.hypot(normal[:, 0] * sp[0], normal[:, 1] * sp[1]))

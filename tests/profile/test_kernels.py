@@ -155,6 +155,25 @@ def test_cast_one_matches_dense_sampling():
     np.testing.assert_allclose(got[hit], want[hit], atol=6e-4)
 
 
+def test_resample_edges_matches_numpy():
+    rng = np.random.default_rng(23)
+    pts, nrm = [], []
+    for n in (300, 0, 40, 1):  # a curve, an empty edge, a short one, a single point
+        t = np.cumsum(rng.uniform(0.2, 1.5, n))
+        p = np.column_stack([50 + 30 * np.sin(t / 20), 10 + t])
+        q = np.column_stack([np.cos(t / 20), -np.ones(n)]) * rng.uniform(0.5, 2.0, (n, 1))
+        pts.append(p)
+        nrm.append(q)
+    pts[0][10] = pts[0][9]  # a repeated point (zero-length segment)
+    nrm[0][50:60] = 0.0  # normals without length are left out
+    got = CK._resample_edges(np.concatenate(pts), np.concatenate(nrm),
+                             np.array([0, 300, 300, 340, 341], dtype=np.int64), 0.1, 0.15, 0.5)
+    want = ref.resample_edges(pts, nrm, (0.1, 0.15), 0.5)
+    assert got[0].shape[0] > 50
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(g, w)
+
+
 def test_line_mean_and_levels_match_map_coordinates():
     rng = np.random.default_rng(11)
     image = rng.normal(0, 1, size=(50, 60)).astype(np.float32)

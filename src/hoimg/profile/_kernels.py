@@ -572,6 +572,9 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
         # exact wherever they can be in the band (up to out2)
         reach = int(np.sqrt(out2)) + 2
         d_out = _edt_sq(cls, _INSIDE, _INSIDE, 1, 1, hh, ww, reach)
+        # for integer q: q > in2 <=> q > floor(in2), q <= out2 <=> q <= floor(out2)
+        in2_i = int(np.floor(in2))
+        out2_i = int(np.floor(out2))
         n_any = 0
         n_band = 0
         n_diff = 0  # noise pairs: within band blocks, and across two neighbouring ones
@@ -583,7 +586,7 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
             for c in range(ww):
                 k = c_row[c]
                 q = d_row[c]
-                if k & (_INSIDE | _OTHER) or not (q > in2 and q <= out2):
+                if k & (_INSIDE | _OTHER) or not in2_i < q <= out2_i:
                     left_in = False
                     continue
                 all_r[n_any] = r

@@ -67,49 +67,20 @@ class EdgeSamples:
 
 def resample_edges(bone, spacing: tuple[float, float], step_mm: float) -> EdgeSamples:
     """Resample every cortex edge of ``bone`` at ``step_mm`` of arc length (nearest point)."""
-    bases, normals, edges, seqs, arcs = [], [], [], [], []
-    sp = np.asarray(spacing, dtype=np.float64)
-    for i, e in enumerate(bone.edges):
-        pts = np.asarray(e.points_rc, dtype=np.float64).reshape(-1, 2)
-        nrm = np.asarray(e.normals_rc, dtype=np.float64).reshape(-1, 2)
-        if pts.shape[0] == 0:
-            continue
-        d = np.diff(pts, axis=0)
-        seg = np.sqrt((d[:, 0] * sp[0]) ** 2 + (d[:, 1] * sp[1]) ** 2)
-        arc = np.empty(pts.shape[0])
-        arc[0] = 0.0
-        np.cumsum(seg, out=arc[1:])
-        targets = np.arange(0.0, arc[-1] + 1e-9, step_mm)
-        idx = np.minimum(np.searchsorted(arc, targets), pts.shape[0] - 1)
-        prev = np.maximum(idx - 1, 0)
-        idx = np.where(np.abs(arc[prev] - targets) < np.abs(arc[idx] - targets), prev, idx)
-        # nearest points of increasing targets are non-decreasing: drop repeats
-        keep = np.ones(idx.size, dtype=bool)
-        np.not_equal(idx[1:], idx[:-1], out=keep[1:])
-        idx = idx[keep]
-        bases.append(pts[idx])
-        normals.append(nrm[idx])
-        edges.append(np.full(idx.size, i, dtype=np.int64))
-        seqs.append(np.arange(idx.size, dtype=np.int64))
-        arcs.append(arc[idx])
-    if not bases:
+    from . import _cleft_kernels
+
+    pts = [np.asarray(e.points_rc, dtype=np.float64).reshape(-1, 2) for e in bone.edges]
+    nrm = [np.asarray(e.normals_rc, dtype=np.float64).reshape(-1, 2) for e in bone.edges]
+    starts = np.zeros(len(pts) + 1, dtype=np.int64)
+    np.cumsum([p.shape[0] for p in pts], out=starts[1:])
+    if starts[-1] == 0:
         e2 = np.empty((0, 2), dtype=np.float64)
         e1 = np.empty(0, dtype=np.float64)
         ei = np.empty(0, dtype=np.int64)
         return EdgeSamples(e2, e2.copy(), ei, ei.copy(), e1, e1.copy())
-    normal = np.concatenate(normals)
-    norm = np.hypot(normal[:, 0], normal[:, 1])
-    good = norm > 1e-9
-    normal = normal[good] / norm[good, None]
-    mm_per_px = np.hypot(normal[:, 0] * sp[0], normal[:, 1] * sp[1])
-    return EdgeSamples(
-        np.ascontiguousarray(np.concatenate(bases)[good]),
-        np.ascontiguousarray(normal),
-        np.concatenate(edges)[good],
-        np.concatenate(seqs)[good],
-        np.concatenate(arcs)[good],
-        mm_per_px,
-    )
+    return EdgeSamples(*_cleft_kernels._resample_edges(
+        np.concatenate(pts), np.concatenate(nrm), starts, float(spacing[0]), float(spacing[1]),
+        float(step_mm)))
 
 
 def level_args(spacing: tuple[float, float], step_mm: float, cfg: ProfileConfig) -> tuple:
