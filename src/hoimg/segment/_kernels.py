@@ -114,9 +114,38 @@ def _block_medians(values, member, stride, nbr, nbc, bh, bw, min_frac):
             if n == 0 or n / size < min_frac:
                 out[i, j] = np.nan
                 continue
-            k = (n - 1) // 2
-            out[i, j] = np.partition(buf[:n], k)[k]
+            out[i, j] = _select(buf, n, (n - 1) // 2)
     return out
+
+
+@njit(cache=True, error_model="numpy")
+def _select(buf, n, k):
+    """The ``k``-th smallest of ``buf[:n]`` (reordered in place): quickselect.
+
+    Written out rather than ``np.partition``, which costs seconds of compile time.
+    """
+    lo, hi = 0, n - 1
+    while lo < hi:
+        pivot = buf[(lo + hi) // 2]
+        i, j = lo, hi
+        while i <= j:
+            while buf[i] < pivot:
+                i += 1
+            while buf[j] > pivot:
+                j -= 1
+            if i <= j:
+                t = buf[i]
+                buf[i] = buf[j]
+                buf[j] = t
+                i += 1
+                j -= 1
+        if k <= j:
+            hi = j
+        elif k >= i:
+            lo = i
+        else:
+            break
+    return buf[k]
 
 
 @njit(cache=True, error_model="numpy")
@@ -149,11 +178,18 @@ def _neighbour_nanmedian(med):
             if n == 0:
                 out[r, c] = np.nan
                 continue
-            s = np.sort(buf[:n])
+            # Insertion sort of at most nine values (np.sort costs seconds to compile).
+            for a in range(1, n):
+                v = buf[a]
+                b = a
+                while b > 0 and buf[b - 1] > v:
+                    buf[b] = buf[b - 1]
+                    b -= 1
+                buf[b] = v
             if n % 2 == 1:
-                out[r, c] = s[n // 2]
+                out[r, c] = buf[n // 2]
             else:
-                out[r, c] = (s[n // 2 - 1] + s[n // 2]) / 2.0
+                out[r, c] = (buf[n // 2 - 1] + buf[n // 2]) / 2.0
     return out
 
 
