@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 
 from hoimg.profile import _cleft_kernels as CK
+from hoimg.profile import _edt_kernels as EK
 from hoimg.profile import _feature_kernels as FK
 from hoimg.profile import _kernels as K
+from hoimg.profile import _median_kernels as MK
 from hoimg.profile.radial import sector_edges
 
 NONE = np.zeros((1, 1), dtype=np.int32)  # "exclude nothing"
@@ -41,11 +43,11 @@ def _profile(image, labels, ids, exclude, windows, blocks, inner, outer, n_bins,
 def test_edt_sq_matches_brute_force(seed):
     rng = np.random.default_rng(seed)
     feature = (rng.random((23, 31)) < 0.05).astype(np.uint8)
-    got = K._edt_sq(feature, 1, 1, 0, 0, 23, 31, 23 + 31 + 1)
+    got = EK._edt_sq(feature, 1, 1, 0, 0, 23, 31, 23 + 31 + 1)
     np.testing.assert_array_equal(got, ref.edt_sq(feature))
     # a sub-region, features by mask bits: 0 where (cls & 5) == 0
     cls = (rng.random((30, 40)) * 8).astype(np.uint8)
-    sub = K._edt_sq(cls, 5, 0, 3, 4, 20, 25, 100)
+    sub = EK._edt_sq(cls, 5, 0, 3, 4, 20, 25, 100)
     np.testing.assert_array_equal(sub, ref.edt_sq((cls[3:23, 4:29] & 5) == 0))
 
 
@@ -54,14 +56,14 @@ def test_edt_sq_cap_is_exact_below_the_cap():
     feature = (rng.random((60, 70)) < 0.003).astype(np.uint8)
     exact = ref.edt_sq(feature)
     for cap in (3, 6, 11):
-        got = K._edt_sq(feature, 1, 1, 0, 0, 60, 70, cap)
+        got = EK._edt_sq(feature, 1, 1, 0, 0, 60, 70, cap)
         near = exact < cap * cap
         np.testing.assert_array_equal(got[near], exact[near])
         assert np.all(got[~near] >= exact[~near]) and np.all(got[~near] >= cap * cap)
 
 
 def test_edt_sq_no_feature_is_max_int32():
-    assert np.all(K._edt_sq(np.zeros((4, 5), dtype=np.uint8), 1, 1, 0, 0, 4, 5, 10) == 2**31 - 1)
+    assert np.all(EK._edt_sq(np.zeros((4, 5), dtype=np.uint8), 1, 1, 0, 0, 4, 5, 10) == 2**31 - 1)
 
 
 @pytest.mark.parametrize("kind", ["normal", "ties", "outlier", "spread", "constant"])
@@ -74,9 +76,9 @@ def test_median_equals_numpy(kind):
              "spread": np.exp(rng.uniform(-300.0, 300.0, n)),
              "constant": np.full(n, 2.5)}[kind]
         before = x.copy()
-        assert K._median(x, n) == np.median(x)
+        assert MK._median(x, n) == np.median(x)
         np.testing.assert_array_equal(x, before)  # left untouched
-    assert np.isnan(K._median(np.array([1.0, np.nan, 2.0]), 3))
+    assert np.isnan(MK._median(np.array([1.0, np.nan, 2.0]), 3))
 
 
 def test_diamond_angle_is_monotonic_in_angle():

@@ -7,8 +7,8 @@
   the cortex's outward normals.
 - :func:`measure_lesions`: both, for every lesion candidate of an image (the fast path).
 
-The Numba kernels live in :mod:`hoimg.profile._kernels`; Numba is imported only when a
-measurement runs.
+The Numba kernels live in the private ``_*kernels`` modules (one batch entry point each
+for profiles and cleft scans); Numba is imported only when a measurement runs.
 """
 
 from .cleft import cleft_scan

@@ -1,11 +1,25 @@
-"""Numba kernels of the radial profile (the cleft and feature kernels have their own modules).
+"""Numba kernels of the radial profile: one call measures every lesion of an image.
 
-Pure ``@njit(cache=True)`` functions of arrays and scalars: no hoimg imports, no globals,
-no I/O. The public wrappers in :mod:`hoimg.profile.radial` and :mod:`hoimg.profile.measure`
-validate and convert their inputs once (C-contiguous float32 images, int32 labels and
-masks, float64 geometry) and both call the one entry point :func:`_profile_batch`, so it
-compiles to a single specialisation (a second entry point would re-optimise the whole
-per-lesion body: seconds of cold compile each).
+The distance transform, the median, the features and the cleft scan have their own kernel
+modules (:mod:`._edt_kernels`, :mod:`._median_kernels`, :mod:`._feature_kernels`,
+:mod:`._cleft_kernels`).
+
+Pure ``@njit(cache=True)`` functions of arrays and scalars: no hoimg imports, no I/O; the
+only globals are the block-class bit constants below. The public wrappers in
+:mod:`hoimg.profile.radial` and :mod:`hoimg.profile.measure` validate and convert their
+inputs once (read-only C-contiguous float32 images, int32 labels and masks, float64
+geometry: :func:`hoimg.profile._common.kernel_array`) and both call the one entry point
+:func:`_profile_batch`, so it compiles to a single specialisation (a second entry point
+would re-optimise the whole per-lesion body: seconds of cold compile each).
+
+Speed notes, measured on ``benchmarks/bench_profile.py``:
+
+* inner loops run over zero-based row views (``a[r, c0:c1]`` then ``row[c]``): Numba then
+  drops the negative-index wraparound test and the loops vectorise;
+* ``error_model="numpy"``: divisions follow IEEE (no ZeroDivisionError branch), which is
+  also what lets them vectorise;
+* no slice-to-slice array assignment: each compiles Numba's shape-error message
+  formatting (seconds of cold compile).
 
 Every kernel has a plain-NumPy twin in ``tests/profile/`` that it matches within 1e-6.
 
@@ -21,7 +35,9 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.core.extending import intrinsic
 
+from ._edt_kernels import _EDT_INF, _edt_sq
 from ._feature_kernels import _profile_features
+from ._median_kernels import _median
 
 # Block classes, one uint8 per block (bits): the lesion, another lesion, an excluded (bone)
 # block, a usable background-band block and an excluded band block.
@@ -30,10 +46,6 @@ _OTHER = 2
 _EXCL = 4
 _BAND = 8
 _BAND_EXCL = 16
-# "no feature pixel" in _edt_sq's int32 output
-_EDT_INF = 2147483647
-# a boundary beyond every column (as a fraction over 1)
-_NO_BOUND = 1 << 50
 
 
 @intrinsic
@@ -71,131 +83,6 @@ def _prefetch_row(arr, r, c0, c1):
 
 
 # --------------------------------------------------------------------------------------
-# exact Euclidean distance transform (Felzenszwalb & Huttenlocher 2012)
-# --------------------------------------------------------------------------------------
-
-
-@njit(cache=True, error_model="numpy")
-def _edt_sq(cls, mask, want, r0, c0, h, w, cap):
-    """Squared distance from every pixel of a region to the nearest feature pixel.
-
-    Separable transform: column distances are swept row by row (both passes walk memory
-    contiguously), then each row takes the lower envelope of parabolas. The envelope's
-    intersections are kept as exact fractions (numerator, denominator) and compared by
-    cross-multiplication, so the sweep has no division and no rounding.
-
-    Parameters
-    ----------
-    cls : (M, N) uint8 ndarray
-        Pixel ``(r, c)`` is a feature pixel where ``cls[r, c] & mask == want``.
-    mask, want : int
-    r0, c0, h, w : int
-        The region ``cls[r0:r0 + h, c0:c0 + w]`` (inside ``cls``); nothing outside it
-        counts.
-    cap : int
-        Distances are exact up to ``cap**2``; larger ones may come out too large (or
-        ``2**31 - 1``): column distances of ``cap`` or more are left out of the rows'
-        envelopes. ``h + w + 1`` or more for an exact transform.
-
-    Returns
-    -------
-    (h, w) int32 ndarray
-        Squared Euclidean distances in pixel units; ``2**31 - 1`` everywhere if the
-        region has no feature pixel. Regions up to ~30000 pixels across fit int32.
-    """
-    big = min(h + w + 1, cap)  # column distances from here on are left out
-    g = np.empty((h, w), dtype=np.int32)
-    # zero-based row views throughout: Numba then drops its negative-index wraparound
-    # test from the inner loops, and they vectorise
-    c_row = cls[r0, c0:c0 + w]
-    g_row = g[0]
-    for c in range(w):
-        g_row[c] = 0 if (c_row[c] & mask) == want else big
-    for r in range(1, h):
-        c_row = cls[r0 + r, c0:c0 + w]
-        prev = g[r - 1]
-        g_row = g[r]
-        for c in range(w):
-            v = min(prev[c] + 1, big)
-            g_row[c] = 0 if (c_row[c] & mask) == want else v
-    for r in range(h - 2, -1, -1):
-        nxt = g[r + 1]
-        g_row = g[r]
-        for c in range(w):
-            g_row[c] = min(g_row[c], nxt[c] + 1)
-    # the lower envelope: positions, keys f(p) + p^2, and left boundaries zn / zd (k >= 1);
-    # the top parabola and the next boundary are kept in registers, which shortens the
-    # dependent chain of loads each step waits on
-    v = np.empty(w, dtype=np.int64)
-    kv = np.empty(w, dtype=np.int64)
-    zn = np.empty(w, dtype=np.int64)
-    zd = np.empty(w, dtype=np.int64)
-    for r in range(h):
-        g_row = g[r]
-        top = -1
-        p_t = 0
-        k_t = 0
-        zn_t = 0
-        zd_t = 1
-        for q in range(w):
-            gq = np.int64(g_row[q])
-            if gq >= big:
-                continue
-            # inside a run of feature pixels only the run's ends shape the envelope (the
-            # run itself is 0, written below): long runs (a lesion row, the outside of
-            # a lesion) then cost next to nothing
-            if gq == 0 and 0 < q < w - 1 and g_row[q - 1] == 0 and g_row[q + 1] == 0:
-                continue
-            key = gq * gq + q * q
-            if top < 0:
-                top = 0
-                p_t = q
-                k_t = key
-                v[0] = q
-                kv[0] = key
-                continue
-            # pop every parabola the new one hides: intersection(top, q) <= boundary(top)
-            num = key - k_t
-            den = 2 * (q - p_t)
-            while top > 0 and num * zd_t <= zn_t * den:
-                top -= 1
-                p_t = v[top]
-                k_t = kv[top]
-                zn_t = zn[top]
-                zd_t = zd[top]
-                num = key - k_t
-                den = 2 * (q - p_t)
-            top += 1
-            v[top] = q
-            kv[top] = key
-            zn[top] = num
-            zd[top] = den
-            p_t = q
-            k_t = key
-            zn_t = num
-            zd_t = den
-        if top < 0:
-            g_row[:] = _EDT_INF
-            continue
-        k = 0
-        p = v[0]
-        kp = kv[0]
-        nxt_n = zn[1] if top > 0 else _NO_BOUND  # the boundary to the next parabola
-        nxt_d = zd[1] if top > 0 else 1
-        for q in range(w):
-            if g_row[q] == 0:
-                continue
-            while nxt_n < q * nxt_d:
-                k += 1
-                p = v[k]
-                kp = kv[k]
-                nxt_n = zn[k + 1] if k < top else _NO_BOUND
-                nxt_d = zd[k + 1] if k < top else 1
-            g_row[q] = (q - p) * (q - p) + kp - p * p
-    return g
-
-
-# --------------------------------------------------------------------------------------
 # radial profile of one lesion
 # --------------------------------------------------------------------------------------
 
@@ -212,106 +99,6 @@ def _diamond_angle(dr, dc):
     if dc < 0.0:
         return 2.0 - dr / (-dc - dr)
     return 3.0 + dc / (dc - dr)
-
-
-@njit(cache=True, error_model="numpy")
-def _kth(work, m, k):
-    """The k-th smallest (0-based) of ``work[:m]``, which is overwritten. No NaN.
-
-    Bucket selection: the values are histogrammed into equal-width buckets between their
-    minimum and maximum (a monotone map, so whole buckets are ordered), only the bucket
-    holding rank k is kept, and that repeats until few values are left. Unlike a
-    partition-based select it has almost no data-dependent branches, which is what costs
-    on ~1000 noisy values (3x faster). After a few rounds without enough progress
-    (pathologically spread values) it finishes with Hoare's select.
-    """
-    n_buckets = 128
-    count = np.empty(n_buckets + 1, dtype=np.int64)
-    rounds = 0
-    while m > 32 and rounds < 4:
-        rounds += 1
-        lo = work[0]
-        hi = work[0]
-        for i in range(m):
-            x = work[i]
-            lo = min(lo, x)
-            hi = max(hi, x)
-        if not hi > lo:
-            return lo
-        scale = n_buckets / (hi - lo)
-        count[:] = 0
-        for i in range(m):
-            count[int((work[i] - lo) * scale)] += 1
-        b = 0
-        while k >= count[b]:
-            k -= count[b]
-            b += 1
-        n_b = 0
-        for i in range(m):
-            x = work[i]
-            if int((x - lo) * scale) == b:
-                work[n_b] = x
-                n_b += 1
-        m = n_b
-    lo = 0
-    hi = m - 1
-    while lo < hi:
-        x = work[lo]
-        y = work[(lo + hi) // 2]
-        z = work[hi]
-        if x > y:  # median of three as the pivot
-            x, y = y, x
-        pivot = max(x, min(y, z))
-        i = lo
-        j = hi
-        while i <= j:
-            while work[i] < pivot:
-                i += 1
-            while work[j] > pivot:
-                j -= 1
-            if i <= j:
-                t = work[i]
-                work[i] = work[j]
-                work[j] = t
-                i += 1
-                j -= 1
-        if k <= j:
-            hi = j
-        elif k >= i:
-            lo = i
-        else:
-            break
-    return work[k]
-
-
-@njit(cache=True, error_model="numpy")
-def _median(a, n):
-    """Median of ``a[:n]`` as ``np.median`` gives it (mean of the two middle values for
-    even n); ``a`` is left untouched. NaN if n == 0 or any value is NaN."""
-    if n == 0:
-        return np.nan
-    work = np.empty(n, dtype=np.float64)
-    for i in range(n):
-        x = a[i]
-        if x != x:
-            return np.nan
-        work[i] = x
-    k = n // 2
-    upper = _kth(work, n, k)
-    if n % 2 == 1:
-        return upper
-    # the lower middle value: `upper` itself when fewer than k values lie below it,
-    # otherwise the largest of those
-    below = 0
-    lower = -np.inf
-    for i in range(n):
-        x = a[i]
-        if x < upper:
-            below += 1
-            lower = max(lower, x)
-    if below < k:
-        lower = upper
-    return (lower + upper) / 2
 
 
 @njit(cache=True, error_model="numpy")
