@@ -30,6 +30,7 @@ FLAGS = MappingProxyType(
         "touches_bone": "in contact with the cortex over part of its outline",
         "low_contrast": "barely denser than the surrounding soft tissue",
         "few_pixels_profile": "too few pixels for a stable radial profile",
+        "support_regrown": "profiled on its mask grown into its faint edge (it did not read peripheral)",
         "cleft_not_measurable": "no cortex within reach, so no cleft was measured",
     }
 )

@@ -203,8 +203,9 @@ def test_background_plane_removes_a_soft_tissue_gradient():
 
 def test_support_growth_recovers_a_centre_dense_lesion_from_a_tight_mask():
     # a segmentation that cuts a centre-dense lesion at a quarter of its peak loses the
-    # faint margin: on that mask alone the lesion reads uniform; growing the support (opt-in,
-    # ProfileConfig.grow_sigma) brings it back to central
+    # faint margin: on that mask alone the lesion reads uniform; growing the support
+    # (ProfileConfig.grow_sigma for every lesion, regrow_sigma for those that do not read
+    # peripheral, the default) brings it back to central
     dr, dc = _grid()
     r2 = dr**2 + dc**2
     radius = 90.0
@@ -212,9 +213,22 @@ def test_support_growth_recovers_a_centre_dense_lesion_from_a_tight_mask():
     rng = np.random.default_rng(5)
     image = proj + BG + rng.normal(0, 0.5, proj.shape)
     tight = proj > 0.25 * proj.max()
-    off = radial_profile(_rg(image), tight)  # default: no growth
-    on = radial_profile(_rg(image), tight, config=ProfileConfig(grow_sigma=3.0))
+    off = radial_profile(_rg(image), tight, config=ProfileConfig(regrow_sigma=0.0))  # no growth
+    on = radial_profile(_rg(image), tight, config=ProfileConfig(grow_sigma=3.0, regrow_sigma=0.0))
     assert off.zonal_pattern == "uniform" and abs(off.n_pixels - tight.sum()) < 0.01 * tight.sum()
     assert on.zonal_pattern == "central" and on.zonal_index < off.zonal_index
     assert tight.sum() < on.n_pixels < np.pi * radius**2
     assert abs(on.background - BG) < abs(off.background - BG)
+    # the default regrows it because it did not read peripheral, and says so
+    auto = radial_profile(_rg(image), tight)
+    assert auto.zonal_pattern == "central" and "support_regrown" in auto.flags
+    assert tight.sum() < auto.n_pixels < np.pi * radius**2
+
+
+def test_a_rim_dense_lesion_is_not_regrown():
+    proj, mask = _shell(60.0, 10.0)
+    prof = radial_profile(_rg(proj + BG), mask)
+    assert prof.zonal_pattern == "peripheral"
+    plain = radial_profile(_rg(proj + BG), mask, config=ProfileConfig(regrow_sigma=0.0))
+    assert "support_regrown" not in prof.flags and prof.n_pixels == plain.n_pixels
+    np.testing.assert_array_equal(prof.values, plain.values)

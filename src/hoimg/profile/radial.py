@@ -17,10 +17,13 @@ Background
     subtracted pixel by pixel, so a limb-thickness gradient across the lesion does not
     tilt its profile. Excluded (bone) pixels are not profiled.
 
-Support growth (opt-in, ``ProfileConfig.grow_sigma``)
-    For masks cut at a high iso-level the support can be grown once into connected
-    pixels standing ``grow_sigma`` noise sigmas above the background plane, and the
-    profile measured again. Off by default (it costs accurate masks their edge).
+Support growth (``ProfileConfig.regrow_sigma``, ``grow_sigma``)
+    A detected mask cuts a smooth centre-dense lesion where it fades into the noise, near
+    half its peak, and what is left of it reads uniform. So a lesion whose profile does
+    not read peripheral is measured again on its support grown once into connected pixels
+    standing ``regrow_sigma`` noise sigmas above the background plane (flag
+    ``support_regrown``). A rim-dense lesion keeps its mask: growth would add its blur
+    halo and dilute the rim. ``grow_sigma > 0`` grows every lesion instead.
 
 Uniform reference
     A uniform-density body of the same outline projects, per pixel, the chord
@@ -49,7 +52,7 @@ from ..errors import InvalidInputError
 from ._common import full_mask, grow, kernel_array, mm_to_px, resolve_config, spacing_of
 from .results import RadialProfile
 
-__all__ = ["block_factor", "radial_profile", "sector_edges"]
+__all__ = ["block_factor", "radial_profile", "regrow", "sector_edges"]
 
 
 def sector_edges(n_sectors: int) -> np.ndarray:
@@ -119,6 +122,27 @@ def profile_args(cfg: ProfileConfig, n_bins: int, n_sectors: int, band_inner_px:
     return (float(band_inner_px), float(band_outer_px), int(n_bins), int(n_sectors),
             sector_edges(n_sectors), BAND_MAX_SAMPLES, float(cfg.grow_sigma),
             float(cfg.rim_start), float(cfg.core_end), float(cfg.rim_sigma), MIN_PIXELS_PER_BIN)
+
+
+def regrow(profiles: list[RadialProfile], cfg: ProfileConfig, run) -> list[RadialProfile]:
+    """Profile again, on a grown support, the lesions that do not read peripheral.
+
+    ``run(index, grow_cfg)`` must return the profiles of the lesions ``index`` (an int
+    array into ``profiles``) measured with ``grow_cfg``. See ``ProfileConfig.regrow_sigma``.
+    """
+    import dataclasses
+
+    if not cfg.regrow_sigma > 0 or cfg.grow_sigma > 0:
+        return profiles
+    index = np.array([i for i, p in enumerate(profiles) if p.zonal_pattern != "peripheral"],
+                     dtype=np.int64)
+    if index.size == 0:
+        return profiles
+    grown = run(index, dataclasses.replace(cfg, grow_sigma=cfg.regrow_sigma))
+    out = list(profiles)
+    for i, p in zip(index.tolist(), grown):
+        out[i] = dataclasses.replace(p, flags=tuple(sorted(set(p.flags) | {"support_regrown"})))
+    return out
 
 
 def profiles_from_batch(sums, counts, ref_sums, stats, feats, cfg: ProfileConfig
@@ -245,11 +269,14 @@ def radial_profile(
             )
         exclude = kernel_array(exclude_mask[r0:r1, c0:c1], np.int32)
     # the batch kernel on a one-lesion crop: one compiled specialisation serves both paths
-    out = _kernels._profile_batch(
-        image, labels, np.ones(1, dtype=np.int32), exclude,
-        np.array([[0, 0, r1 - r0, c1 - c0]], dtype=np.int64),
-        np.array([block_factor(int(crop.sum()), bbox, cfg.block_radius_px, MAX_BLOCK)],
-                 dtype=np.int64),
-        *profile_args(cfg, n_bins, n_sectors, inner, outer),
-    )
-    return profiles_from_batch(*out, cfg)[0]
+    def run(index, run_cfg):
+        out = _kernels._profile_batch(
+            image, labels, np.ones(1, dtype=np.int32), exclude,
+            np.array([[0, 0, r1 - r0, c1 - c0]], dtype=np.int64),
+            np.array([block_factor(int(crop.sum()), bbox, cfg.block_radius_px, MAX_BLOCK)],
+                     dtype=np.int64),
+            *profile_args(run_cfg, n_bins, n_sectors, inner, outer),
+        )
+        return profiles_from_batch(*out, cfg)
+
+    return regrow(run(None, cfg), cfg, run)[0]
