@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ._prefetch import _prefetch
+
 
 @njit(cache=True, error_model="numpy")
 def _resample_edges(points, normals, starts, sp_r, sp_c, step_mm):
@@ -212,6 +214,24 @@ def _line_mean(image, br, bc, nr, nc, lateral_px, n_lateral, ta, tb, dt):
 
 
 @njit(cache=True, error_model="numpy")
+def _prefetch_normal(image, br, bc, nr, nc, lateral_px, n_lateral, ta, tb):
+    """Prefetch the image around the ``n_lateral`` lines of a normal, t in [ta, tb]: the
+    two rows of a bilinear sample every 2 px (clamped like :func:`_line_mean`)."""
+    h, w = image.shape
+    n_t = int((tb - ta) / 2.0) + 2
+    for j in range(n_lateral):
+        off = 0.0 if n_lateral == 1 else lateral_px * (2.0 * j / (n_lateral - 1) - 1.0)
+        for i in range(n_t):
+            t = min(ta + 2.0 * i, tb)
+            r = min(max(br - off * nc + t * nr, 0.0), h - 1.0)
+            c = min(max(bc + off * nr + t * nc, 0.0), w - 1.0)
+            r0 = int(r)
+            c0 = int(c)
+            _prefetch(image, r0, c0)
+            _prefetch(image, min(r0 + 1, h - 1), c0)
+
+
+@njit(cache=True, error_model="numpy")
 def _levels(image, br, bc, nr, nc, th, cortex_px, lesion_px, lateral_px, n_lateral, dt, out):
     """Cortex, gap and lesion levels of one normal entering the lesion at ``th`` into
     ``out[0:3]``: means over [-cortex_px, 0], over the middle half of the gap
@@ -323,20 +343,35 @@ def _cleft_batch(image, labels, label_offset_rc, label_ids, bboxes, base_rc, nor
         cen_c = plane[i, 3]
         slope_r = plane[i, 4]
         slope_c = plane[i, 5]
+        # the normals that hit the lesion, first: then the image around the next hit can be
+        # fetched while the current one is sampled (those rows are rarely cached)
         n_hit = 0
-        gap_min = np.inf
         for j in range(k):
             br = base_rc[j, 0]
             bc = base_rc[j, 1]
             # no ray from outside the box grown by the reach can get there
             if br < lo_r - reach or br > hi_r + reach or bc < lo_c - reach or bc > hi_c + reach:
                 continue
+            th = _cast_one(labels, label_ids[i], br - off_r, bc - off_c, normal_rc[j, 0],
+                           normal_rc[j, 1], t_max_px[j], lo_r - off_r, lo_c - off_c,
+                           hi_r - off_r, hi_c - off_c, step_px)
+            if not np.isnan(th):
+                h_smp[n_hit] = j
+                h_t[n_hit] = th
+                n_hit += 1
+        gap_min = np.inf
+        for m in range(n_hit):
+            if m + 1 < n_hit:
+                jn = h_smp[m + 1]
+                _prefetch_normal(image, base_rc[jn, 0], base_rc[jn, 1], normal_rc[jn, 0],
+                                 normal_rc[jn, 1], lateral_px, n_lateral, -cortex_px,
+                                 h_t[m + 1] + lesion_px)
+            j = h_smp[m]
+            th = h_t[m]
+            br = base_rc[j, 0]
+            bc = base_rc[j, 1]
             nr = normal_rc[j, 0]
             nc = normal_rc[j, 1]
-            th = _cast_one(labels, label_ids[i], br - off_r, bc - off_c, nr, nc, t_max_px[j],
-                           lo_r - off_r, lo_c - off_c, hi_r - off_r, hi_c - off_c, step_px)
-            if np.isnan(th):
-                continue
             _levels(image, br, bc, nr, nc, th, cortex_px, lesion_px, lateral_px, n_lateral, dt,
                     lv)
             # a mask drawn too tight (its edge inside a faint rim or a dense base) would
@@ -372,15 +407,13 @@ def _cleft_batch(image, labels, label_offset_rc, label_ids, bboxes, base_rc, nor
                     th = t_img
                     _levels(image, br, bc, nr, nc, th, cortex_px, lesion_px, lateral_px,
                             n_lateral, dt, lv)
-            h_smp[n_hit] = j
-            h_t[n_hit] = th
-            h_gap[n_hit] = th * mm_per_px[j]
-            h_lv[n_hit, 0] = lv[0]
-            h_lv[n_hit, 1] = lv[1]
-            h_lv[n_hit, 2] = lv[2]
-            if h_gap[n_hit] < gap_min:
-                gap_min = h_gap[n_hit]
-            n_hit += 1
+            h_t[m] = th
+            h_gap[m] = th * mm_per_px[j]
+            h_lv[m, 0] = lv[0]
+            h_lv[m, 1] = lv[1]
+            h_lv[m, 2] = lv[2]
+            if h_gap[m] < gap_min:
+                gap_min = h_gap[m]
         # keep the facing interface only: normals within the margin of the closest approach
         for m in range(n_hit):
             g_mm = h_gap[m]

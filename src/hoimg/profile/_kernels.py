@@ -30,14 +30,12 @@ end-exclusive; distances are in pixels.
 from __future__ import annotations
 
 import numpy as np
-from llvmlite import ir
-from numba import njit, types
-from numba.core import cgutils
-from numba.core.extending import intrinsic
+from numba import njit
 
 from ._edt_kernels import _EDT_INF, _edt_sq
 from ._feature_kernels import _profile_features
 from ._median_kernels import _median
+from ._prefetch import _prefetch_row
 
 # Block classes, one uint8 per block (bits): the lesion, another lesion, an excluded (bone)
 # block, a usable background-band block and an excluded band block.
@@ -46,45 +44,6 @@ _OTHER = 2
 _EXCL = 4
 _BAND = 8
 _BAND_EXCL = 16
-
-
-@intrinsic
-def _prefetch(typingctx, arr, r, c):
-    """Ask the CPU to start loading the cache line of ``arr[r, c]`` (2-D, in bounds).
-
-    A hint (``llvm.prefetch``: read, keep in all cache levels), never a fault. Window rows
-    lie a whole image row apart, so the hardware prefetcher restarts on every one;
-    fetching the next rows while the current ones are being summed takes ~1/3 off the
-    block pass, which is bound by memory.
-    """
-
-    def codegen(context, builder, sig, args):
-        ary = context.make_array(sig.args[0])(context, builder, args[0])
-        ptr = cgutils.get_item_pointer(context, builder, sig.args[0], ary, [args[1], args[2]],
-                                       wraparound=False)
-        i8p = ir.IntType(8).as_pointer()
-        i32 = ir.IntType(32)
-        # the intrinsic is mangled on its pointer type: "p0" for opaque pointers
-        name = "llvm.prefetch.p0" if str(i8p) == "ptr" else "llvm.prefetch.p0i8"
-        fn = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), name)
-        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
-        return context.get_dummy_value()
-
-    return types.void(arr, r, c), codegen
-
-
-@njit(cache=True, error_model="numpy")
-def _prefetch_row(arr, r, c0, c1):
-    """Prefetch ``arr[r, c0:c1]`` (4-byte items: one hint per 64-byte line)."""
-    for c in range(c0, c1, 16):
-        _prefetch(arr, r, c)
-    _prefetch(arr, r, c1 - 1)
-
-
-# --------------------------------------------------------------------------------------
-# radial profile of one lesion
-# --------------------------------------------------------------------------------------
 
 
 @njit(cache=True, error_model="numpy")
