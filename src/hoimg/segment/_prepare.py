@@ -15,7 +15,7 @@ import numpy as np
 
 from ..config import LoadConfig, SegmentConfig
 from ..radiograph import Radiograph
-from ._background import soft_tissue_background
+from ._background import running_percentile, soft_tissue_background
 from ._bone_detect import bone_blobs
 from ._field import outside_mask, plateau_mask, saturated_mask
 from ._grid import WorkGrid, downsample, ellipse, gaussian, make_grid
@@ -159,33 +159,26 @@ def along_limb_background(
     m, (h, w), *_ = limb_frame(smooth.shape, along)
     inv = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
     wt = weight.astype(np.float32)
-    img_f = cv2.warpAffine(smooth * wt, m, (w, h), flags=inv, borderValue=0.0)
-    wt_f = cv2.warpAffine(wt, m, (w, h), flags=inv, borderValue=0.0)
     step = max(int(round(grid.px(block_mm))), 1)
     nb = h // step
     if nb < 3:
         return None
-    sums = img_f[: nb * step].reshape(nb, step, w).sum(axis=1)
-    cnt = wt_f[: nb * step].reshape(nb, step, w).sum(axis=1)
+    # Only the frame rows that make whole blocks are read.
+    img_f = cv2.warpAffine(smooth * wt, m, (w, nb * step), flags=inv, borderValue=0.0)
+    wt_f = cv2.warpAffine(wt, m, (w, nb * step), flags=inv, borderValue=0.0)
+    sums = img_f.reshape(nb, step, w).sum(axis=1)
+    cnt = wt_f.reshape(nb, step, w).sum(axis=1)
     means = np.where(cnt >= 0.5 * step, sums / np.maximum(cnt, 1e-6), np.nan).astype(np.float32)
     half = max(int(round(window_mm / block_mm / 2)), 1)
-    padded = np.pad(means, ((half, half), (0, 0)), constant_values=np.nan)
-    win = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1, axis=0)  # (nb, w, k)
-    srt = np.sort(win, axis=2)  # NaN sorts last
-    n = np.isfinite(win).sum(axis=2)
-    k = np.clip(np.round((n - 1) * percentile / 100.0).astype(int), 0, win.shape[2] - 1)
-    low = np.take_along_axis(srt, k[..., None], axis=2)[..., 0]
     # A column seen in fewer than a third of its window has no trustworthy run.
-    low = np.where(n >= max((2 * half + 1) // 3, 3), low, np.nan).astype(np.float32)
+    low = running_percentile(means, half, percentile, max((2 * half + 1) // 3, 3))
     # Block centres back to frame rows, then to the image grid; holes take the smooth map
-    # (so they carry no excess).
+    # (so they carry no excess). The frame beyond the block rows was zeros, which is
+    # what the warp's constant border gives.
     rows_f = cv2.resize(np.nan_to_num(low, nan=0.0), (w, nb * step), interpolation=cv2.INTER_LINEAR)
     ok_f = cv2.resize(np.isfinite(low).astype(np.float32), (w, nb * step), interpolation=cv2.INTER_LINEAR)
-    frame = np.zeros((h, w), np.float32)
-    okf = np.zeros((h, w), np.float32)
-    frame[: nb * step], okf[: nb * step] = rows_f, ok_f
     fwd = cv2.invertAffineTransform(m)
     rows, cols = smooth.shape
-    bg = cv2.warpAffine(frame, fwd, (cols, rows), flags=inv, borderValue=0.0)
-    ok = cv2.warpAffine(okf, fwd, (cols, rows), flags=inv, borderValue=0.0) > 0.99
+    bg = cv2.warpAffine(rows_f, fwd, (cols, rows), flags=inv, borderValue=0.0)
+    ok = cv2.warpAffine(ok_f, fwd, (cols, rows), flags=inv, borderValue=0.0) > 0.99
     return np.where(ok, bg, smooth).astype(np.float32)
