@@ -30,13 +30,14 @@ def _blobs(rng, shape=(70, 80), n=3):
 
 
 def _profile(image, labels, ids, exclude, windows, blocks, inner, outer, n_bins, n_sectors,
-             max_samples, grow=0.0, rim_start=0.8, core_end=0.4, rim_sigma=2.0, min_ppb=10):
-    """_profile_batch with per-lesion arrays built from lists."""
+             max_samples, grow=0.0, rim_start=0.8, core_end=0.4, rim_sigma=2.0, min_ppb=10,
+             regrow=0.0, band=0.05, rim_peak_min=0.5):
+    """_profile_batch with per-lesion arrays built from lists (no regrowth by default)."""
     return K._profile_batch(
         image, labels, np.asarray(ids, dtype=np.int32), exclude,
         np.asarray(windows, dtype=np.int64).reshape(-1, 4), np.asarray(blocks, dtype=np.int64),
         inner, outer, n_bins, n_sectors, sector_edges(n_sectors), max_samples, grow, rim_start,
-        core_end, rim_sigma, min_ppb)
+        core_end, rim_sigma, min_ppb, regrow, band, rim_peak_min)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -97,14 +98,14 @@ def test_profile_matches_numpy(seed, f, grow):
     exclude[:, :20] = 1
     for lid in np.unique(labels[labels > 0]):
         window = (2, 3, 68, 77)  # odd sizes: partial blocks on both edges for f > 1
-        sums, counts, ref_sums, stats, feats = _profile(
+        sums, counts, ref_sums, stats, feats, regrown = _profile(
             image, labels, [lid], exclude, [window], [f], 1.5, 6.0, 10, 8, 64, grow)
         want = ref.radial_profile_window(image, labels, lid, exclude, *window, 1.5, 6.0, 10, 8,
                                          sector_edges(8), 64, f, grow)
         np.testing.assert_array_equal(counts[0], want[1])  # identical binning, pixel for pixel
         for g, w in zip((sums[0], counts[0], ref_sums[0], stats[0]), want, strict=True):
             np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-6)
-        assert stats[0, 10] == f
+        assert stats[0, 10] == f and not regrown[0]
         want_f = ref.profile_features(want[0][None], want[1][None], want[2][None], want[3][None],
                                       0.8, 0.4, 2.0, 10)
         np.testing.assert_array_equal(np.isnan(feats), np.isnan(want_f))
@@ -204,8 +205,9 @@ def test_profile_features_match_numpy():
     # give the lesions different radial structure: a bright rim on some, a bright core on others
     image = image + rng.normal(0, 1, image.shape).astype(np.float32)
     ids = np.unique(labels[labels > 0])
-    sums, counts, ref_sums, stats, _ = _profile(image, labels, ids, NONE, [(0, 0, 90, 90)] * ids.size,
-                                                [1] * ids.size, 1.0, 5.0, 8, 6, 1024)
+    sums, counts, ref_sums, stats, _, _ = _profile(image, labels, ids, NONE,
+                                                   [(0, 0, 90, 90)] * ids.size, [1] * ids.size,
+                                                   1.0, 5.0, 8, 6, 1024)
     sums[0, :, -2:] *= 1.5  # rim-heavy
     sums[1, :, :2] *= 3.0  # core-heavy
     counts[2, 0, 0] = 0  # an empty sector-bin
@@ -325,6 +327,44 @@ def test_support_growth_kernel_matches_numpy_on_a_tight_mask():
         for g, w in zip(got[:4], want, strict=True):
             np.testing.assert_allclose(g[0], w, rtol=1e-6, atol=1e-6)
         assert got[1][0].sum() > 1.1 * np.pi * 15.0**2  # it grew
+
+
+@pytest.mark.parametrize("f", [1, 2])
+def test_regrowth_equals_measuring_again_with_growth(f):
+    # a tight mask on a centre-dense lesion (not peripheral: regrown) and a shell (kept)
+    rng = np.random.default_rng(31)
+    rr, cc = np.mgrid[:100, :190]
+    r2a = (rr - 50.0) ** 2 + (cc - 50.0) ** 2
+    r2b = (rr - 50.0) ** 2 + (cc - 140.0) ** 2
+    image = (100.0 + 40.0 * np.clip(1 - r2a / 30.0**2, 0, None) ** 1.5
+             + 30.0 * ((r2b < 30.0**2) & (r2b > 22.0**2)) + rng.normal(0, 1.0, (100, 190)))
+    image = image.astype(np.float32)
+    labels = ((r2a < 15.0**2) * 1 + (r2b < 30.0**2) * 2).astype(np.int32)
+    windows = [(0, 0, 100, 100), (0, 90, 100, 190)]
+    args = (image, labels, [1, 2], NONE, windows, [f, f], 1.5, 6.0, 10, 8, 256)
+    got = _profile(*args, regrow=2.0, band=0.1)
+    first = _profile(*args)  # no growth
+    again = _profile(*args, grow=2.0)  # every lesion grown
+    np.testing.assert_array_equal(got[5], [True, False])
+    # what the two-step reference does: the twin's first profile, its pattern, then the
+    # twin with growth for the lesion that did not read peripheral
+    for i, lid in enumerate((1, 2)):
+        want_first = ref.radial_profile_window(image, labels, lid, NONE, *windows[i], 1.5, 6.0,
+                                               10, 8, sector_edges(8), 256, f)
+        feats = ref.profile_features(*(w[None] for w in want_first), 0.8, 0.4, 2.0, 10)[0]
+        peripheral = feats[2] >= 0.1 or (feats[0] >= 0.5 and feats[2] >= 0.05)
+        assert peripheral == (i == 1)
+        want = want_first if peripheral else ref.radial_profile_window(
+            image, labels, lid, NONE, *windows[i], 1.5, 6.0, 10, 8, sector_edges(8), 256, f,
+            2.0)
+        if f == 1:  # (f = 2 block means are float32 pair sums: ~1e-5 off the twin's)
+            for g, w in zip(got[:4], want, strict=True):
+                np.testing.assert_allclose(g[i], w, rtol=1e-6, atol=1e-6)
+        # and bit for bit what measuring again with growth gives
+        src = first if peripheral else again
+        for g, w in zip(got[:5], src[:5], strict=True):
+            np.testing.assert_array_equal(g[i], w[i])
+    assert got[1][0].sum() > first[1][0].sum()  # it grew
 
 
 def test_block_factor_keeps_enough_blocks_across_the_half_width():

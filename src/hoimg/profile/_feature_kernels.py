@@ -64,6 +64,121 @@ def _spearman(x, y):
 
 
 @njit(cache=True, error_model="numpy")
+def _lesion_features(sums, counts, ref_sums, stats, rim_start, core_end, rim_sigma,
+                     min_pixels_per_bin, out):
+    """The scalar features of one profile into ``out`` (7,): see :func:`_profile_features`
+    (``sums``, ``counts`` (n_sectors, n_bins), ``ref_sums`` (n_bins,), ``stats`` (11,))."""
+    n_sec, n_bins = sums.shape
+    for i in range(7):
+        out[i] = np.nan
+    s = (np.arange(n_bins) + 0.5) / n_bins
+    bg = stats[0]
+    noise = stats[1]
+    cnt = np.zeros(n_bins, dtype=np.int64)
+    tot = np.zeros(n_bins)
+    for k in range(n_sec):
+        for b in range(n_bins):
+            cnt[b] += counts[k, b]
+            tot[b] += sums[k, b]
+    n_px = cnt.sum()
+    few = n_px < min_pixels_per_bin * n_bins or np.isnan(bg)
+    values = np.full(n_bins, np.nan)
+    for b in range(n_bins):
+        if cnt[b] == 0:
+            few = True
+        else:
+            values[b] = tot[b] / cnt[b]
+    out[6] = 1.0 if few else 0.0
+    # peak position with parabolic refinement
+    kbest = -1
+    for b in range(n_bins):
+        if not np.isnan(values[b]) and (kbest < 0 or values[b] > values[kbest]):
+            kbest = b
+    if kbest >= 0:
+        pos = s[kbest]
+        if 0 < kbest < n_bins - 1:
+            va = values[kbest - 1]
+            vb = values[kbest]
+            vc = values[kbest + 1]
+            if not (np.isnan(va) or np.isnan(vc)):
+                den = va - 2.0 * vb + vc
+                if den < 0:
+                    pos += 0.5 * (va - vc) / den * (s[1] - s[0])
+        out[0] = min(max(pos, 0.0), 1.0)
+    # zones
+    n_rim = 0
+    n_core = 0
+    rim_sum = 0.0
+    core_sum = 0.0
+    ref_rim = 0.0
+    ref_core = 0.0
+    for b in range(n_bins):
+        if s[b] >= rim_start:
+            n_rim += cnt[b]
+            rim_sum += tot[b]
+            ref_rim += ref_sums[b]
+        if s[b] <= core_end:
+            n_core += cnt[b]
+            core_sum += tot[b]
+            ref_core += ref_sums[b]
+    if n_rim > 0 and n_core > 0 and not np.isnan(bg):
+        rim_mean = rim_sum / n_rim
+        core_mean = core_sum / n_core
+        peak_abs = 0.0
+        for b in range(n_bins):
+            if not np.isnan(values[b]) and abs(values[b]) > peak_abs:
+                peak_abs = abs(values[b])
+        se_core = noise / np.sqrt(n_core) if not np.isnan(noise) else 0.0
+        floor = max(2.0 * se_core, 0.02 * peak_abs, 1e-12)
+        out[1] = rim_mean / max(core_mean, floor)
+        ref_rim /= n_rim
+        ref_core /= n_core
+        x = max(rim_mean, 0.0) / ref_rim if ref_rim > 0 else 0.0
+        y = max(core_mean, 0.0) / ref_core if ref_core > 0 else 0.0
+        out[2] = (x - y) / (x + y) if x + y > 0 else 0.0
+        # rim continuity: per sector, outer-half maximum against the core mean
+        if not np.isnan(noise):
+            hits = 0
+            for k in range(n_sec):
+                best = -np.inf
+                best_n = 0
+                for b in range(n_bins):
+                    if s[b] >= 0.5 and counts[k, b] > 0:
+                        v = sums[k, b] / counts[k, b]
+                        if v > best:
+                            best = v
+                            best_n = counts[k, b]
+                if best_n > 0:
+                    se = noise * np.sqrt(1.0 / best_n + 1.0 / n_core)
+                    if best - core_mean > rim_sigma * se:
+                        hits += 1
+            out[3] = hits / n_sec
+    if stats[4] > 0:
+        out[4] = stats[3] / stats[4]
+    m = 0
+    for b in range(n_bins):
+        if not np.isnan(values[b]):
+            m += 1
+    xs = np.empty(m)
+    ys = np.empty(m)
+    j = 0
+    for b in range(n_bins):
+        if not np.isnan(values[b]):
+            xs[j] = s[b]
+            ys[j] = values[b]
+            j += 1
+    out[5] = _spearman(xs, ys)
+
+
+@njit(cache=True, error_model="numpy")
+def _reads_peripheral(peak, zonal, band, rim_peak_min):
+    """The "peripheral" zonal pattern (see :mod:`hoimg.profile.radial`): a zonal index of at
+    least ``band``, or of half of it when the profile peaks at ``s >= rim_peak_min``."""
+    rim_peak = np.isfinite(peak) and peak >= rim_peak_min
+    return np.isfinite(zonal) and (zonal >= band or (rim_peak and zonal >= 0.5 * band))
+
+
+@njit(cache=True, error_model="numpy")
 def _profile_features(sums, counts, ref_sums, stats, rim_start, core_end, rim_sigma,
                       min_pixels_per_bin):
     """Scalar features of many profiles at once.
@@ -88,104 +203,9 @@ def _profile_features(sums, counts, ref_sums, stats, rim_start, core_end, rim_si
         peak_position, rim_core_ratio, zonal_index, rim_continuity, gradient_index,
         spearman_rho, few_pixels (0 or 1).
     """
-    n_les, n_sec, n_bins = sums.shape
-    out = np.full((n_les, 7), np.nan)
-    s = (np.arange(n_bins) + 0.5) / n_bins
+    n_les = sums.shape[0]
+    out = np.empty((n_les, 7))
     for li in range(n_les):
-        bg = stats[li, 0]
-        noise = stats[li, 1]
-        cnt = np.zeros(n_bins, dtype=np.int64)
-        tot = np.zeros(n_bins)
-        for k in range(n_sec):
-            for b in range(n_bins):
-                cnt[b] += counts[li, k, b]
-                tot[b] += sums[li, k, b]
-        n_px = cnt.sum()
-        few = n_px < min_pixels_per_bin * n_bins or np.isnan(bg)
-        values = np.full(n_bins, np.nan)
-        for b in range(n_bins):
-            if cnt[b] == 0:
-                few = True
-            else:
-                values[b] = tot[b] / cnt[b]
-        out[li, 6] = 1.0 if few else 0.0
-        # peak position with parabolic refinement
-        kbest = -1
-        for b in range(n_bins):
-            if not np.isnan(values[b]) and (kbest < 0 or values[b] > values[kbest]):
-                kbest = b
-        if kbest >= 0:
-            pos = s[kbest]
-            if 0 < kbest < n_bins - 1:
-                va = values[kbest - 1]
-                vb = values[kbest]
-                vc = values[kbest + 1]
-                if not (np.isnan(va) or np.isnan(vc)):
-                    den = va - 2.0 * vb + vc
-                    if den < 0:
-                        pos += 0.5 * (va - vc) / den * (s[1] - s[0])
-            out[li, 0] = min(max(pos, 0.0), 1.0)
-        # zones
-        n_rim = 0
-        n_core = 0
-        rim_sum = 0.0
-        core_sum = 0.0
-        ref_rim = 0.0
-        ref_core = 0.0
-        for b in range(n_bins):
-            if s[b] >= rim_start:
-                n_rim += cnt[b]
-                rim_sum += tot[b]
-                ref_rim += ref_sums[li, b]
-            if s[b] <= core_end:
-                n_core += cnt[b]
-                core_sum += tot[b]
-                ref_core += ref_sums[li, b]
-        if n_rim > 0 and n_core > 0 and not np.isnan(bg):
-            rim_mean = rim_sum / n_rim
-            core_mean = core_sum / n_core
-            peak_abs = 0.0
-            for b in range(n_bins):
-                if not np.isnan(values[b]) and abs(values[b]) > peak_abs:
-                    peak_abs = abs(values[b])
-            se_core = noise / np.sqrt(n_core) if not np.isnan(noise) else 0.0
-            floor = max(2.0 * se_core, 0.02 * peak_abs, 1e-12)
-            out[li, 1] = rim_mean / max(core_mean, floor)
-            ref_rim /= n_rim
-            ref_core /= n_core
-            x = max(rim_mean, 0.0) / ref_rim if ref_rim > 0 else 0.0
-            y = max(core_mean, 0.0) / ref_core if ref_core > 0 else 0.0
-            out[li, 2] = (x - y) / (x + y) if x + y > 0 else 0.0
-            # rim continuity: per sector, outer-half maximum against the core mean
-            if not np.isnan(noise):
-                hits = 0
-                for k in range(n_sec):
-                    best = -np.inf
-                    best_n = 0
-                    for b in range(n_bins):
-                        if s[b] >= 0.5 and counts[li, k, b] > 0:
-                            v = sums[li, k, b] / counts[li, k, b]
-                            if v > best:
-                                best = v
-                                best_n = counts[li, k, b]
-                    if best_n > 0:
-                        se = noise * np.sqrt(1.0 / best_n + 1.0 / n_core)
-                        if best - core_mean > rim_sigma * se:
-                            hits += 1
-                out[li, 3] = hits / n_sec
-        if stats[li, 4] > 0:
-            out[li, 4] = stats[li, 3] / stats[li, 4]
-        m = 0
-        for b in range(n_bins):
-            if not np.isnan(values[b]):
-                m += 1
-        xs = np.empty(m)
-        ys = np.empty(m)
-        j = 0
-        for b in range(n_bins):
-            if not np.isnan(values[b]):
-                xs[j] = s[b]
-                ys[j] = values[b]
-                j += 1
-        out[li, 5] = _spearman(xs, ys)
+        _lesion_features(sums[li], counts[li], ref_sums[li], stats[li], rim_start, core_end,
+                         rim_sigma, min_pixels_per_bin, out[li])
     return out

@@ -33,7 +33,7 @@ import numpy as np
 from numba import njit
 
 from ._edt_kernels import _EDT_INF, _edt_sq
-from ._feature_kernels import _profile_features
+from ._feature_kernels import _lesion_features, _profile_features, _reads_peripheral
 from ._median_kernels import _median
 from ._prefetch import _prefetch_row
 
@@ -67,9 +67,48 @@ def _det3(a, b, c, d, e, f, g, h, i):
 
 
 @njit(cache=True, error_model="numpy")
+def _grow_support(cls, img, hh, ww, pa, pr, pc, cen_r, cen_c, thr):
+    """Grow the lesion (``_INSIDE`` blocks of ``cls``) once into the blocks 4-connected to it
+    (not another lesion, not excluded) that stand more than ``thr`` above the background
+    plane ``pa + pr (r - cen_r) + pc (c - cen_c)``; band marks are cleared. Returns the
+    number of blocks added."""
+    queue = np.empty(hh * ww, dtype=np.int64)
+    nq = 0
+    for r in range(hh):
+        c_row = cls[r + 1, 1:ww + 1]
+        for c in range(ww):
+            c_row[c] &= _INSIDE | _OTHER | _EXCL  # band marks are redone
+            if c_row[c] & _INSIDE:
+                queue[nq] = r * ww + c
+                nq += 1
+    head = 0
+    added = 0
+    while head < nq:
+        p = queue[head]
+        head += 1
+        r = p // ww
+        c = p - r * ww
+        for k in range(4):
+            rn = r + 1 if k == 0 else (r - 1 if k == 1 else r)
+            cn = c + 1 if k == 2 else (c - 1 if k == 3 else c)
+            if rn < 0 or cn < 0 or rn >= hh or cn >= ww:
+                continue
+            if cls[rn + 1, cn + 1] & (_INSIDE | _OTHER | _EXCL):
+                continue
+            if img[rn + 1, cn + 1] - (pa + pr * (rn - cen_r) + pc * (cn - cen_c)) <= thr:
+                continue
+            cls[rn + 1, cn + 1] |= _INSIDE
+            queue[nq] = rn * ww + cn
+            nq += 1
+            added += 1
+    return added
+
+
+@njit(cache=True, error_model="numpy")
 def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_inner_px,
-                    band_outer_px, n_bins, sector_edges, max_samples, grow_sigma, sums, counts,
-                    ref_sums, stats):
+                    band_outer_px, n_bins, sector_edges, max_samples, grow_sigma, regrow_sigma,
+                    zonal_band, rim_peak_min, rim_start, core_end, rim_sigma,
+                    min_pixels_per_bin, sums, counts, ref_sums, stats):
     """Background-subtracted radial profile sums of one lesion inside a window.
 
     Large lesions are profiled on f x f block means (the caller chooses f, see
@@ -109,6 +148,16 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
         / f) join it, and everything is measured again on the grown support. A mask cut
         at a high iso-level (a segmentation that loses a lesion's faint margin) would
         otherwise make any centre-dense lesion read as uniform. 0 disables.
+    regrow_sigma : float
+        If > 0 (and ``grow_sigma`` is not), a lesion whose profile does not read
+        peripheral is grown likewise, by ``regrow_sigma`` block-noise sigmas from the
+        first measurement's plane and noise, and measured again; a rim-dense lesion keeps
+        its mask. The same result as measuring it again with ``grow_sigma =
+        regrow_sigma``, without repeating the first measurement.
+    zonal_band, rim_peak_min :
+        The zonal-pattern thresholds (:func:`._feature_kernels._reads_peripheral`).
+    rim_start, core_end, rim_sigma, min_pixels_per_bin :
+        As in :func:`._feature_kernels._profile_features`.
     sums, counts, ref_sums, stats :
         Outputs, filled in place (zeros, zeros, zeros, NaN on entry):
 
@@ -128,6 +177,12 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
           and col, number of band values in the fit, background slope per pixel along
           rows and along cols, block factor f. All NaN (f aside) when the lesion has no
           pixel outside ``exclude``.
+
+    Returns
+    -------
+    int
+        2 when the lesion was regrown (its first profile did not read peripheral), 1 when
+        it was not, 0 when it had no profile to decide on (no pixel or no band).
     """
     rows = labels.shape[0]
     cols = labels.shape[1]
@@ -253,6 +308,10 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
     # each block row's first and last lesion block (-1, -1 for none)
     row_lo = np.empty(hh, dtype=np.int64)
     row_hi = np.empty(hh, dtype=np.int64)
+    # regrowth after the first profile (not with grow_sigma, which grows every lesion)
+    regrow = regrow_sigma > 0.0 and not grow_sigma > 0.0
+    feats = np.empty(7, dtype=np.float64)
+    status = 1
     for it in range(2):
         # the lesion's tight box and the centroid of its profiled blocks (integer sums:
         # exact in any order, so the row loops vectorise)
@@ -288,7 +347,7 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
             sum_r += br * cnt
             sum_c += s_c
         if n_px == 0:
-            return
+            return 0 if status == 1 else status
         cen_r = sum_r / n_px  # block coordinates
         cen_c = sum_c / n_px
         # inside distances only over the lesion's tight box plus a border; the boundary is
@@ -356,7 +415,7 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
         fit_c = use_c
         if n_band == 0:  # the excluded part only when nothing else is left
             if n_any == 0:
-                return
+                return 0 if status == 1 else status
             fit_r = all_r
             fit_c = all_c
             n_band = n_any
@@ -436,188 +495,182 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
             for i in range(nd):
                 diffs[i] = abs(diffs[i] - dmed)
             stats[1] = 1.482602218505602 * _median(diffs, nd) / np.sqrt(2.0)
-        if it == 1 or not grow_sigma > 0.0 or not stats[1] > 0.0:
-            break
-        # grow the support: blocks 4-connected to the lesion that stand more than
-        # grow_sigma block-noise sigmas above the background plane join it (a mask cut at a
-        # high iso-level would read any centre-dense lesion as uniform), then measure again
-        thr = grow_sigma * stats[1] / f
-        queue = np.empty(hh * ww, dtype=np.int64)
-        nq = 0
-        for r in range(hh):
-            c_row = cls[r + 1, 1:ww + 1]
-            for c in range(ww):
-                c_row[c] &= _INSIDE | _OTHER | _EXCL  # band marks are redone
-                if c_row[c] & _INSIDE:
-                    queue[nq] = r * ww + c
-                    nq += 1
-        head = 0
-        added = 0
-        while head < nq:
-            p = queue[head]
-            head += 1
-            r = p // ww
-            c = p - r * ww
-            for k in range(4):
-                rn = r + 1 if k == 0 else (r - 1 if k == 1 else r)
-                cn = c + 1 if k == 2 else (c - 1 if k == 3 else c)
-                if rn < 0 or cn < 0 or rn >= hh or cn >= ww:
-                    continue
-                if cls[rn + 1, cn + 1] & (_INSIDE | _OTHER | _EXCL):
-                    continue
-                if img[rn + 1, cn + 1] - (pa + pr * (rn - cen_r) + pc * (cn - cen_c)) <= thr:
-                    continue
-                cls[rn + 1, cn + 1] |= _INSIDE
-                queue[nq] = rn * ww + cn
-                nq += 1
-                added += 1
-        if added == 0:
-            break
-
-    # bins are looked up on integer squared distances, so every implementation bins
-    # identically; bin and uniform-body chord are tabulated per squared distance
-    klut = np.empty(q_max + 1, dtype=np.int64)
-    ref_lut = np.empty(q_max + 1, dtype=np.float64)
-    e_max = d_max - 0.5
-    for q in range(q_max + 1):
-        d = np.sqrt(q)
-        kb = int((1.0 - d / d_max) * n_bins)
-        klut[q] = min(kb, n_bins - 1)
-        e = max(d - 0.5, 0.0)
-        pq = e * (2.0 * e_max - e)
-        ref_lut[q] = np.sqrt(pq) if pq > 0.0 else 0.0
-    # square roots of the inside distances, for the gradient's outward normal (its
-    # neighbours may be excluded blocks deeper than any profiled one)
-    sd = np.empty((nr_t + 2, nc_t + 2), dtype=np.float64)
-    for i in range(nr_t + 2):
-        d_row = d_in[i]
-        s_row = sd[i]
-        for j in range(nc_t + 2):
-            s_row[j] = np.sqrt(d_row[j])
-    # Per row, first the arithmetic, which vectorises (diamond angle, sector, bin,
-    # background-free value, gradient terms), then the sums.
-    ang = np.empty(nc_t, dtype=np.float64)
-    bins = np.empty(nc_t, dtype=np.int64)  # sector * n_bins + bin; -1: not profiled
-    val = np.empty(nc_t, dtype=np.float64)
-    t_num = np.empty(nc_t, dtype=np.float64)
-    t_den = np.empty(nc_t, dtype=np.float64)
-    # profiled blocks per squared distance: the chord sums come from these counts
-    q_count = np.zeros(q_max + 1, dtype=np.int64)
-    g_num = 0.0
-    g_den = 0.0
-    cur_bin = -1  # the bin whose sums are being accumulated in registers
-    cur_sum = 0.0
-    cur_cnt = 0
-    for i in range(nr_t):
-        r = tr0 + i
-        if row_hi[r] < 0:
-            continue
-        dr = r - cen_r
-        # the row's lesion blocks c = c_lo .. c_hi, j = c - c_lo
-        c_lo = row_lo[r]
-        c_hi = row_hi[r]
-        n_j = c_hi - c_lo + 1
-        c_row = cls[r + 1, c_lo + 1:c_hi + 2]
-        d_row = d_in[1 + i, c_lo - tc0 + 1:c_hi - tc0 + 2]
-        # block (r, c_lo + j) and its neighbours, each at index j + 1 of these rows
-        i_row = img[r + 1, c_lo:c_hi + 3]
-        i_up = img[r, c_lo:c_hi + 3]
-        i_dn = img[r + 2, c_lo:c_hi + 3]
-        s_up = sd[i, c_lo - tc0:c_hi - tc0 + 3]
-        s_mid = sd[1 + i, c_lo - tc0:c_hi - tc0 + 3]
-        s_dn = sd[2 + i, c_lo - tc0:c_hi - tc0 + 3]
-        row_in = 0 < r < hh - 1
-        for j in range(n_j):
-            c = c_lo + j
-            dc = c - cen_c
-            # _diamond_angle, as offset + one quotient chosen by quadrant
-            if dr >= 0.0:
-                if dc >= 0.0:
-                    off, num, den = 0.0, dr, dc + dr
-                else:
-                    off, num, den = 1.0, -dc, -dc + dr
-            elif dc < 0.0:
-                off, num, den = 2.0, -dr, -dc - dr
-            else:
-                off, num, den = 3.0, dc, dc - dr
-            at_centre = dr == 0.0 and dc == 0.0
-            ang[j] = 0.0 if at_centre else off + num / (den if not at_centre else 1.0)
-            val[j] = ff * (i_row[j + 1] - (pa + pr * dr + pc * dc))
-            # signed radial gradient index: the background-free gradient projected on the
-            # outward direction, which is minus the gradient of the inside distance
-            gr = 0.5 * (i_dn[j + 1] - i_up[j + 1]) - pr
-            gc = 0.5 * (i_row[j + 2] - i_row[j]) - pc
-            nr = -0.5 * (s_dn[j + 1] - s_up[j + 1])
-            nc = -0.5 * (s_mid[j + 2] - s_mid[j])
-            nn = np.sqrt(nr * nr + nc * nc)
-            grad = row_in and 0 < c < ww - 1
-            t_den[j] = np.sqrt(gr * gr + gc * gc) if grad else 0.0
-            t_num[j] = (gr * nr + gc * nc) / nn if grad and nn > 1e-9 else 0.0
-        # sector: the number of inner sector edges at or before the angle (searchsorted(
-        # sector_edges, a, "right") - 1). Along a row the angle falls (below the
-        # centroid) or rises (above it), so the sector is walked from its neighbour's;
-        # a step against that direction (rounding) is counted afresh.
-        down = dr >= 0.0
-        sec_j = -1
-        a_prev = 0.0
-        for j in range(n_j):
-            a = ang[j]
-            if sec_j < 0 or (a > a_prev if down else a < a_prev):
-                sec_j = 0
-                while sec_j < n_sectors - 1 and sector_edges[sec_j + 1] <= a:
-                    sec_j += 1
-            elif down:
-                while sec_j > 0 and sector_edges[sec_j] > a:
-                    sec_j -= 1
-            else:
-                while sec_j < n_sectors - 1 and sector_edges[sec_j + 1] <= a:
-                    sec_j += 1
-            a_prev = a
-            q = min(d_row[j], q_max)  # excluded blocks may lie deeper than q_max
-            profiled = (c_row[j] & (_INSIDE | _EXCL)) == _INSIDE
-            bins[j] = sec_j * n_bins + klut[q] if profiled else -1
-        for j in range(n_j):
-            b = bins[j]
-            if b < 0:
+        # grow_sigma: grow every lesion's support once, then measure again (a mask cut at
+        # a high iso-level would read any centre-dense lesion as uniform)
+        if it == 0 and grow_sigma > 0.0 and stats[1] > 0.0:
+            if _grow_support(cls, img, hh, ww, pa, pr, pc, cen_r, cen_c,
+                             grow_sigma * stats[1] / f) > 0:
                 continue
-            q_count[d_row[j]] += 1
-            # the running sums of the current bin stay in registers (the same additions
-            # in the same order as straight into the arrays); adding 0.0 for blocks
-            # without a gradient term leaves the gradient sums unchanged
-            if b != cur_bin:
-                if cur_bin >= 0:
-                    sums_flat[cur_bin] = cur_sum
-                    counts_flat[cur_bin] = cur_cnt
-                cur_bin = b
-                cur_sum = sums_flat[b]
-                cur_cnt = counts_flat[b]
-            cur_sum += val[j]
-            cur_cnt += ff
-            g_den += t_den[j]
-            g_num += t_num[j]
-    if cur_bin >= 0:
-        sums_flat[cur_bin] = cur_sum
-        counts_flat[cur_bin] = cur_cnt
-    # the uniform-body chord per bin, from the counts per squared distance (the same
-    # sum as pixel by pixel, grouped by distance)
-    for q in range(q_max + 1):
-        if q_count[q] > 0:
-            ref_sums[klut[q]] += (ff * q_count[q]) * ref_lut[q]
-    stats[0] = pa
-    stats[2] = d_max * f
-    stats[3] = g_num
-    stats[4] = g_den
-    stats[5] = r0 + f * cen_r + 0.5 * (f - 1)
-    stats[6] = c0 + f * cen_c + 0.5 * (f - 1)
-    stats[7] = n_fit
-    stats[8] = pr / f
-    stats[9] = pc / f
+
+        # bins are looked up on integer squared distances, so every implementation bins
+        # identically; bin and uniform-body chord are tabulated per squared distance
+        klut = np.empty(q_max + 1, dtype=np.int64)
+        ref_lut = np.empty(q_max + 1, dtype=np.float64)
+        e_max = d_max - 0.5
+        for q in range(q_max + 1):
+            d = np.sqrt(q)
+            kb = int((1.0 - d / d_max) * n_bins)
+            klut[q] = min(kb, n_bins - 1)
+            e = max(d - 0.5, 0.0)
+            pq = e * (2.0 * e_max - e)
+            ref_lut[q] = np.sqrt(pq) if pq > 0.0 else 0.0
+        # square roots of the inside distances, for the gradient's outward normal (its
+        # neighbours may be excluded blocks deeper than any profiled one)
+        sd = np.empty((nr_t + 2, nc_t + 2), dtype=np.float64)
+        for i in range(nr_t + 2):
+            d_row = d_in[i]
+            s_row = sd[i]
+            for j in range(nc_t + 2):
+                s_row[j] = np.sqrt(d_row[j])
+        # Per row, first the arithmetic, which vectorises (diamond angle, sector, bin,
+        # background-free value, gradient terms), then the sums.
+        ang = np.empty(nc_t, dtype=np.float64)
+        bins = np.empty(nc_t, dtype=np.int64)  # sector * n_bins + bin; -1: not profiled
+        val = np.empty(nc_t, dtype=np.float64)
+        t_num = np.empty(nc_t, dtype=np.float64)
+        t_den = np.empty(nc_t, dtype=np.float64)
+        # profiled blocks per squared distance: the chord sums come from these counts
+        q_count = np.zeros(q_max + 1, dtype=np.int64)
+        g_num = 0.0
+        g_den = 0.0
+        cur_bin = -1  # the bin whose sums are being accumulated in registers
+        cur_sum = 0.0
+        cur_cnt = 0
+        for i in range(nr_t):
+            r = tr0 + i
+            if row_hi[r] < 0:
+                continue
+            dr = r - cen_r
+            # the row's lesion blocks c = c_lo .. c_hi, j = c - c_lo
+            c_lo = row_lo[r]
+            c_hi = row_hi[r]
+            n_j = c_hi - c_lo + 1
+            c_row = cls[r + 1, c_lo + 1:c_hi + 2]
+            d_row = d_in[1 + i, c_lo - tc0 + 1:c_hi - tc0 + 2]
+            # block (r, c_lo + j) and its neighbours, each at index j + 1 of these rows
+            i_row = img[r + 1, c_lo:c_hi + 3]
+            i_up = img[r, c_lo:c_hi + 3]
+            i_dn = img[r + 2, c_lo:c_hi + 3]
+            s_up = sd[i, c_lo - tc0:c_hi - tc0 + 3]
+            s_mid = sd[1 + i, c_lo - tc0:c_hi - tc0 + 3]
+            s_dn = sd[2 + i, c_lo - tc0:c_hi - tc0 + 3]
+            row_in = 0 < r < hh - 1
+            for j in range(n_j):
+                c = c_lo + j
+                dc = c - cen_c
+                # _diamond_angle, as offset + one quotient chosen by quadrant
+                if dr >= 0.0:
+                    if dc >= 0.0:
+                        off, num, den = 0.0, dr, dc + dr
+                    else:
+                        off, num, den = 1.0, -dc, -dc + dr
+                elif dc < 0.0:
+                    off, num, den = 2.0, -dr, -dc - dr
+                else:
+                    off, num, den = 3.0, dc, dc - dr
+                at_centre = dr == 0.0 and dc == 0.0
+                ang[j] = 0.0 if at_centre else off + num / (den if not at_centre else 1.0)
+                val[j] = ff * (i_row[j + 1] - (pa + pr * dr + pc * dc))
+                # signed radial gradient index: the background-free gradient projected on the
+                # outward direction, which is minus the gradient of the inside distance
+                gr = 0.5 * (i_dn[j + 1] - i_up[j + 1]) - pr
+                gc = 0.5 * (i_row[j + 2] - i_row[j]) - pc
+                nr = -0.5 * (s_dn[j + 1] - s_up[j + 1])
+                nc = -0.5 * (s_mid[j + 2] - s_mid[j])
+                nn = np.sqrt(nr * nr + nc * nc)
+                grad = row_in and 0 < c < ww - 1
+                t_den[j] = np.sqrt(gr * gr + gc * gc) if grad else 0.0
+                t_num[j] = (gr * nr + gc * nc) / nn if grad and nn > 1e-9 else 0.0
+            # sector: the number of inner sector edges at or before the angle (searchsorted(
+            # sector_edges, a, "right") - 1). Along a row the angle falls (below the
+            # centroid) or rises (above it), so the sector is walked from its neighbour's;
+            # a step against that direction (rounding) is counted afresh.
+            down = dr >= 0.0
+            sec_j = -1
+            a_prev = 0.0
+            for j in range(n_j):
+                a = ang[j]
+                if sec_j < 0 or (a > a_prev if down else a < a_prev):
+                    sec_j = 0
+                    while sec_j < n_sectors - 1 and sector_edges[sec_j + 1] <= a:
+                        sec_j += 1
+                elif down:
+                    while sec_j > 0 and sector_edges[sec_j] > a:
+                        sec_j -= 1
+                else:
+                    while sec_j < n_sectors - 1 and sector_edges[sec_j + 1] <= a:
+                        sec_j += 1
+                a_prev = a
+                q = min(d_row[j], q_max)  # excluded blocks may lie deeper than q_max
+                profiled = (c_row[j] & (_INSIDE | _EXCL)) == _INSIDE
+                bins[j] = sec_j * n_bins + klut[q] if profiled else -1
+            for j in range(n_j):
+                b = bins[j]
+                if b < 0:
+                    continue
+                q_count[d_row[j]] += 1
+                # the running sums of the current bin stay in registers (the same additions
+                # in the same order as straight into the arrays); adding 0.0 for blocks
+                # without a gradient term leaves the gradient sums unchanged
+                if b != cur_bin:
+                    if cur_bin >= 0:
+                        sums_flat[cur_bin] = cur_sum
+                        counts_flat[cur_bin] = cur_cnt
+                    cur_bin = b
+                    cur_sum = sums_flat[b]
+                    cur_cnt = counts_flat[b]
+                cur_sum += val[j]
+                cur_cnt += ff
+                g_den += t_den[j]
+                g_num += t_num[j]
+        if cur_bin >= 0:
+            sums_flat[cur_bin] = cur_sum
+            counts_flat[cur_bin] = cur_cnt
+        # the uniform-body chord per bin, from the counts per squared distance (the same
+        # sum as pixel by pixel, grouped by distance)
+        for q in range(q_max + 1):
+            if q_count[q] > 0:
+                ref_sums[klut[q]] += (ff * q_count[q]) * ref_lut[q]
+        stats[0] = pa
+        stats[2] = d_max * f
+        stats[3] = g_num
+        stats[4] = g_den
+        stats[5] = r0 + f * cen_r + 0.5 * (f - 1)
+        stats[6] = c0 + f * cen_c + 0.5 * (f - 1)
+        stats[7] = n_fit
+        stats[8] = pr / f
+        stats[9] = pc / f
+
+        if it == 1 or not regrow:
+            break
+        # regrow_sigma: a lesion that does not read peripheral is measured again on its
+        # support grown from this pass's plane and noise (a detected mask cuts a smooth
+        # centre-dense lesion where it fades into the noise); a rim-dense one keeps its mask
+        _lesion_features(sums, counts, ref_sums, stats, rim_start, core_end, rim_sigma,
+                         min_pixels_per_bin, feats)
+        if _reads_peripheral(feats[0], feats[2], zonal_band, rim_peak_min):
+            break
+        status = 2
+        if not stats[1] > 0.0 or _grow_support(cls, img, hh, ww, pa, pr, pc, cen_r, cen_c,
+                                               regrow_sigma * stats[1] / f) == 0:
+            break
+        for k in range(n_sectors):
+            for b in range(n_bins):
+                sums[k, b] = 0.0
+                counts[k, b] = 0
+        for b in range(n_bins):
+            ref_sums[b] = 0.0
+        for k in range(10):
+            if k != 1:  # the noise stays until the next pass measures it
+                stats[k] = np.nan
+    return status
 
 
 @njit(cache=True, error_model="numpy")
 def _profile_batch(image, labels, label_ids, exclude, windows, blocks, band_inner_px,
                    band_outer_px, n_bins, n_sectors, sector_edges, max_samples, grow_sigma,
-                   rim_start, core_end, rim_sigma, min_pixels_per_bin):
+                   rim_start, core_end, rim_sigma, min_pixels_per_bin, regrow_sigma,
+                   zonal_band, rim_peak_min):
     """Radial profiles and their features for L lesions of one image in one call.
 
     The single-lesion wrapper calls it too, with L = 1 (one compiled specialisation).
@@ -635,6 +688,8 @@ def _profile_batch(image, labels, label_ids, exclude, windows, blocks, band_inne
         As in :func:`_profile_lesion`.
     rim_start, core_end, rim_sigma, min_pixels_per_bin :
         As in :func:`hoimg.profile._feature_kernels._profile_features`.
+    regrow_sigma, zonal_band, rim_peak_min :
+        As in :func:`_profile_lesion`.
 
     Returns
     -------
@@ -645,17 +700,28 @@ def _profile_batch(image, labels, label_ids, exclude, windows, blocks, band_inne
         See :func:`_profile_lesion`.
     features : (L, 7) float64
         See :func:`hoimg.profile._feature_kernels._profile_features`.
+    regrown : (L,) bool
+        The lesion did not read peripheral at first and was measured on a grown support
+        (also when nothing grew, or when it had no profile at all).
     """
     n = label_ids.shape[0]
     sums = np.zeros((n, n_sectors, n_bins), dtype=np.float64)
     counts = np.zeros((n, n_sectors, n_bins), dtype=np.int64)
     ref_sums = np.zeros((n, n_bins), dtype=np.float64)
     stats = np.full((n, 11), np.nan)
+    status = np.empty(n, dtype=np.int64)
     for i in range(n):
-        _profile_lesion(image, labels, label_ids[i], exclude, windows[i, 0], windows[i, 1],
-                        windows[i, 2], windows[i, 3], blocks[i], band_inner_px, band_outer_px,
-                        n_bins, sector_edges, max_samples, grow_sigma, sums[i], counts[i],
-                        ref_sums[i], stats[i])
+        status[i] = _profile_lesion(
+            image, labels, label_ids[i], exclude, windows[i, 0], windows[i, 1], windows[i, 2],
+            windows[i, 3], blocks[i], band_inner_px, band_outer_px, n_bins, sector_edges,
+            max_samples, grow_sigma, regrow_sigma, zonal_band, rim_peak_min, rim_start,
+            core_end, rim_sigma, min_pixels_per_bin, sums[i], counts[i], ref_sums[i], stats[i])
     features = _profile_features(sums, counts, ref_sums, stats, rim_start, core_end, rim_sigma,
                                  min_pixels_per_bin)
-    return sums, counts, ref_sums, stats, features
+    regrow = regrow_sigma > 0.0 and not grow_sigma > 0.0
+    regrown = np.zeros(n, dtype=np.bool_)
+    for i in range(n):
+        # a lesion without a profile reads "uniform" and counts as regrown (in vain)
+        regrown[i] = status[i] == 2 or (status[i] == 0 and regrow and not _reads_peripheral(
+            features[i, 0], features[i, 2], zonal_band, rim_peak_min))
+    return sums, counts, ref_sums, stats, features, regrown

@@ -6,7 +6,7 @@ import numpy as np
 
 from ._common import kernel_array, resolve_config, spacing_of
 from .cleft import resample_edges, scan_lesions
-from .radial import MAX_BLOCK, _band_px, block_factor, profile_args, profiles_from_batch, regrow, window_pad
+from .radial import MAX_BLOCK, _band_px, block_factor, profile_args, profiles_from_batch, window_pad
 from .results import CleftScan, RadialProfile
 
 __all__ = ["measure_lesions"]
@@ -59,18 +59,9 @@ def measure_lesions(radiograph, bone, candidates, config=None
     out = _kernels._profile_batch(image, labels, ids, exclude, windows, blocks,
                                   *profile_args(cfg, cfg.n_bins, cfg.n_sectors, inner, outer))
     profiles = profiles_from_batch(*out, cfg)
-    stats = out[3].copy()
-
-    def run(index, run_cfg):
-        grown = _kernels._profile_batch(image, labels, ids[index], exclude, windows[index],
-                                        blocks[index], *profile_args(run_cfg, cfg.n_bins,
-                                                                     cfg.n_sectors, inner, outer))
-        # The cleft scan reads each lesion's background plane and noise: keep them from
-        # the profile that is reported.
-        stats[index] = grown[3]
-        return profiles_from_batch(*grown, cfg)
-
-    profiles = regrow(profiles, cfg, run)
+    # the cleft scan reads each lesion's background plane and noise from the profile that
+    # is reported (for a regrown lesion: the one on its grown support)
+    stats = out[3]
     if bone is None:
         scans = [CleftScan.not_applicable(step_mm=cfg.cleft_step_mm)] * len(records)
     else:

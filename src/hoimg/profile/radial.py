@@ -52,7 +52,7 @@ from ..errors import InvalidInputError
 from ._common import full_mask, grow, kernel_array, mm_to_px, resolve_config, spacing_of
 from .results import RadialProfile
 
-__all__ = ["block_factor", "radial_profile", "regrow", "sector_edges"]
+__all__ = ["block_factor", "radial_profile", "sector_edges"]
 
 
 def sector_edges(n_sectors: int) -> np.ndarray:
@@ -121,33 +121,16 @@ def profile_args(cfg: ProfileConfig, n_bins: int, n_sectors: int, band_inner_px:
     after ``image, labels, label_ids, exclude, windows, blocks``."""
     return (float(band_inner_px), float(band_outer_px), int(n_bins), int(n_sectors),
             sector_edges(n_sectors), BAND_MAX_SAMPLES, float(cfg.grow_sigma),
-            float(cfg.rim_start), float(cfg.core_end), float(cfg.rim_sigma), MIN_PIXELS_PER_BIN)
+            float(cfg.rim_start), float(cfg.core_end), float(cfg.rim_sigma), MIN_PIXELS_PER_BIN,
+            float(cfg.regrow_sigma), float(cfg.zonal_uniform_band), float(cfg.zonal_rim_peak_min))
 
 
-def regrow(profiles: list[RadialProfile], cfg: ProfileConfig, run) -> list[RadialProfile]:
-    """Profile again, on a grown support, the lesions that do not read peripheral.
-
-    ``run(index, grow_cfg)`` must return the profiles of the lesions ``index`` (an int
-    array into ``profiles``) measured with ``grow_cfg``. See ``ProfileConfig.regrow_sigma``.
-    """
-    import dataclasses
-
-    if not cfg.regrow_sigma > 0 or cfg.grow_sigma > 0:
-        return profiles
-    index = np.array([i for i, p in enumerate(profiles) if p.zonal_pattern != "peripheral"],
-                     dtype=np.int64)
-    if index.size == 0:
-        return profiles
-    grown = run(index, dataclasses.replace(cfg, grow_sigma=cfg.regrow_sigma))
-    out = list(profiles)
-    for i, p in zip(index.tolist(), grown):
-        out[i] = dataclasses.replace(p, flags=tuple(sorted(set(p.flags) | {"support_regrown"})))
-    return out
-
-
-def profiles_from_batch(sums, counts, ref_sums, stats, feats, cfg: ProfileConfig
+def profiles_from_batch(sums, counts, ref_sums, stats, feats, regrown, cfg: ProfileConfig
                         ) -> list[RadialProfile]:
-    """Turn the kernel outputs of L lesions (leading axis) into :class:`RadialProfile` objects."""
+    """Turn the kernel outputs of L lesions (leading axis) into :class:`RadialProfile` objects.
+
+    ``regrown`` (L,) bool: measured on a grown support (flag ``support_regrown``).
+    """
     n_les, _, n_bins = sums.shape
     s = (np.arange(n_bins) + 0.5) / n_bins
     cnt = counts.sum(axis=1)
@@ -163,6 +146,7 @@ def profiles_from_batch(sums, counts, ref_sums, stats, feats, cfg: ProfileConfig
     feats_l = feats.tolist()
     stats_l = stats.tolist()
     n_px = cnt.sum(axis=1).tolist()
+    regrown = np.asarray(regrown).tolist()
     out = []
     for i in range(n_les):
         peak, rim_core, zonal, continuity, gradient, rho, few = feats_l[i]
@@ -191,7 +175,8 @@ def profiles_from_batch(sums, counts, ref_sums, stats, feats, cfg: ProfileConfig
             gradient_index=gradient,
             spearman_rho=rho,
             zonal_pattern=pattern,
-            flags=("few_pixels_profile",) if few else (),
+            flags=tuple(name for name, on in (("few_pixels_profile", few),
+                                              ("support_regrown", regrown[i])) if on),
             d_max_px=st[2],
             n_pixels=int(n_px[i]),
             centroid_rc=(st[5], st[6]),
@@ -269,14 +254,11 @@ def radial_profile(
             )
         exclude = kernel_array(exclude_mask[r0:r1, c0:c1], np.int32)
     # the batch kernel on a one-lesion crop: one compiled specialisation serves both paths
-    def run(index, run_cfg):
-        out = _kernels._profile_batch(
-            image, labels, np.ones(1, dtype=np.int32), exclude,
-            np.array([[0, 0, r1 - r0, c1 - c0]], dtype=np.int64),
-            np.array([block_factor(int(crop.sum()), bbox, cfg.block_radius_px, MAX_BLOCK)],
-                     dtype=np.int64),
-            *profile_args(run_cfg, n_bins, n_sectors, inner, outer),
-        )
-        return profiles_from_batch(*out, cfg)
-
-    return regrow(run(None, cfg), cfg, run)[0]
+    out = _kernels._profile_batch(
+        image, labels, np.ones(1, dtype=np.int32), exclude,
+        np.array([[0, 0, r1 - r0, c1 - c0]], dtype=np.int64),
+        np.array([block_factor(int(crop.sum()), bbox, cfg.block_radius_px, MAX_BLOCK)],
+                 dtype=np.int64),
+        *profile_args(cfg, n_bins, n_sectors, inner, outer),
+    )
+    return profiles_from_batch(*out, cfg)[0]
