@@ -2,7 +2,10 @@
 
 Reports medians (ms) of, in the same run and on one core:
 
-1. hoimg (``hoimg.profile.measure_lesions``: Numba kernels, bbox windows);
+1. hoimg (``hoimg.profile.measure_lesions``: Numba kernels, bbox windows), with the default
+   configuration, and again without support regrowth (``regrow_sigma=0``: the workload of
+   issue 4's target; regrowth measures every lesion that does not read peripheral -- half
+   of this scene -- a second time);
 2. a plain NumPy/SciPy version of the same measurement (per-lesion
    ``scipy.ndimage.distance_transform_edt`` + ``np.bincount`` for the profiles, a vectorised
    nearest-pixel ray march + ``map_coordinates(order=1)`` for the cleft normals);
@@ -24,6 +27,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMB
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
+import dataclasses  # noqa: E402
 import math  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
@@ -211,8 +215,12 @@ def main(argv=None):
     pix = sum((r.bbox_rc[2] - r.bbox_rc[0]) * (r.bbox_rc[3] - r.bbox_rc[1]) for r in cands.records)
     print(f"scene: {SIZE}x{SIZE}, {len(cands)} lesions ({pix / 1e6:.2f} Mpx of boxes), "
           f"{n_scan} within cleft reach, {sum(c.n_normals for _, c in res)} normals")
+    no_regrow = dataclasses.replace(cfg, regrow_sigma=0.0)
+    n_regrown = sum("support_regrown" in p.flags for p, _ in res)
     rows = [("hoimg measure_lesions (numba)",
-             _median_ms(lambda: measure_lesions(rg, bone, cands, config=cfg), args.repeat))]
+             _median_ms(lambda: measure_lesions(rg, bone, cands, config=cfg), args.repeat)),
+            (f"  same, regrow_sigma=0 (default regrows {n_regrown})",
+             _median_ms(lambda: measure_lesions(rg, bone, cands, config=no_regrow), args.repeat))]
     rows.append(("numpy/scipy version",
                  _median_ms(lambda: numpy_version(rg, bone, cands, cfg), max(3, args.repeat // 3))))
     try:
