@@ -82,13 +82,6 @@ def test_median_equals_numpy(kind):
     assert np.isnan(MK._median(np.array([1.0, np.nan, 2.0]), 3))
 
 
-def test_diamond_angle_is_monotonic_in_angle():
-    theta = np.linspace(0, 2 * np.pi, 721)[:-1]
-    a = np.array([K._diamond_angle(np.sin(t), np.cos(t)) for t in theta])
-    assert np.all(np.diff(a) > 0) and a[0] == 0.0 and a[-1] < 4.0
-    np.testing.assert_allclose(a, ref.diamond_angle(np.sin(theta), np.cos(theta)), atol=1e-12)
-
-
 @pytest.mark.parametrize(("seed", "f", "grow"), [(0, 1, 0.0), (1, 1, 3.0), (2, 2, 0.0),
                                                  (3, 4, 3.0), (4, 2, 2.0), (5, 3, 0.0)])
 def test_profile_matches_numpy(seed, f, grow):

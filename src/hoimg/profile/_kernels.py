@@ -47,20 +47,6 @@ _BAND_EXCL = 16
 
 
 @njit(cache=True, error_model="numpy")
-def _diamond_angle(dr, dc):
-    """Monotonic stand-in for atan2(dr, dc) mapped to [0, 4); exact, and ~10x cheaper."""
-    if dr == 0.0 and dc == 0.0:
-        return 0.0
-    if dr >= 0.0:
-        if dc >= 0.0:
-            return dr / (dc + dr)
-        return 1.0 - dc / (-dc + dr)
-    if dc < 0.0:
-        return 2.0 - dr / (-dc - dr)
-    return 3.0 + dc / (dc - dr)
-
-
-@njit(cache=True, error_model="numpy")
 def _det3(a, b, c, d, e, f, g, h, i):
     """Determinant of the 3x3 matrix [[a, b, c], [d, e, f], [g, h, i]]."""
     return a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g)
@@ -137,7 +123,8 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
         ``band_inner_px < d <= band_outer_px`` (full-resolution pixels).
     n_bins : int
     sector_edges : (n_sectors + 1,) float64 ndarray
-        Sector boundaries in :func:`_diamond_angle` units, increasing from 0 to 4.
+        Sector boundaries in diamond-angle units (a monotone stand-in for the angle, 0..4;
+        see :func:`hoimg.profile.radial.sector_edges`), increasing from 0 to 4.
     max_samples : int
         The band median and MAD and the noise MAD use every ``ceil(n / max_samples)``-th
         of the n band values (or neighbour differences) in raster order.
@@ -558,7 +545,8 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
             for j in range(n_j):
                 c = c_lo + j
                 dc = c - cen_c
-                # _diamond_angle, as offset + one quotient chosen by quadrant
+                # the diamond angle (a monotone, exact stand-in for atan2(dr, dc) on [0, 4)), as
+            # an offset plus one quotient chosen by quadrant
                 if dr >= 0.0:
                     if dc >= 0.0:
                         off, num, den = 0.0, dr, dc + dr
