@@ -127,3 +127,26 @@ def test_marker_over_uneven_tissue_is_a_marker_and_a_dense_dome_is_not():
     assert not _is_marker(dome, dome, dome_mask, grid, seg, bone_peak=30.0)
     # A letter no denser than the cortex is left to the other tests (it may be mineral).
     assert not _is_marker(residual, z, letter, grid, seg, bone_peak=50.0)
+
+
+def test_fragment_flags_tell_foci_and_tram_tracks_from_a_rim():
+    from hoimg.segment.lesions import _fragment_flags
+
+    grid = WorkGrid((400, 400), (0.4, 0.4), 0.4, (400, 400), False)
+    r, c = np.mgrid[0:120, 0:120]
+    # Five dots 2 mm across (~3 mm2 each): a punctate cluster.
+    dots = np.zeros((120, 120), bool)
+    for y, x in ((20, 20), (40, 70), (60, 30), (80, 90), (100, 50)):
+        dots |= (r - y) ** 2 + (c - x) ** 2 <= 2.5**2
+    assert _fragment_flags(dots, grid) == ["punctate"]
+    # Two straight lines 1.2 mm wide, 40 mm long, 6 mm apart: a vascular tram-track.
+    track = np.zeros((120, 120), bool)
+    track[10:110, 50:53] = True
+    track[10:110, 65:68] = True
+    assert _fragment_flags(track, grid) == ["linear"]
+    # A ring 2 mm thick, 40 mm across, broken into four arcs: an HO rim, no flag.
+    rho = np.hypot(r - 60, c - 60)
+    ring = (rho >= 45) & (rho <= 50) & (np.abs(r - 60) > 4) & (np.abs(c - 60) > 4)
+    assert _fragment_flags(ring, grid) == []
+    # One body: no flag.
+    assert _fragment_flags(rho <= 30, grid) == []

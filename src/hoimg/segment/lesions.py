@@ -199,8 +199,8 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
         x0, y0, w, h = (int(v) for v in stats[k, :4])
         box = (slice(y0, y0 + h), slice(x0, x0 + w))
         comp = lab[box] == k
-        rec = _record(labels, comp, (y0, x0), grid, len(records) + 1, flags_of(comp, box), seg,
-                      bone_in)
+        flags = flags_of(comp, box) + _fragment_flags(comp & (z_fine[box] > seg.lesion_threshold_sigma), grid)
+        rec = _record(labels, comp, (y0, x0), grid, len(records) + 1, flags, seg, bone_in)
         if rec is not None:
             records.append(rec)
     return LesionCandidates(labels=labels, records=tuple(records))
@@ -301,6 +301,43 @@ def _is_bone_end(comp: np.ndarray, origin: tuple[int, int], bone: BoneModel, gri
         if float(inside.mean()) >= 0.7:
             return True
     return False
+
+
+def _fragment_flags(fragments: np.ndarray, grid: WorkGrid) -> list[str]:
+    """Mimic flags read from what the closing joined into one candidate.
+
+    The hysteresis mask before closing shows how the mineral is laid out. A cluster of
+    punctate foci is three or more separate dots (each under 12 mm2); a vascular
+    calcification is one or two long straight thin lines (a "tram-track", which the
+    closing fills into a tube that would otherwise read rim-dense). HO and POS are one
+    body or the arcs of one rim: arcs are curved, so their second moments are not
+    those of a thin line.
+    """
+    import cv2
+
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(fragments.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return []
+    px2 = grid.pixel_mm**2
+    areas = stats[1:, cv2.CC_STAT_AREA] * px2
+    keep = areas >= 0.5  # single noise pixels are not foci
+    if keep.sum() >= 3 and float(areas[keep].max()) < 12.0:
+        return ["punctate"]
+    thin = 0.0
+    longest = 0.0
+    for k in range(1, n):
+        if areas[k - 1] < 2.0:
+            continue
+        ys, xs = np.nonzero(lab == k)
+        lam = np.linalg.eigvalsh(np.cov(np.stack([ys, xs]).astype(np.float64)))
+        length = 4.0 * np.sqrt(max(lam[1], 0.0)) * grid.pixel_mm
+        width = 4.0 * np.sqrt(max(lam[0], 0.0)) * grid.pixel_mm
+        if width < 2.5 and length > 6.0 * max(width, 0.4):
+            thin += areas[k - 1]
+            longest = max(longest, length)
+    if longest >= 15.0 and thin >= 0.7 * float(areas.sum()):
+        return ["linear"]
+    return []
 
 
 def _is_anatomical_line(comp: np.ndarray, bone: BoneModel, grid: WorkGrid) -> bool:
