@@ -59,6 +59,22 @@ def test_mimics_are_never_called_confidently(flag):
     assert res.probabilities[HO] < 0.1
 
 
+def test_a_small_centre_dense_lesion_fused_to_the_cortex_is_not_a_mimic():
+    # 10 mm long, attached along 7 mm: a small juxtacortical lesion, called POS
+    small_pos = features(**{**POS_LESION.__dict__, "length_mm": 10.0, "attachment_mm": 7.0,
+                            "flags": ("small", "touches_bone")})
+    res = classify(small_pos)
+    assert res.label == POS and not any("mimic" in r for r in res.reasons)
+    # attached along a third only, or small *and* round: still a mimic
+    for kw in ({"attachment_mm": 3.0}, {"flags": ("small", "round_small")}):
+        res = classify(features(**{**small_pos.__dict__, **kw}))
+        assert res.label == IND and any("mimic" in r for r in res.reasons)
+    # rim-dense small attached mineral (a phlebolith projected on the cortex) stays a mimic
+    res = classify(features(**{**MATURE_HO.__dict__, "length_mm": 5.0, "attachment_mm": 4.0,
+                               "flags": ("small",)}))
+    assert res.label == IND
+
+
 def test_central_without_bone_looks_like_neither():
     res = classify(features(zonal_index=-0.4, zonal_pattern="central", cleft="not_applicable",
                             cleft_fraction=math.nan, attachment_mm=math.nan))

@@ -11,9 +11,11 @@ are grouped by the radiological sign they carry (DOMAIN.md):
 
 A share of probability is then reserved for *indeterminate*, each for a stated reason:
 (a) the two signs disagree, both with conviction; (b) the lesion looks like a mimic (small,
-linear, round-small, punctate); (c) a central pattern with no bone within reach (neither the
-HO nor the POS pattern); (d) unknown spacing where a size criterion matters. The label is the
-more probable of HO and POS if it reaches ``min_confidence``, else indeterminate.
+linear, round-small, punctate; small alone not when centre-dense and fused to the cortex
+along half its length, a small juxtacortical lesion); (c) a central pattern with no bone
+within reach (neither the HO nor the POS pattern); (d) unknown spacing where a size criterion
+matters. The label is the more probable of HO and POS if it reaches ``min_confidence``, else
+indeterminate.
 """
 
 from __future__ import annotations
@@ -59,6 +61,12 @@ class Classification:
 
 def _finite(x) -> bool:
     return x is not None and math.isfinite(x)
+
+
+def _fused_central(f: LesionFeatures) -> bool:
+    """Centre-dense and attached to the cortex along at least half its length."""
+    return (f.zonal_pattern == "central" and _finite(f.attachment_mm) and _finite(f.length_mm)
+            and f.length_mm > 0 and f.attachment_mm >= 0.5 * f.length_mm)
 
 
 def _sigmoid(x: float) -> float:
@@ -133,6 +141,11 @@ def classify(
         withhold.append(1.0 - math.exp(-min(abs(zonal_e), abs(cleft_e)) / conflict_scale))
         reasons.append("the two signs disagree")
     mimic = [f for f in MIMIC_FLAGS if f in features.flags]
+    if mimic == ["small"] and _fused_central(features):
+        # Small alone is no mimic sign when the mineral is centre-dense and fused to the
+        # cortex over half its length: that is a small juxtacortical lesion (a phlebolith
+        # is round_small and rim-dense, vascular calcification linear).
+        mimic = []
     if mimic:
         withhold.append(0.95)
         reasons.append(f"likely mimic ({', '.join(mimic).replace('_', ' ')}), not a HO/POS pattern")
