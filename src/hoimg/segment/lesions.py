@@ -109,15 +109,11 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
     edge_zone[:, [0, -1]] = True
     # The cortex's density above soft tissue: a lead marker is denser still.
     bone_peak = float(np.percentile(residual[bone_w], 99.0)) if bone_w.any() else np.inf
-    # Distance to the field's edge: collimation, air, markers, or the image border.
-    not_field = (~field).astype(np.uint8)
-    not_field[[0, -1], :] = 0
-    not_field[:, [0, -1]] = 0
-    edge_dist = cv2.distanceTransform(not_field, cv2.DIST_L2, 3)
-    not_col = (~prep.collimated).astype(np.uint8)
-    not_col[[0, -1], :] = 0
-    not_col[:, [0, -1]] = 0
-    col_dist = cv2.distanceTransform(not_col, cv2.DIST_L2, 3)
+    # Distance to the field's edge (collimation, air, markers) and to the collimation,
+    # the image border counting as either.
+    edge_dist = _distance_to(field)
+    col_dist = _distance_to(prep.collimated)
+    band = grid.px(seg.field_band_mm)
     touch_zone = cv2.dilate(bone_w.astype(np.uint8), ellipse(grid.px(seg.bone_margin_mm + 1.0))) > 0
 
     def flags_of(comp, box):
@@ -149,7 +145,6 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
         # Hugging the collimator edge: scatter falls off there, so a band along it looks
         # denser than it is. Along the skin only thin streaks are edge effects (a lesion
         # may well lie under the skin).
-        band = grid.px(seg.field_band_mm)
         if float(np.mean(col_dist[box][comp] < 2.0 * band)) >= 0.7:
             continue
         if float(np.mean(edge_dist[box][comp] < band)) >= 0.7 and _elongation(comp) > 3.0:
@@ -206,6 +201,16 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
     return LesionCandidates(labels=labels, records=tuple(records))
 
 
+def _distance_to(region: np.ndarray) -> np.ndarray:
+    """Distance (px) of every pixel to ``region`` or the image border (0 on them)."""
+    import cv2
+
+    outside = (~region).astype(np.uint8)
+    outside[[0, -1], :] = 0
+    outside[:, [0, -1]] = 0
+    return cv2.distanceTransform(outside, cv2.DIST_L2, 3)
+
+
 def _to_work(mask: np.ndarray, grid: WorkGrid) -> np.ndarray:
     """Area-resample an input-grid bool mask to the working grid (majority vote)."""
     import cv2
@@ -259,18 +264,13 @@ def _is_bone_sliver(comp: np.ndarray, bone: BoneModel, grid: WorkGrid) -> bool:
     Thinner than 2.5 mm, at least 6 times longer than wide and within 15 degrees of a shaft
     axis. Parosteal and juxtacortical lesions are broad (10-80 mm) and come out wider.
     """
-    ys, xs = np.nonzero(comp)
-    if ys.size < 5 or not bone.axes:
+    if np.count_nonzero(comp) < 5 or not bone.axes:
         return False
-    cov = np.cov(np.stack([ys, xs]).astype(np.float64))
-    lam, vec = np.linalg.eigh(cov)
+    lam, major = _principal_axes(comp)
     width_mm = 4.0 * np.sqrt(max(lam[0], 0.0)) * grid.pixel_mm
-    elong = np.sqrt(max(lam[1], 1e-9) / max(lam[0], 1e-9))
-    if width_mm >= 2.5 or elong < 6.0:
+    if width_mm >= 2.5 or _axis_ratio(lam) < 6.0:
         return False
-    major = vec[:, 1]
-    return any(abs(float(major @ np.asarray(ax.direction_rc))) > np.cos(np.deg2rad(15.0))
-               for ax in bone.axes)
+    return _along_a_shaft(major, bone, 15.0)
 
 
 def _is_bone_end(comp: np.ndarray, origin: tuple[int, int], bone: BoneModel, grid: WorkGrid) -> bool:
@@ -280,8 +280,8 @@ def _is_bone_end(comp: np.ndarray, origin: tuple[int, int], bone: BoneModel, gri
     texture may not pair as a shaft, so the fitted mask stops short of the field edge
     and what is left looks like dense soft tissue. A candidate is that remnant when
     (the caller checks) it touches the bone and reaches the field edge, and at least 70%
-    of it lies in the shaft's own corridor (within half its width plus 4 mm of the
-    axis) beyond the last 10 mm of the mask.
+    of it lies in the shaft's own corridor (a metaphysis up to twice the shaft's width,
+    plus 4 mm, around the axis) beyond the last 10 mm of the mask.
     """
     ys, xs = np.nonzero(comp)
     if ys.size == 0:
@@ -306,7 +306,8 @@ def _is_bone_end(comp: np.ndarray, origin: tuple[int, int], bone: BoneModel, gri
 def _fragment_flags(fragments: np.ndarray, grid: WorkGrid) -> list[str]:
     """Mimic flags read from what the closing joined into one candidate.
 
-    The hysteresis mask before closing shows how the mineral is laid out. A cluster of
+    ``fragments`` are the candidate's seed-level pixels (fine residual above
+    ``lesion_threshold_sigma``): they show how the mineral is laid out. A cluster of
     punctate foci is three or more separate dots (each under 12 mm2); a vascular
     calcification is one or two long straight thin lines (a "tram-track", which the
     closing fills into a tube that would otherwise read rim-dense). HO and POS are one
@@ -328,8 +329,7 @@ def _fragment_flags(fragments: np.ndarray, grid: WorkGrid) -> list[str]:
     for k in range(1, n):
         if areas[k - 1] < 2.0:
             continue
-        ys, xs = np.nonzero(lab == k)
-        lam = np.linalg.eigvalsh(np.cov(np.stack([ys, xs]).astype(np.float64)))
+        lam = _principal_axes(lab == k)[0]
         length = 4.0 * np.sqrt(max(lam[1], 0.0)) * grid.pixel_mm
         width = 4.0 * np.sqrt(max(lam[0], 0.0)) * grid.pixel_mm
         if width < 2.5 and length > 6.0 * max(width, 0.4):
@@ -347,26 +347,38 @@ def _is_anatomical_line(comp: np.ndarray, bone: BoneModel, grid: WorkGrid) -> bo
     axis (the limb's). Lesions are at most ~80 mm and never that thin; a vascular
     calcification can look like this and is given up (it is a mimic, not a sign).
     """
-    ys, xs = np.nonzero(comp)
-    if ys.size < 5 or not bone.axes:
+    if np.count_nonzero(comp) < 5 or not bone.axes:
         return False
-    lam, vec = np.linalg.eigh(np.cov(np.stack([ys, xs]).astype(np.float64)))
+    lam, major = _principal_axes(comp)
     length_mm = 4.0 * np.sqrt(max(lam[1], 0.0)) * grid.pixel_mm
-    elong = np.sqrt(max(lam[1], 1e-9) / max(lam[0], 1e-9))
-    if length_mm < 60.0 or elong < 8.0:
+    if length_mm < 60.0 or _axis_ratio(lam) < 8.0:
         return False
-    major = vec[:, 1]
-    return any(abs(float(major @ np.asarray(ax.direction_rc))) > np.cos(np.deg2rad(10.0))
+    return _along_a_shaft(major, bone, 10.0)
+
+
+def _principal_axes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Second-moment eigenvalues (minor, major; px^2) and the major axis (row, col) of a mask."""
+    ys, xs = np.nonzero(mask)
+    lam, vec = np.linalg.eigh(np.cov(np.stack([ys, xs]).astype(np.float64)))
+    return lam, vec[:, 1]
+
+
+def _axis_ratio(lam: np.ndarray) -> float:
+    """Major/minor axis ratio from second-moment eigenvalues."""
+    return float(np.sqrt(max(lam[1], 1e-9) / max(lam[0], 1e-9)))
+
+
+def _along_a_shaft(major: np.ndarray, bone: BoneModel, degrees: float) -> bool:
+    """Whether the direction ``major`` lies within ``degrees`` of a shaft axis."""
+    return any(abs(float(major @ np.asarray(ax.direction_rc))) > np.cos(np.deg2rad(degrees))
                for ax in bone.axes)
 
 
 def _elongation(comp: np.ndarray) -> float:
     """Major/minor axis ratio of a bool mask from its second moments."""
-    ys, xs = np.nonzero(comp)
-    if ys.size < 3:
+    if np.count_nonzero(comp) < 3:
         return 1.0
-    lam = np.linalg.eigvalsh(np.cov(np.stack([ys, xs]).astype(np.float64)))
-    return float(np.sqrt(max(lam[1], 1e-9) / max(lam[0], 1e-9)))
+    return _axis_ratio(_principal_axes(comp)[0])
 
 
 def _in_field(comp: np.ndarray, origin: tuple[int, int], field: np.ndarray, grid: WorkGrid) -> bool:
