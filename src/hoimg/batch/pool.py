@@ -23,7 +23,7 @@ from typing import Any
 
 from . import worker as _worker
 
-__all__ = ["ProcessPool", "run_pool"]
+__all__ = ["ProcessPool"]
 
 log = logging.getLogger("hoimg.batch")
 
@@ -184,22 +184,6 @@ class ProcessPool:
             # they never wait on the caller's disk writes.
             refill()
             yield from entries
-
-
-def run_pool(
-    tasks: Iterable[dict[str, Any]],
-    *,
-    workers: int,
-    timeout_s: float | None = None,
-    serve: Callable = _worker.serve,
-    warm_up: bool = True,
-) -> Iterator[dict[str, Any]]:
-    """Analyse ``tasks`` in a fresh :class:`ProcessPool`, yielding entries as they finish.
-
-    See :class:`ProcessPool` and :meth:`ProcessPool.run` for the parameters.
-    """
-    with ProcessPool(workers, serve=serve, warm_up=warm_up) as pool:
-        yield from pool.run(tasks, timeout_s=timeout_s)
 
 
 def _poll_slot(slot: _Slot, ready: set, timeout_s: float | None):
