@@ -7,6 +7,7 @@ arrives -> rebuild the tables from the journal -> write ``run.json``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import glob
 import json
@@ -179,14 +180,13 @@ def run_batch(
         from .dask_runner import check_scheduler
 
         check_scheduler(scheduler)  # a missing extra or bad address fails before any work
-        return _run(inputs, out_dir, None, config=config, recursive=recursive,
-                    workers=workers, overlays=overlays, resume=resume, scheduler=scheduler,
-                    fmt=fmt, timeout_s=timeout_s, pixel_spacing_mm=pixel_spacing_mm,
-                    progress=progress, verbose=verbose, analyzer=analyzer)
-    from .pool import ProcessPool
+        pool_or_none = contextlib.nullcontext()
+    else:
+        from .pool import ProcessPool
 
-    # Workers start (and warm up) while this process scans the inputs.
-    with ProcessPool(workers or usable_cores(), warm_up=analyzer is None) as pool:
+        # Workers start (and warm up) while this process scans the inputs.
+        pool_or_none = ProcessPool(workers or usable_cores(), warm_up=analyzer is None)
+    with pool_or_none as pool:
         return _run(inputs, out_dir, pool, config=config, recursive=recursive,
                     workers=workers, overlays=overlays, resume=resume, scheduler=scheduler,
                     fmt=fmt, timeout_s=timeout_s, pixel_spacing_mm=pixel_spacing_mm,
