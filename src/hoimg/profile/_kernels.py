@@ -38,12 +38,10 @@ from ._median_kernels import _median
 from ._prefetch import _prefetch_row
 
 # Block classes, one uint8 per block (bits): the lesion, another lesion, an excluded (bone)
-# block, a usable background-band block and an excluded band block.
+# block. The background band is kept as lists of blocks, not as class bits.
 _INSIDE = 1
 _OTHER = 2
 _EXCL = 4
-_BAND = 8
-_BAND_EXCL = 16
 
 
 @njit(cache=True, error_model="numpy")
@@ -56,14 +54,12 @@ def _det3(a, b, c, d, e, f, g, h, i):
 def _grow_support(cls, img, hh, ww, pa, pr, pc, cen_r, cen_c, thr):
     """Grow the lesion (``_INSIDE`` blocks of ``cls``) once into the blocks 4-connected to it
     (not another lesion, not excluded) that stand more than ``thr`` above the background
-    plane ``pa + pr (r - cen_r) + pc (c - cen_c)``; band marks are cleared. Returns the
-    number of blocks added."""
+    plane ``pa + pr (r - cen_r) + pc (c - cen_c)``. Returns the number of blocks added."""
     queue = np.empty(hh * ww, dtype=np.int64)
     nq = 0
     for r in range(hh):
         c_row = cls[r + 1, 1:ww + 1]
         for c in range(ww):
-            c_row[c] &= _INSIDE | _OTHER | _EXCL  # band marks are redone
             if c_row[c] & _INSIDE:
                 queue[nq] = r * ww + c
                 nq += 1
@@ -356,8 +352,8 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
                     q_max = max(q_max, d_row[j])
         d_max = np.sqrt(q_max)
 
-        # background band, in raster order; _BAND usable, _BAND_EXCL excluded (used only
-        # when nothing else is left)
+        # background band, in raster order: all of it, and its usable (not excluded) part
+        # (the excluded part is used only when nothing else is left)
         in2 = (band_inner_px / f) ** 2
         out2 = (band_outer_px / f) ** 2
         # distances outside, to the lesion, over the window: d_out[r, c] for block (r, c),
@@ -384,10 +380,7 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
                 all_r[n_any] = r
                 all_c[n_any] = c
                 n_any += 1
-                if k & _EXCL:
-                    c_row[c] = k | _BAND_EXCL
-                else:
-                    c_row[c] = k | _BAND
+                if not k & _EXCL:
                     use_r[n_band] = r
                     use_c[n_band] = c
                     n_band += 1
@@ -545,8 +538,8 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
             for j in range(n_j):
                 c = c_lo + j
                 dc = c - cen_c
-                # the diamond angle (a monotone, exact stand-in for atan2(dr, dc) on [0, 4)), as
-            # an offset plus one quotient chosen by quadrant
+                # the diamond angle (a monotone, exact stand-in for atan2(dr, dc) on [0, 4)),
+                # as an offset plus one quotient chosen by quadrant
                 if dr >= 0.0:
                     if dc >= 0.0:
                         off, num, den = 0.0, dr, dc + dr
