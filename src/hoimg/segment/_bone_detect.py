@@ -132,35 +132,36 @@ def _join_collinear(tracks: list, max_blocks: int) -> list:
     had widened them, or only a cortex was paired there).
     """
     tracks = sorted(tracks, key=lambda t: t[0][0])
-    merged = True
-    while merged:
-        merged = False
-        for i, t1 in enumerate(tracks):
-            for j, t2 in enumerate(tracks):
-                # Each part must be a shaft on its own (two blocks at least).
-                if j == i or len(t1) < 2 or len(t2) < 2:
-                    continue
-                # (They may overlap by a block or two where one holds a cortex-only pair.)
-                if not (-2 <= t2[0][0] - t1[-1][0] <= max_blocks) or t2[0][0] <= t1[0][0]:
-                    continue
-                # The blocks next to the lesion may be widened by it, or hold only a
-                # cortex: try the last three of t1 against the first three of t2.
-                for cut, start in itertools.product(range(len(t1), max(len(t1) - 3, 0), -1),
-                                                    range(min(3, len(t2) - 1))):
-                    (b1, a1, c1, _), (b2, a2, c2, _) = t1[cut - 1], t2[start]
-                    if not (0 < b2 - b1 <= max_blocks + 2):
-                        continue
-                    ov = (min(c1, c2) - max(a1, a2)) / max(min(c1 - a1, c2 - a2), 1)
-                    if ov > 0.5 and _same_shaft(a1, c1, a2, c2, c1 - a1):
-                        tracks[i] = t1[:cut] + t2[start:]
-                        del tracks[j]
-                        merged = True
-                        break
-                if merged:
-                    break
-            if merged:
+    while True:
+        for i, j in itertools.permutations(range(len(tracks)), 2):
+            joined = _joined(tracks[i], tracks[j], max_blocks)
+            if joined is not None:
+                tracks[i] = joined
+                del tracks[j]
                 break
-    return tracks
+        else:
+            return tracks
+
+
+def _joined(t1: list, t2: list, max_blocks: int) -> list | None:
+    """``t1`` continued by ``t2`` when they are one shaft (:func:`_join_collinear`), else None."""
+    # Each part must be a shaft on its own (two blocks at least). They may overlap by a
+    # block or two where one holds a cortex-only pair.
+    if len(t1) < 2 or len(t2) < 2:
+        return None
+    if not (-2 <= t2[0][0] - t1[-1][0] <= max_blocks) or t2[0][0] <= t1[0][0]:
+        return None
+    # The blocks next to the lesion may be widened by it, or hold only a cortex: try the
+    # last three of t1 against the first three of t2.
+    for cut, start in itertools.product(range(len(t1), max(len(t1) - 3, 0), -1),
+                                        range(min(3, len(t2) - 1))):
+        (b1, a1, c1, _), (b2, a2, c2, _) = t1[cut - 1], t2[start]
+        if not (0 < b2 - b1 <= max_blocks + 2):
+            continue
+        ov = (min(c1, c2) - max(a1, a2)) / max(min(c1 - a1, c2 - a2), 1)
+        if ov > 0.5 and _same_shaft(a1, c1, a2, c2, c1 - a1):
+            return t1[:cut] + t2[start:]
+    return None
 
 
 def _peaks(g: np.ndarray, thr: float, sign: float) -> list[int]:

@@ -101,7 +101,6 @@ def _large_faint(
     import cv2
 
     from ._background import local_sigma, quadratic_background
-    from ._grid import gaussian
 
     w = valid & ~bone_zone
     block = max(int(round(grid.px(16.0))), 8)

@@ -83,34 +83,35 @@ def find_bone(radiograph: Radiograph, config=None) -> BoneModel:
 WORK_MASKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _draw_work(mask: np.ndarray, fit: FrameFit) -> None:
-    """Fill the polygon between the fitted edges on the working grid."""
+def _fill_between_edges(shape: tuple[int, int], fit: FrameFit, to_grid=None) -> np.ndarray:
+    """The polygon between the fitted edges, filled with sub-pixel vertices (bool mask).
+
+    Vertices are working-grid (row, col), mapped by ``to_grid`` when given (e.g. to the
+    input grid).
+    """
     import cv2
 
     ok = np.isfinite(fit.lo) & np.isfinite(fit.hi)
-    canvas = np.zeros(mask.shape, np.uint8)
+    canvas = np.zeros(shape, np.uint8)
     for a, b in contiguous_runs(ok):
         i = np.arange(a, b, dtype=np.float64)
-        poly = np.concatenate([fit.to_work_rc(i, fit.lo[a:b]), fit.to_work_rc(i, fit.hi[a:b])[::-1]])
+        lo, hi = fit.to_work_rc(i, fit.lo[a:b]), fit.to_work_rc(i, fit.hi[a:b])
+        if to_grid is not None:
+            lo, hi = to_grid(lo), to_grid(hi)
+        poly = np.concatenate([lo, hi[::-1]])
         pts = np.round(poly[:, ::-1] * 16).astype(np.int32)
         cv2.fillPoly(canvas, [pts], 1, lineType=cv2.LINE_8, shift=4)
-    mask |= canvas > 0
+    return canvas > 0
+
+
+def _draw_work(mask: np.ndarray, fit: FrameFit) -> None:
+    """Fill the polygon between the fitted edges on the working grid."""
+    mask |= _fill_between_edges(mask.shape, fit)
 
 
 def _draw_bone(labels: np.ndarray, fit: FrameFit, grid: WorkGrid, bone_id: int) -> None:
     """Fill the polygon between the fitted edges at the input resolution (sub-pixel)."""
-    import cv2
-
-    ok = np.isfinite(fit.lo) & np.isfinite(fit.hi)
-    canvas = np.zeros(labels.shape, np.uint8)
-    for a, b in contiguous_runs(ok):
-        i = np.arange(a, b, dtype=np.float64)
-        lo = grid.to_input_rc(fit.to_work_rc(i, fit.lo[a:b]))
-        hi = grid.to_input_rc(fit.to_work_rc(i, fit.hi[a:b]))
-        poly = np.concatenate([lo, hi[::-1]])
-        pts = np.round(poly[:, ::-1] * 16).astype(np.int32)
-        cv2.fillPoly(canvas, [pts], 1, lineType=cv2.LINE_8, shift=4)
-    labels[canvas > 0] = bone_id
+    labels[_fill_between_edges(labels.shape, fit, grid.to_input_rc)] = bone_id
 
 
 def _resample(points: np.ndarray, values: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
