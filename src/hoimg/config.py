@@ -187,8 +187,8 @@ class ProfileConfig:
     # many noise sigmas above the background plane, for segmentations that cut lesions at
     # a high iso-level (a centre-dense lesion cut at half its peak reads uniform). Off by
     # default: on accurate (truth) masks growth adds the blur halo and costs mature HO
-    # their rim (phantom seed 7: zonal 1.00 -> 0.56); with the 09:02 detected masks it
-    # raised POS zonal accuracy from 0.00 to 0.40 (benchmarks/accept_profile.py).
+    # their rim (phantom seed 7: zonal 1.00 -> 0.56). regrow_sigma below grows only the
+    # lesions that need it.
     grow_sigma: float = 0.0
     # Conditional growth (0 = off): a lesion whose profile does not read peripheral is
     # profiled again on its support grown into pixels this many noise sigmas above the
