@@ -232,6 +232,12 @@ def _prefetch_normal(image, br, bc, nr, nc, lateral_px, n_lateral, ta, tb):
 
 
 @njit(cache=True, error_model="numpy")
+def _trend(br, bc, nr, nc, t, cen_r, cen_c, slope_r, slope_c):
+    """The background plane's departure from its centroid value at ``(br, bc) + t (nr, nc)``."""
+    return slope_r * (br + t * nr - cen_r) + slope_c * (bc + t * nc - cen_c)
+
+
+@njit(cache=True, error_model="numpy")
 def _levels(image, br, bc, nr, nc, th, cortex_px, lesion_px, lateral_px, n_lateral, dt, out):
     """Cortex, gap and lesion levels of one normal entering the lesion at ``th`` into
     ``out[0:3]``: means over [-cortex_px, 0], over the middle half of the gap
@@ -377,13 +383,11 @@ def _cleft_batch(image, labels, label_offset_rc, label_ids, bboxes, base_rc, nor
             # a mask drawn too tight (its edge inside a faint rim or a dense base) would
             # invent a gap: walk back from the mask edge to where the image falls below
             # edge_fraction of the lesion's contrast over the background plane
-            t_mid = 0.5 * th
-            t_les = th + 0.5 * lesion_px
-            trend_les = slope_r * (br + t_les * nr - cen_r) + slope_c * (bc + t_les * nc - cen_c)
+            trend_les = _trend(br, bc, nr, nc, th + 0.5 * lesion_px, cen_r, cen_c, slope_r,
+                               slope_c)
             contrast = lv[2] - trend_les - bg
             if contrast > 0:
-                trend_mid = slope_r * (br + t_mid * nr - cen_r) + slope_c * (
-                    bc + t_mid * nc - cen_c)
+                trend_mid = _trend(br, bc, nr, nc, 0.5 * th, cen_r, cen_c, slope_r, slope_c)
                 threshold = bg + trend_mid + edge_fraction * contrast
                 t = th
                 prev = _line_mean(image, br, bc, nr, nc, lateral_px, n_lateral, t - edge_dt,
@@ -425,15 +429,12 @@ def _cleft_batch(image, labels, label_offset_rc, label_ids, bboxes, base_rc, nor
             bc = base_rc[j, 1]
             nr = normal_rc[j, 0]
             nc = normal_rc[j, 1]
-            t_mid = 0.5 * th
-            t_les = th + 0.5 * lesion_px
-            t_cor = -0.5 * cortex_px
-            gap_excess = h_lv[m, 1] - (slope_r * (br + t_mid * nr - cen_r)
-                                       + slope_c * (bc + t_mid * nc - cen_c))
-            lesion_excess = h_lv[m, 2] - (slope_r * (br + t_les * nr - cen_r)
-                                          + slope_c * (bc + t_les * nc - cen_c))
-            cortex_excess = h_lv[m, 0] - (slope_r * (br + t_cor * nr - cen_r)
-                                          + slope_c * (bc + t_cor * nc - cen_c))
+            gap_excess = h_lv[m, 1] - _trend(br, bc, nr, nc, 0.5 * th, cen_r, cen_c, slope_r,
+                                             slope_c)
+            lesion_excess = h_lv[m, 2] - _trend(br, bc, nr, nc, th + 0.5 * lesion_px, cen_r,
+                                                cen_c, slope_r, slope_c)
+            cortex_excess = h_lv[m, 0] - _trend(br, bc, nr, nc, -0.5 * cortex_px, cen_r, cen_c,
+                                                slope_r, slope_c)
             # noise of (neighbour level - gap level): each level is a mean of bilinear
             # samples; samples one pixel apart on a blurred detector are correlated, so
             # count half of them
