@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._common import kernel_array, resolve_config, spacing_of
-from .cleft import resample_edges, scan_lesions
+from .cleft import profile_plane, resample_edges, scan_lesions
 from .radial import MAX_BLOCK, _band_px, block_factor, profile_args, profiles_from_batch, window_pad
 from .results import CleftScan, RadialProfile
 
@@ -61,13 +61,10 @@ def measure_lesions(radiograph, bone, candidates, config=None
     profiles = profiles_from_batch(*out, cfg)
     # the cleft scan reads each lesion's background plane and noise from the profile that
     # is reported (for a regrown lesion: the one on its grown support)
-    stats = out[3]
     if bone is None:
         scans = [CleftScan.not_applicable(step_mm=cfg.cleft_step_mm)] * len(records)
     else:
         samples = resample_edges(bone, spacing, cfg.cleft_step_mm)
-        # background, noise, centroid (row, col), slope (row, col) of each profile
-        plane = stats[:, [0, 1, 5, 6, 8, 9]]
-        scans = scan_lesions(image, labels, ids, bboxes, samples, plane, spacing,
-                             cfg.cleft_reach_mm, cfg.cleft_step_mm, cfg)
+        scans = scan_lesions(image, labels, ids, bboxes, samples, profile_plane(profiles),
+                             spacing, cfg.cleft_reach_mm, cfg.cleft_step_mm, cfg)
     return tuple(zip(profiles, scans, strict=True))
