@@ -103,15 +103,6 @@ def _connect(address: str, workers: int | None):
     return client, None
 
 
-def _write_overlay(overlay_dir: str, image_id: str, png: bytes) -> None:
-    """Write ``<image_id>.png`` via a temporary name so a kill never leaves half a PNG."""
-    final = os.path.join(overlay_dir, f"{image_id}.png")
-    tmp = os.path.join(overlay_dir, f".tmp-{os.getpid()}-{image_id}.png")
-    with open(tmp, "wb") as fh:
-        fh.write(png)
-    os.replace(tmp, final)
-
-
 def _worker_hoimg_version() -> str:
     from .. import __version__
 
@@ -228,7 +219,10 @@ def run_dask(
                     entry = fut.result()
                     png = entry.pop("overlay_png", None)
                     if png is not None and overlay_dir:
-                        _write_overlay(overlay_dir, entry["image"]["image_id"], png)
+                        from ..report.overlay import write_png_atomic
+
+                        write_png_atomic(png, os.path.join(overlay_dir,
+                                                           f"{entry['image']['image_id']}.png"))
                     fut.release()
                     yield entry
                 else:

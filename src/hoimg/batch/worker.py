@@ -84,19 +84,6 @@ def _profile_dict(lesion) -> dict[str, Any]:
     return out
 
 
-def _write_overlay(png: bytes, image_id: str, overlay_dir: str) -> None:
-    """Write ``<image_id>.png`` via a temporary name so a kill never leaves half a PNG."""
-    final = os.path.join(overlay_dir, f"{image_id}.png")
-    tmp = os.path.join(overlay_dir, f".tmp-{os.getpid()}-{image_id}.png")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(png)
-        os.replace(tmp, final)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def analyze_task(task: dict[str, Any]) -> dict[str, Any]:
     """Analyse one file and return its journal entry.
 
@@ -140,7 +127,9 @@ def analyze_task(task: dict[str, Any]) -> dict[str, Any]:
         if task.get("overlay_dir") or task.get("return_overlay"):
             png = analysis.overlay_png()  # rendered once, in memory
         if task.get("overlay_dir"):
-            _write_overlay(png, analysis.image.image_id, task["overlay_dir"])
+            from ..report.overlay import write_png_atomic
+
+            write_png_atomic(png, os.path.join(task["overlay_dir"], f"{analysis.image.image_id}.png"))
             png = None
         seconds = round(time.perf_counter() - start, 3)
         image = image_record(

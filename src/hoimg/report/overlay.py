@@ -240,15 +240,31 @@ def render_png(analysis: Analysis, *, max_px: int | None = None) -> bytes:
 
 def save_overlay(analysis: Analysis, path: str | os.PathLike) -> None:
     """Write the overlay PNG atomically (a temporary file renamed into place)."""
+    write_png_atomic(render_png(analysis), path)
+
+
+def write_png_atomic(data: bytes, path: str | os.PathLike) -> None:
+    """Write ``data`` to ``path`` via a temporary file, so a kill never leaves half a PNG.
+
+    Parameters
+    ----------
+    data : bytes
+        The encoded PNG (e.g. from :func:`render_png`).
+    path : str or os.PathLike
+        Final file name.
+    """
     path = os.fspath(path)
-    data = render_png(analysis)
     # hidden ".tmp-" name in the same folder: os.replace stays atomic, and the batch runner
     # sweeps ".tmp-*" files a killed run left behind
     head, tail = os.path.split(path)
     tmp = os.path.join(head, f".tmp-{os.getpid()}-{tail}")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def plot_overlay(analysis: Analysis, ax=None):
