@@ -20,7 +20,7 @@ naming the package to install.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
@@ -214,19 +214,32 @@ def _correct_unused_bits(arr: np.ndarray, fmt: PixelFormat) -> np.ndarray:
     return np.bitwise_and(arr, np.array((1 << fmt.bits_stored) - 1, dtype=arr.dtype))
 
 
-def _single_frame(pixel_data: memoryview) -> memoryview | bytes:
-    """The frame of a single-frame encapsulated value; a zero-copy view if one fragment."""
-    fragments = []
+def encapsulated_items(pixel_data: memoryview) -> Iterator[tuple[int, int]]:
+    """``(offset, declared length)`` of each item of an encapsulated Pixel Data value.
+
+    Stops at the sequence delimiter or the end of the data. A declared length may run past
+    the end (a truncated file): callers decide what that means.
+
+    Raises
+    ------
+    ValueError
+        A tag that is neither an item nor the delimiter, or an undefined-length item.
+    """
     pos, end = 0, len(pixel_data)
     while pos + 8 <= end:
         tag = bytes(pixel_data[pos : pos + 4])
+        if tag == b"\xfe\xff\xdd\xe0":  # sequence delimiter: the rest is not pixel data
+            return
         length = int.from_bytes(pixel_data[pos + 4 : pos + 8], "little")
-        if tag == b"\xfe\xff\xdd\xe0":  # sequence delimiter
-            break
         if tag != b"\xfe\xff\x00\xe0" or length == 0xFFFFFFFF:
             raise ValueError(f"unexpected tag {tag.hex()} in encapsulated Pixel Data")
-        fragments.append(pixel_data[pos + 8 : pos + 8 + length])
+        yield pos, length
         pos += 8 + length
+
+
+def _single_frame(pixel_data: memoryview) -> memoryview | bytes:
+    """The frame of a single-frame encapsulated value; a zero-copy view if one fragment."""
+    fragments = [pixel_data[pos + 8 : pos + 8 + length] for pos, length in encapsulated_items(pixel_data)]
     fragments = [f for f in fragments[1:] if len(f)]  # item 0 is the Basic Offset Table
     if not fragments:
         raise ValueError("encapsulated Pixel Data holds no fragments")

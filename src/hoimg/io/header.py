@@ -27,7 +27,7 @@ from ..errors import (
     NotAnImageError,
     TruncatedPixelDataError,
 )
-from .decoders import PixelFormat
+from .decoders import PixelFormat, encapsulated_items
 from .spacing import SpacingResult, spacing_from_tags
 
 # SOP classes that never hold a radiograph: SR/KOS, waveforms, presentation states,
@@ -321,22 +321,21 @@ def _check_fragment_lengths(data: memoryview, ts, path: str | None) -> None:
     A file cut short inside its last fragment would otherwise be sliced silently, and the
     JPEG decoders return a partly filled image without complaint.
     """
-    pos, have = 0, len(data)
-    while pos + 8 <= have:
-        tag = bytes(data[pos : pos + 4])
-        if tag == b"\xfe\xff\xdd\xe0":  # sequence delimiter: the rest is not pixel data
+    have = len(data)
+    try:
+        for pos, length in encapsulated_items(data):
+            if pos + 8 + length > have:
+                break
+        else:
             return
-        length = int.from_bytes(data[pos + 4 : pos + 8], "little")
-        if tag != b"\xfe\xff\x00\xe0" or length == 0xFFFFFFFF:
-            return  # not an item: the decoder reports the damage with its own words
-        if pos + 8 + length > have:
-            raise TruncatedPixelDataError(
-                f"(7FE0,0010) Pixel Data fragment at byte {pos} declares {length} bytes but only "
-                f"{have - pos - 8} remain ({ts.name}); the file is truncated, copy it again from "
-                "the archive",
-                path=path,
-            )
-        pos += 8 + length
+    except ValueError:
+        return  # not an item: the decoder reports the damage with its own words
+    raise TruncatedPixelDataError(
+        f"(7FE0,0010) Pixel Data fragment at byte {pos} declares {length} bytes but only "
+        f"{have - pos - 8} remain ({ts.name}); the file is truncated, copy it again from "
+        "the archive",
+        path=path,
+    )
 
 
 def check_pixel_data_length(data: memoryview, fmt: PixelFormat, path: str | None) -> None:
