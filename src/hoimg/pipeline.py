@@ -6,7 +6,6 @@ Chains the stages (io -> segment -> profile -> classify) and wraps the result in
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
 from dataclasses import dataclass, field
@@ -31,8 +30,8 @@ _FEATURES_ON_LESION = (
     "cleft_fraction", "attachment_mm", "distance_to_cortex_mm",
 )
 
-# LesionFeatures fields in mm: NaN in the results when the spacing is unknown.
-_MM_FEATURES = ("cleft_width_mm", "attachment_mm", "distance_to_cortex_mm", "length_mm")
+# Those of them in mm: NaN in the results when the spacing is unknown.
+_MM_ON_LESION = ("cleft_width_mm", "attachment_mm", "distance_to_cortex_mm")
 
 # Smaller images cannot hold a bone and a lesion at any plausible pixel pitch.
 MIN_IMAGE_PX = 64
@@ -335,31 +334,30 @@ def analyze_segmented(image: Radiograph, bone, candidates, *, config=None) -> An
             spacing_known=image.has_spacing,
         )
         result = classify(features, min_confidence=config.classify.min_confidence)
-        classified = features
+        reported = {name: getattr(features, name) for name in _FEATURES_ON_LESION}
+        sizes = {"area_mm2": _nan(rec.area_mm2), "length_mm": _nan(rec.length_mm),
+                 "width_mm": _nan(rec.width_mm)}
         if not image.has_spacing:
             # Segmentation and profiles ran on an assumed pitch (config.load.fallback_spacing_mm)
             # so their scales made sense; ratios stay valid, but no millimetre is reported.
-            features = dataclasses.replace(features, **dict.fromkeys(_MM_FEATURES, math.nan))
-            rec = dataclasses.replace(rec, **dict.fromkeys(("area_mm2", "length_mm", "width_mm"),
-                                                           math.nan))
+            reported.update(dict.fromkeys(_MM_ON_LESION, math.nan))
+            sizes = dict.fromkeys(sizes, math.nan)
         lesions.append(
             Lesion(
                 id=rec.id,
                 centroid_rc=tuple(float(v) for v in rec.centroid_rc),
                 bbox_rc=tuple(int(v) for v in rec.bbox_rc),
-                area_mm2=_nan(rec.area_mm2),
-                length_mm=_nan(rec.length_mm),
-                width_mm=_nan(rec.width_mm),
+                **sizes,
                 profile=prof,
                 zonal_pattern=prof.zonal_pattern,
                 cleft=cleft.category,
-                **{name: getattr(features, name) for name in _FEATURES_ON_LESION},
+                **reported,
                 label=result.label,
                 probabilities=result.probabilities,
                 reasons=result.reasons,
                 flags=flags,
                 cleft_scan=cleft,
-                features=classified,
+                features=features,
             )
         )
     return Analysis(
