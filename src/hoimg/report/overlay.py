@@ -52,11 +52,15 @@ def display_scale(shape: tuple[int, int], max_px: int) -> float:
     return min(1.0, max_px / max(shape))
 
 
+def _display_hw(shape: tuple[int, int], scale: float) -> tuple[int, int]:
+    return max(1, round(shape[0] * scale)), max(1, round(shape[1] * scale))
+
+
 def _windowed_grey(image, scale: float) -> np.ndarray:
     import cv2
 
     px = image.pixels
-    out_hw = (max(1, round(px.shape[1] * scale)), max(1, round(px.shape[0] * scale)))
+    out_hw = _display_hw(px.shape, scale)[::-1]  # cv2 wants (width, height)
     small = cv2.resize(px, out_hw, interpolation=cv2.INTER_AREA) if scale < 1 else px
     if image.display_window is not None and "display_window_untrusted" not in image.flags:
         center, width = image.display_window
@@ -128,9 +132,7 @@ def render(analysis: Analysis, *, max_px: int | None = None) -> np.ndarray:
     scale = display_scale(image.shape, max_px)
     hide = "burned_in_annotation" in image.flags and not analysis.config.report.show_burned_in
     if hide:
-        out_h = max(1, round(image.shape[0] * scale))
-        out_w = max(1, round(image.shape[1] * scale))
-        canvas = np.full((out_h, out_w, 3), 64, np.uint8)
+        canvas = np.full((*_display_hw(image.shape, scale), 3), 64, np.uint8)
     else:
         canvas = _windowed_grey(image, scale)
     h, w = canvas.shape[:2]
