@@ -51,8 +51,6 @@ def _case_features(args):
         rows.append({
             "seed": seed, "index": index, "class": cls, "stage": truth[t].get("stage"),
             "x": feature_vector(f), "label": les.label,
-            "p_ho": les.probabilities["heterotopic_ossification"],
-            "p_pos": les.probabilities["parosteal_osteosarcoma"],
         })
     return rows
 
