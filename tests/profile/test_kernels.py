@@ -91,7 +91,7 @@ def test_profile_matches_numpy(seed, f, grow):
     exclude[:, :20] = 1
     for lid in np.unique(labels[labels > 0]):
         window = (2, 3, 68, 77)  # odd sizes: partial blocks on both edges for f > 1
-        sums, counts, ref_sums, stats, feats, regrown = _profile(
+        sums, counts, ref_sums, stats, feats, _, regrown = _profile(
             image, labels, [lid], exclude, [window], [f], 1.5, 6.0, 10, 8, 64, grow)
         want = ref.radial_profile_window(image, labels, lid, exclude, *window, 1.5, 6.0, 10, 8,
                                          sector_edges(8), 64, f, grow)
@@ -198,7 +198,7 @@ def test_profile_features_match_numpy():
     # give the lesions different radial structure: a bright rim on some, a bright core on others
     image = image + rng.normal(0, 1, image.shape).astype(np.float32)
     ids = np.unique(labels[labels > 0])
-    sums, counts, ref_sums, stats, _, _ = _profile(image, labels, ids, NONE,
+    sums, counts, ref_sums, stats, _, _, _ = _profile(image, labels, ids, NONE,
                                                    [(0, 0, 90, 90)] * ids.size, [1] * ids.size,
                                                    1.0, 5.0, 8, 6, 1024)
     sums[0, :, -2:] *= 1.5  # rim-heavy
@@ -338,7 +338,9 @@ def test_regrowth_equals_measuring_again_with_growth(f):
     got = _profile(*args, regrow=2.0, band=0.1)
     first = _profile(*args)  # no growth
     again = _profile(*args, grow=2.0)  # every lesion grown
-    np.testing.assert_array_equal(got[5], [True, False])
+    np.testing.assert_array_equal(got[6], [True, False])
+    # the pattern codes are those of the reported profiles (regrown: the grown one's)
+    assert got[5][1] == 0 and got[5][0] == FK._zonal_pattern(got[4][0, 0], got[4][0, 2], 0.1, 0.5)
     # what the two-step reference does: the twin's first profile, its pattern, then the
     # twin with growth for the lesion that did not read peripheral
     for i, lid in enumerate((1, 2)):
@@ -369,3 +371,23 @@ def test_block_factor_keeps_enough_blocks_across_the_half_width():
     assert block_factor(np.pi * 30**2, (0, 0, 60, 60), 20.0) == 1
     # a thin oblique ellipse in a big box stays at full resolution
     assert block_factor(np.pi * 300 * 15, (0, 0, 430, 430), 20.0) == 1
+
+
+@pytest.mark.parametrize(("peak", "zonal", "code"), [
+    (0.3, 0.10, 0),  # zonal index at the band: peripheral
+    (0.3, 0.099, 2),  # just below it, no rim peak: uniform
+    (0.5, 0.05, 0),  # a rim peak (s >= 0.5) lowers the bar to half the band
+    (0.5, 0.049, 2),
+    (0.49, 0.05, 2),  # the peak just inside the rim threshold does not
+    (np.nan, 0.2, 0),  # no peak position: the full band still counts
+    (0.3, -0.10, 1),  # at minus the band: central
+    (0.9, -0.099, 2),
+    (0.9, np.nan, 2),  # no zonal index: uniform
+])
+def test_zonal_pattern_rule_known_answers(peak, zonal, code):
+    # the one definition of the rule (band 0.1, rim peak from s = 0.5): the kernel decides
+    # regrowth with it and profiles_from_batch reports its codes as ZONAL_PATTERNS names
+    from hoimg.profile.results import ZONAL_PATTERNS
+
+    assert FK._zonal_pattern(peak, zonal, 0.1, 0.5) == code
+    assert ZONAL_PATTERNS[code] == ("peripheral", "central", "uniform")[code]

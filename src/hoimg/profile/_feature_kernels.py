@@ -171,11 +171,22 @@ def _lesion_features(sums, counts, ref_sums, stats, rim_start, core_end, rim_sig
 
 
 @njit(cache=True, error_model="numpy")
-def _reads_peripheral(peak, zonal, band, rim_peak_min):
-    """The "peripheral" zonal pattern (see :mod:`hoimg.profile.radial`): a zonal index of at
-    least ``band``, or of half of it when the profile peaks at ``s >= rim_peak_min``."""
+def _zonal_pattern(peak, zonal, band, rim_peak_min):
+    """The zonal pattern (see :mod:`hoimg.profile.radial`) as a code, the index into
+    :data:`hoimg.profile.results.ZONAL_PATTERNS`: 0 "peripheral" (a
+    zonal index of at least ``band``, or of half of it when the profile peaks at ``s >=
+    rim_peak_min``: a projected rim, which no uniform body makes), 1 "central" (``<=
+    -band``), 2 "uniform" (anything else, NaN included).
+
+    The one definition of the rule: the profile kernel decides regrowth with it and
+    returns its codes, which :func:`hoimg.profile.radial.profiles_from_batch` reports.
+    """
     rim_peak = np.isfinite(peak) and peak >= rim_peak_min
-    return np.isfinite(zonal) and (zonal >= band or (rim_peak and zonal >= 0.5 * band))
+    if np.isfinite(zonal) and (zonal >= band or (rim_peak and zonal >= 0.5 * band)):
+        return 0
+    if np.isfinite(zonal) and zonal <= -band:
+        return 1
+    return 2
 
 
 @njit(cache=True, error_model="numpy")

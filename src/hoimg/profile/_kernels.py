@@ -33,7 +33,7 @@ import numpy as np
 from numba import njit
 
 from ._edt_kernels import _EDT_INF, _edt_sq
-from ._feature_kernels import _lesion_features, _profile_features, _reads_peripheral
+from ._feature_kernels import _lesion_features, _profile_features, _zonal_pattern
 from ._median_kernels import _median
 from ._prefetch import _prefetch_row
 
@@ -51,17 +51,26 @@ def _det3(a, b, c, d, e, f, g, h, i):
 
 
 @njit(cache=True, error_model="numpy")
-def _grow_support(cls, img, hh, ww, pa, pr, pc, cen_r, cen_c, thr):
-    """Grow the lesion (``_INSIDE`` blocks of ``cls``) once into the blocks 4-connected to it
-    (not another lesion, not excluded) that stand more than ``thr`` above the background
-    plane ``pa + pr (r - cen_r) + pc (c - cen_c)``. Returns the number of blocks added."""
+def _grow_support(cls, img, hh, ww, tr0, tc0, tr1, tc1, pa, pr, pc, cen_r, cen_c, thr):
+    """Grow the lesion (``_INSIDE`` blocks of ``cls``, all within rows ``tr0..tr1`` and cols
+    ``tc0..tc1``) once into the blocks 4-connected to it (not another lesion, not excluded)
+    that stand more than ``thr`` above the background plane ``pa + pr (r - cen_r) + pc (c -
+    cen_c)``. Returns the number of blocks added.
+
+    The flood starts from the lesion's border blocks only (a lesion block with a
+    non-lesion 4-neighbour): an interior block has nothing to grow into, and the grown set
+    does not depend on the order of the flood."""
     queue = np.empty(hh * ww, dtype=np.int64)
     nq = 0
-    for r in range(hh):
-        c_row = cls[r + 1, 1:ww + 1]
-        for c in range(ww):
-            if c_row[c] & _INSIDE:
-                queue[nq] = r * ww + c
+    for r in range(tr0, tr1 + 1):
+        c_row = cls[r + 1, tc0 + 1:tc1 + 2]
+        c_up = cls[r, tc0 + 1:tc1 + 2]
+        c_dn = cls[r + 2, tc0 + 1:tc1 + 2]
+        c_lt = cls[r + 1, tc0:tc1 + 1]
+        c_rt = cls[r + 1, tc0 + 2:tc1 + 3]
+        for j in range(tc1 - tc0 + 1):
+            if c_row[j] & _INSIDE and not (c_up[j] & c_dn[j] & c_lt[j] & c_rt[j] & _INSIDE):
+                queue[nq] = r * ww + tc0 + j
                 nq += 1
     head = 0
     added = 0
@@ -138,7 +147,7 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
         its mask. The same result as measuring it again with ``grow_sigma =
         regrow_sigma``, without repeating the first measurement.
     zonal_band, rim_peak_min :
-        The zonal-pattern thresholds (:func:`._feature_kernels._reads_peripheral`).
+        The zonal-pattern thresholds (:func:`._feature_kernels._zonal_pattern`).
     rim_start, core_end, rim_sigma, min_pixels_per_bin :
         As in :func:`._feature_kernels._profile_features`.
     sums, counts, ref_sums, stats :
@@ -478,7 +487,7 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
         # grow_sigma: grow every lesion's support once, then measure again (a mask cut at
         # a high iso-level would read any centre-dense lesion as uniform)
         if it == 0 and grow_sigma > 0.0 and stats[1] > 0.0:
-            if _grow_support(cls, img, hh, ww, pa, pr, pc, cen_r, cen_c,
+            if _grow_support(cls, img, hh, ww, tr0, tc0, tr1, tc1, pa, pr, pc, cen_r, cen_c,
                              grow_sigma * stats[1] / f) > 0:
                 continue
 
@@ -629,11 +638,11 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
         # centre-dense lesion where it fades into the noise); a rim-dense one keeps its mask
         _lesion_features(sums, counts, ref_sums, stats, rim_start, core_end, rim_sigma,
                          min_pixels_per_bin, feats)
-        if _reads_peripheral(feats[0], feats[2], zonal_band, rim_peak_min):
+        if _zonal_pattern(feats[0], feats[2], zonal_band, rim_peak_min) == 0:  # peripheral
             break
         status = 2
-        if not stats[1] > 0.0 or _grow_support(cls, img, hh, ww, pa, pr, pc, cen_r, cen_c,
-                                               regrow_sigma * stats[1] / f) == 0:
+        if not stats[1] > 0.0 or _grow_support(cls, img, hh, ww, tr0, tc0, tr1, tc1, pa, pr, pc,
+                                               cen_r, cen_c, regrow_sigma * stats[1] / f) == 0:
             break
         for k in range(n_sectors):
             for b in range(n_bins):
@@ -681,6 +690,11 @@ def _profile_batch(image, labels, label_ids, exclude, windows, blocks, band_inne
         See :func:`_profile_lesion`.
     features : (L, 7) float64
         See :func:`hoimg.profile._feature_kernels._profile_features`.
+    pattern : (L,) int64
+        The zonal pattern of the reported profile as a code (the index into
+        :data:`hoimg.profile.results.ZONAL_PATTERNS`; see
+        :func:`hoimg.profile._feature_kernels._zonal_pattern`, the rule that also decides
+        regrowth).
     regrown : (L,) bool
         The lesion did not read peripheral at first and was measured on a grown support
         (also when nothing grew, or when it had no profile at all).
@@ -700,9 +714,10 @@ def _profile_batch(image, labels, label_ids, exclude, windows, blocks, band_inne
     features = _profile_features(sums, counts, ref_sums, stats, rim_start, core_end, rim_sigma,
                                  min_pixels_per_bin)
     regrow = regrow_sigma > 0.0 and not grow_sigma > 0.0
+    pattern = np.empty(n, dtype=np.int64)
     regrown = np.zeros(n, dtype=np.bool_)
     for i in range(n):
+        pattern[i] = _zonal_pattern(features[i, 0], features[i, 2], zonal_band, rim_peak_min)
         # a lesion without a profile reads "uniform" and counts as regrown (in vain)
-        regrown[i] = status[i] == 2 or (status[i] == 0 and regrow and not _reads_peripheral(
-            features[i, 0], features[i, 2], zonal_band, rim_peak_min))
-    return sums, counts, ref_sums, stats, features, regrown
+        regrown[i] = status[i] == 2 or (status[i] == 0 and regrow and pattern[i] != 0)
+    return sums, counts, ref_sums, stats, features, pattern, regrown

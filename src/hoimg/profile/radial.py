@@ -38,7 +38,9 @@ Classification rule
     ``zonal_index >= band`` is "peripheral", ``<= -band`` "central", else "uniform"
     (``band = ProfileConfig.zonal_uniform_band``). A profile whose maximum lies at
     ``s >= zonal_rim_peak_min`` (a projected rim peak, which no uniform body produces: its
-    projection peaks at the core) is "peripheral" from ``band / 2``.
+    projection peaks at the core) is "peripheral" from ``band / 2``. The rule is coded
+    once, in the kernel (:func:`hoimg.profile._feature_kernels._zonal_pattern`), which
+    both decides regrowth with it and reports it.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ import numpy as np
 from ..config import ProfileConfig
 from ..errors import InvalidInputError
 from ._common import full_mask, grow, kernel_array, mm_to_px, resolve_config, spacing_of
-from .results import RadialProfile
+from .results import ZONAL_PATTERNS, RadialProfile
 
 __all__ = ["block_factor", "radial_profile", "sector_edges"]
 
@@ -125,11 +127,14 @@ def profile_args(cfg: ProfileConfig, n_bins: int, n_sectors: int, band_inner_px:
             float(cfg.regrow_sigma), float(cfg.zonal_uniform_band), float(cfg.zonal_rim_peak_min))
 
 
-def profiles_from_batch(sums, counts, ref_sums, stats, feats, regrown, cfg: ProfileConfig
-                        ) -> list[RadialProfile]:
+def profiles_from_batch(sums, counts, ref_sums, stats, feats, pattern, regrown,
+                        cfg: ProfileConfig) -> list[RadialProfile]:
     """Turn the kernel outputs of L lesions (leading axis) into :class:`RadialProfile` objects.
 
-    ``regrown`` (L,) bool: measured on a grown support (flag ``support_regrown``).
+    ``pattern`` (L,) int: the zonal pattern's code, decided in the kernel by the rule that
+    also decides regrowth (:func:`hoimg.profile._feature_kernels._zonal_pattern`), an
+    index into :data:`hoimg.profile.results.ZONAL_PATTERNS`. ``regrown`` (L,) bool:
+    measured on a grown support (flag ``support_regrown``).
     """
     n_les, _, n_bins = sums.shape
     s = (np.arange(n_bins) + 0.5) / n_bins
@@ -141,25 +146,16 @@ def profiles_from_batch(sums, counts, ref_sums, stats, feats, regrown, cfg: Prof
         # scale each reference to a maximum of 1 (lesions without pixels stay NaN)
         peak = np.max(np.where(cnt > 0, ref, -np.inf), axis=1, keepdims=True)
         ref = np.where((cnt > 0) & (peak > 0), ref / np.where(peak > 0, peak, 1.0), np.nan)
-    band = cfg.zonal_uniform_band
     # Python floats in one go (per-element NumPy scalars cost more than the rest here)
     feats_l = feats.tolist()
     stats_l = stats.tolist()
     n_px = cnt.sum(axis=1).tolist()
     regrown = np.asarray(regrown).tolist()
+    pattern = [ZONAL_PATTERNS[k] for k in np.asarray(pattern).tolist()]
     out = []
     for i in range(n_les):
         peak, rim_core, zonal, continuity, gradient, rho, few = feats_l[i]
         st = stats_l[i]
-        # a maximum in the outer half is a projected rim, which no uniform body makes:
-        # then half the band suffices (thick mature rims with a partly filled core)
-        rim_peak = math.isfinite(peak) and peak >= cfg.zonal_rim_peak_min
-        if math.isfinite(zonal) and (zonal >= band or (rim_peak and zonal >= 0.5 * band)):
-            pattern = "peripheral"
-        elif math.isfinite(zonal) and zonal <= -band:
-            pattern = "central"
-        else:
-            pattern = "uniform"
         out.append(RadialProfile(
             s=s,
             values=values[i],
@@ -174,7 +170,7 @@ def profiles_from_batch(sums, counts, ref_sums, stats, feats, regrown, cfg: Prof
             rim_continuity=continuity,
             gradient_index=gradient,
             spearman_rho=rho,
-            zonal_pattern=pattern,
+            zonal_pattern=pattern[i],
             flags=tuple(name for name, on in (("few_pixels_profile", few),
                                               ("support_regrown", regrown[i])) if on),
             d_max_px=st[2],
