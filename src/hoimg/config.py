@@ -103,6 +103,12 @@ class SegmentConfig:
     # far above the background's few-sigma misfit, which must not leak in, while a
     # thickness-weighted (sqrt-shaped) edge is at 5% of the peak within 0.2% of its radius.
     refine_peak_fraction: float = 0.05
+    # A core that grows to more than refine_runaway_ratio times its area with pixels
+    # averaging below refine_runaway_fraction of its peak has run into a fainter
+    # neighbouring structure (a phlebolith into a muscle belly): it keeps only what is
+    # above that fraction. A body's own flank adds less area at a fair share of its peak.
+    refine_runaway_ratio: float = 4.0
+    refine_runaway_fraction: float = 0.2
     # Growth also runs on a map smoothed to this width (mm): between the fine map (a faint
     # flank lost in noise) and the coarse one (a sharp rim blurred 2 mm outwards).
     refine_medium_smoothing_mm: float = 1.0
@@ -252,6 +258,7 @@ _UNIT_INTERVAL = {
     "rim_start", "core_end", "min_confidence", "zonal_uniform_band",
     "zonal_rim_peak_min", "cleft_complete_fraction", "cleft_partial_min_fraction",
     "cleft_contrast_fraction", "cleft_edge_fraction", "cleft_width_quantile",
+    "refine_peak_fraction", "refine_runaway_fraction",
 }
 _STRICTLY_POSITIVE = {
     "max_megapixels", "fallback_spacing_mm", "working_pixel_mm", "background_scale_mm",

@@ -90,3 +90,54 @@ def test_no_cores_is_returned_unchanged():
     grid = _grid(none.shape)
     out = refine_masks(none, smooth, coarse, csig, noise, soft, band, hard, grid, SegmentConfig())
     assert not out.any()
+
+
+def _runaway_scene():
+    """A dense 6 px disc (peak 40) touching a broad faint plateau (3) 60 px across."""
+    shape = (120, 160)
+    r, c = np.mgrid[0 : shape[0], 0 : shape[1]]
+    residual = np.zeros(shape, np.float32)
+    dot = np.hypot(r - 60, c - 40) <= 6
+    residual[dot] = 40.0
+    plateau = (np.abs(r - 60) <= 30) & (c >= 46) & (c < 106)
+    residual[plateau] = 3.0
+    return residual, dot, plateau
+
+
+def test_runaway_growth_into_a_faint_neighbour_is_undone():
+    from hoimg.segment._refine import _rein_in_runaway
+
+    residual, dot, plateau = _runaway_scene()
+    grown = dot | plateau  # what a noise-level threshold reaches: 32x the core's area
+    out = _rein_in_runaway(grown, dot, residual, ratio=4.0, fraction=0.2)
+    # Everything above 20% of the peak (8) connected to the core: exactly the disc.
+    assert np.array_equal(out, dot)
+
+
+def test_a_flank_is_kept_and_so_is_modest_growth():
+    from hoimg.segment._refine import _rein_in_runaway
+
+    residual, dot, plateau = _runaway_scene()
+    # The same plateau at 10 (25% of the peak) is a flank of fair density: kept.
+    residual[plateau] = 10.0
+    grown = dot | plateau
+    assert np.array_equal(_rein_in_runaway(grown, dot, residual, 4.0, 0.2), grown)
+    # Faint but small (under 4x the core's area): kept too.
+    residual[plateau] = 3.0
+    small = dot | (plateau & (np.abs(np.mgrid[0:120, 0:160][0] - 60) <= 6) & (np.mgrid[0:120, 0:160][1] < 60))
+    assert small.sum() < 4 * dot.sum()
+    assert np.array_equal(_rein_in_runaway(small, dot, residual, 4.0, 0.2), small)
+
+
+def test_runaway_keeps_other_grown_regions_untouched():
+    from hoimg.segment._refine import _rein_in_runaway
+
+    residual, dot, plateau = _runaway_scene()
+    other_core = np.zeros_like(dot)
+    other_core[100:110, 140:150] = True
+    residual[100:115, 135:155] = 5.0
+    other = np.zeros_like(dot)
+    other[98:117, 133:157] = True  # ~4.6x its core but at its own density: no runaway
+    grown = dot | plateau | other
+    out = _rein_in_runaway(grown, dot | other_core, residual, 4.0, 0.2)
+    assert np.array_equal(out, dot | other)

@@ -166,28 +166,31 @@ def _refine_window(
     z = (coarse - bg) / coarse_sigma
     z_fine = (smooth - bg) / noise
     # Thresholds also scale with the nearby core's peak: a dense lesion's flank is far
-    # above the background's few-sigma misfit (near the skin, along muscle planes), which
-    # would otherwise leak in; a faint lesion grows down to the noise floor.
+    # above the background's few-sigma misfit (near the skin, along muscle planes) and
+    # its own scatter halo, which would otherwise leak in; a faint lesion grows down to
+    # the noise floor. The peak is the core's density (residual) on the fine map, for
+    # every map: a small dense object's peak is diluted on the blurred maps, while its
+    # halo is not, so a floor relative to each map's own peak let a phlebolith grow
+    # tenfold into its halo.
     margin = max(int(round(grid.px(seg.refine_margin_mm))), 1)
     box = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * margin + 1, 2 * margin + 1))
-    frac = seg.refine_peak_fraction
     n, lab = cv2.connectedComponents(core8, connectivity=8)
-    peak_c = cv2.dilate(_core_peaks(lab, n, cores, z), box)
-    peak_f = cv2.dilate(_core_peaks(lab, n, cores, z_fine), box)
-    grow = (z > np.maximum(seg.refine_grow_sigma, frac * peak_c)) & soft
+    floor = seg.refine_peak_fraction * cv2.dilate(_core_peaks(lab, n, cores, smooth - bg), box)
+    grow = (z > np.maximum(seg.refine_grow_sigma, floor / coarse_sigma)) & soft
     # The coarse map is blurred by coarse_smoothing_mm: shrink it back so it cannot
     # bridge a cleft to the bone or to a neighbour. The fine map restores the edge.
     grow = morphology(grow.astype(np.uint8), cv2.MORPH_ERODE, ellipse(grid.px(seg.coarse_smoothing_mm))) > 0
-    grow |= (z_fine > np.maximum(seg.lesion_grow_sigma, frac * peak_f)) & soft
+    grow |= (z_fine > np.maximum(seg.lesion_grow_sigma, floor / noise)) & soft
     # A medium map reaches a smooth body's faint flank without the coarse map's blur of a
     # sharp rim. Its noise: white noise falls with the smoothing width (2-D).
     s_med, s_fine = seg.refine_medium_smoothing_mm, seg.smoothing_mm
     extra = grid.px(np.sqrt(max(s_med**2 - s_fine**2, 0.0)))
-    z_med = gaussian(z_fine, extra) * (s_med / s_fine) if extra > 0 else z_fine
-    peak_m = cv2.dilate(_core_peaks(lab, n, cores, z_med), box)
-    grow |= (z_med > np.maximum(seg.lesion_grow_sigma, frac * peak_m)) & soft
+    gain = s_med / s_fine
+    z_med = gaussian(z_fine, extra) * gain if extra > 0 else z_fine
+    grow |= (z_med > np.maximum(seg.lesion_grow_sigma, gain * floor / noise)) & soft
     reach = morphology(core8, cv2.MORPH_DILATE, ellipse(grid.px(seg.refine_margin_mm))) > 0
-    grow = (grow & reach) | cores
+    grow = _rein_in_runaway((grow & reach) | cores, cores, smooth - bg,
+                            seg.refine_runaway_ratio, seg.refine_runaway_fraction)
     n_g, lab_g = cv2.connectedComponents(grow.astype(np.uint8), connectivity=8)
     keep = np.zeros(n_g, bool)
     keep[np.unique(lab_g[cores])] = True
@@ -201,6 +204,49 @@ def _refine_window(
     mask = _creep_band(mask, z_fine, band, steps, seg.lesion_grow_sigma, seg.refine_band_ratio)
     return _peel_halo(mask, z_fine, grid.px(seg.refine_edge_mm), seg.refine_edge_fraction,
                       grid.px(seg.refine_peel_depth_mm))
+
+
+def _rein_in_runaway(
+    grow: np.ndarray, cores: np.ndarray, residual: np.ndarray, ratio: float, fraction: float
+) -> np.ndarray:
+    """Undo growth that ran from a dense core into a much fainter neighbouring structure.
+
+    A lesion's own flank falls off continuously from its core, so growing a core adds
+    less than a few times its area, at a fair share of its density. A small dense object
+    (a phlebolith, 10-40 sigmas) next to a broad faint one (a muscle belly, a fold of
+    the background fit, 2-3 sigmas) instead grows over the neighbour: many times its
+    own area, at a tenth of its density, which hides the small round shape that marks
+    it as a mimic. A grown region larger than ``ratio`` times its cores, whose added
+    pixels average below ``fraction`` of the cores' peak ``residual``, keeps only what
+    is above ``fraction`` of that peak and connected to a core.
+    """
+    import cv2
+
+    n_g, lab_g, stats, _ = cv2.connectedComponentsWithStats(grow.astype(np.uint8), connectivity=8)
+    out = grow
+    for k in np.unique(lab_g[cores]):
+        if k == 0:
+            continue
+        x0, y0, w, h = (int(v) for v in stats[k, :4])
+        box = (slice(y0, y0 + h), slice(x0, x0 + w))
+        region = lab_g[box] == k
+        core = region & cores[box]
+        if region.sum() <= ratio * core.sum():
+            continue
+        res = residual[box]
+        floor = fraction * float(res[core].max())
+        added = region & ~core
+        if float(res[added].mean()) >= floor:
+            continue
+        strict = ((region & (res >= floor)) | core).astype(np.uint8)
+        n_s, lab_s = cv2.connectedComponents(strict, connectivity=8)
+        keep = np.zeros(n_s, bool)
+        keep[np.unique(lab_s[core])] = True
+        keep[0] = False
+        if out is grow:
+            out = grow.copy()
+        out[box] &= ~region | keep[lab_s]
+    return out
 
 
 def _split_by_core(mask: np.ndarray, cores: np.ndarray) -> np.ndarray:
