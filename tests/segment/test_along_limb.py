@@ -150,3 +150,28 @@ def test_fragment_flags_tell_foci_and_tram_tracks_from_a_rim():
     assert _fragment_flags(ring, grid) == []
     # One body: no flag.
     assert _fragment_flags(rho <= 30, grid) == []
+
+
+def test_grown_line_drops_long_faint_lines_along_the_limb_and_nothing_else():
+    from hoimg.config import SegmentConfig
+    from hoimg.segment._grid import WorkGrid
+    from hoimg.segment.lesions import _grown_line
+    from hoimg.segment.model import BoneModel, ShaftAxis
+
+    grid = WorkGrid((2000, 2000), (0.2, 0.2), 0.4, (1000, 1000), False)
+    axis = ShaftAxis(1, (1000.0, 1000.0), (1.0, 0.0), 200.0, 20.0)  # vertical shaft
+    bone = BoneModel(labels=np.zeros((2000, 2000), np.int32), axes=(axis,))
+    seg = SegmentConfig()
+    # A 6 mm wide band 70 mm long (175 x 15 working px), along the shaft: moment length
+    # 4 * sqrt(175^2 / 12) * 0.4 = 80.8 mm.
+    band = np.ones((175, 15), bool)
+    assert _grown_line(band, ["low_contrast", "linear"], bone, grid, seg)
+    # The same shape dense (not low_contrast), or not made of lines, or across the limb: kept.
+    assert not _grown_line(band, ["linear"], bone, grid, seg)
+    assert not _grown_line(band, ["low_contrast"], bone, grid, seg)
+    assert not _grown_line(band.T.copy(), ["low_contrast", "linear"], bone, grid, seg)
+    # 40 mm long (100 px; moment length 46 mm): below the 60 mm of an interface.
+    assert not _grown_line(np.ones((100, 15), bool), ["low_contrast", "linear"], bone, grid, seg)
+    # Longer than any lesion (moment length 4 * sqrt(300^2 / 12) * 0.4 = 138.6 mm > 120): dropped
+    # whatever its flags and direction.
+    assert _grown_line(np.ones((15, 300), bool), [], bone, grid, seg)

@@ -195,6 +195,10 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
         box = (slice(y0, y0 + h), slice(x0, x0 + w))
         comp = lab[box] == k
         flags = flags_of(comp, box) + _fragment_flags(comp & (z_fine[box] > seg.lesion_threshold_sigma), grid)
+        # Growth can follow a fat/muscle interface far along the limb: the tests for
+        # lines and for size hold for the grown shape as for the core.
+        if _grown_line(comp, flags, bone, grid, seg):
+            continue
         rec = _record(labels, comp, (y0, x0), grid, len(records) + 1, flags, seg, bone_in)
         if rec is not None:
             records.append(rec)
@@ -354,6 +358,24 @@ def _is_anatomical_line(comp: np.ndarray, bone: BoneModel, grid: WorkGrid) -> bo
     if length_mm < 60.0 or _axis_ratio(lam) < 8.0:
         return False
     return _along_a_shaft(major, bone, 10.0)
+
+
+def _grown_line(comp: np.ndarray, flags: list[str], bone: BoneModel, grid: WorkGrid, seg) -> bool:
+    """A grown candidate longer than any lesion, or a fat/muscle interface.
+
+    The interface: faint, at least 60 mm long along a shaft, and its dense pixels are
+    thin straight lines (``linear`` from :func:`_fragment_flags`). The outline's own
+    axis ratio (:func:`_is_anatomical_line`) is no test here: growth widens a line, and
+    a faint HO elongated along its muscle, found as a narrow strip, has the ratio of one.
+    """
+    if np.count_nonzero(comp) < 5:
+        return False
+    lam, major = _principal_axes(comp)
+    length_mm = 4.0 * np.sqrt(max(lam[1], 0.0)) * grid.pixel_mm
+    if length_mm > seg.max_lesion_length_mm:
+        return True
+    return bool("low_contrast" in flags and "linear" in flags and length_mm >= 60.0 and bone.axes
+                and _along_a_shaft(major, bone, 10.0))
 
 
 def _principal_axes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
