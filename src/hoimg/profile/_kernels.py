@@ -275,19 +275,36 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
                 if use_exclude:
                     _prefetch_row(exclude, rn, c0, c1)
             l_row = labels[rr, c0:c1]
-            e_row = exclude[rr, c0:c1] if use_exclude else l_row
             o_row = img[br + 1, 1:ww + 1]
             c_row = cls[br + 1, 1:ww + 1]
             first = full if br < n_fast else 0
             for bc in range(first, ww):
                 o_row[bc] /= nr_ * min(f, w - bc * f)
-            for bc in range(ww):
-                cc = bc * f + min(f // 2, min(f, w - bc * f) - 1)
-                v = l_row[cc]
-                k = _INSIDE if v == label_id else (_OTHER if v != 0 else 0)
-                if use_exclude and e_row[cc] != 0:
-                    k |= _EXCL
-                c_row[bc] = k
+            # a full block's centre column is bc f + f // 2, the last, partial one's at
+            # most its last column; the full blocks' loops read at a fixed stride (a
+            # literal one for f = 2) and vectorise
+            cf = f // 2
+            if f == 2:
+                for bc in range(full):
+                    v = l_row[2 * bc + 1]
+                    c_row[bc] = _INSIDE if v == label_id else (_OTHER if v != 0 else 0)
+            else:
+                for bc in range(full):
+                    v = l_row[bc * f + cf]
+                    c_row[bc] = _INSIDE if v == label_id else (_OTHER if v != 0 else 0)
+            for bc in range(full, ww):
+                v = l_row[bc * f + min(cf, w - bc * f - 1)]
+                c_row[bc] = _INSIDE if v == label_id else (_OTHER if v != 0 else 0)
+            if use_exclude:
+                e_row = exclude[rr, c0:c1]
+                if f == 2:
+                    for bc in range(full):
+                        c_row[bc] |= _EXCL if e_row[2 * bc + 1] != 0 else 0
+                else:
+                    for bc in range(full):
+                        c_row[bc] |= _EXCL if e_row[bc * f + cf] != 0 else 0
+                for bc in range(full, ww):
+                    c_row[bc] |= _EXCL if e_row[bc * f + min(cf, w - bc * f - 1)] != 0 else 0
     # the background band as lists of block rows and cols (raster order): all of it, and
     # the usable (not excluded) part
     all_r = np.empty(hh * ww, dtype=np.int64)
@@ -515,6 +532,7 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
         # background-free value, gradient terms), then the sums.
         ang = np.empty(nc_t, dtype=np.float64)
         bins = np.empty(nc_t, dtype=np.int64)  # sector * n_bins + bin; -1: not profiled
+        sec = np.empty(nc_t, dtype=np.int64)
         val = np.empty(nc_t, dtype=np.float64)
         t_num = np.empty(nc_t, dtype=np.float64)
         t_den = np.empty(nc_t, dtype=np.float64)
@@ -572,28 +590,28 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
                 t_den[j] = np.sqrt(gr * gr + gc * gc) if grad else 0.0
                 t_num[j] = (gr * nr + gc * nc) / nn if grad and nn > 1e-9 else 0.0
             # sector: the number of inner sector edges at or before the angle (searchsorted(
-            # sector_edges, a, "right") - 1). Along a row the angle falls (below the
-            # centroid) or rises (above it), so the sector is walked from its neighbour's;
-            # a step against that direction (rounding) is counted afresh.
-            down = dr >= 0.0
-            sec_j = -1
-            a_prev = 0.0
+            # sector_edges, a, "right") - 1). Along a row the angle is monotone (it falls
+            # below the centroid and rises above it; each rounded step is monotone too), so
+            # every angle of the row lies between those of its ends: the sector is the
+            # lower end's plus the count of the inner edges past it, up to the upper end,
+            # that the angle reaches, added edge by edge over the row (no branches).
+            a_lo = min(ang[0], ang[n_j - 1])
+            a_hi = max(ang[0], ang[n_j - 1])
+            s_lo = 0
+            while s_lo < n_sectors - 1 and sector_edges[s_lo + 1] <= a_lo:
+                s_lo += 1
             for j in range(n_j):
-                a = ang[j]
-                if sec_j < 0 or (a > a_prev if down else a < a_prev):
-                    sec_j = 0
-                    while sec_j < n_sectors - 1 and sector_edges[sec_j + 1] <= a:
-                        sec_j += 1
-                elif down:
-                    while sec_j > 0 and sector_edges[sec_j] > a:
-                        sec_j -= 1
-                else:
-                    while sec_j < n_sectors - 1 and sector_edges[sec_j + 1] <= a:
-                        sec_j += 1
-                a_prev = a
+                sec[j] = s_lo
+            k = s_lo + 1
+            while k < n_sectors and sector_edges[k] <= a_hi:
+                e_k = sector_edges[k]
+                for j in range(n_j):
+                    sec[j] += np.int64(e_k <= ang[j])
+                k += 1
+            for j in range(n_j):
                 q = min(d_row[j], q_max)  # excluded blocks may lie deeper than q_max
                 profiled = (c_row[j] & (_INSIDE | _EXCL)) == _INSIDE
-                bins[j] = sec_j * n_bins + klut[q] if profiled else -1
+                bins[j] = sec[j] * n_bins + klut[q] if profiled else -1
             for j in range(n_j):
                 b = bins[j]
                 if b < 0:
