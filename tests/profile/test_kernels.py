@@ -391,3 +391,26 @@ def test_zonal_pattern_rule_known_answers(peak, zonal, code):
 
     assert FK._zonal_pattern(peak, zonal, 0.1, 0.5) == code
     assert ZONAL_PATTERNS[code] == ("peripheral", "central", "uniform")[code]
+
+
+@pytest.mark.parametrize(("shape", "n_sectors"), [("centred_disc", 64), ("blobs", 97)])
+def test_sectors_counted_per_row_equal_searchsorted(shape, n_sectors):
+    # the kernel counts sector edges per row between the row's end angles; a disc centred
+    # on a pixel puts a row and a column exactly through the centroid (dr == 0, dc == 0:
+    # angle 0 at the centre, 2 left of it), random blobs give fractional centroids
+    rng = np.random.default_rng(41)
+    if shape == "centred_disc":
+        rr, cc = np.mgrid[:61, :61]
+        labels = (((rr - 30) ** 2 + (cc - 30) ** 2) <= 26**2).astype(np.int32)
+        image = rng.normal(100.0, 5.0, labels.shape).astype(np.float32) + 30 * labels
+        ids, win = [1], (0, 0, 61, 61)
+    else:
+        labels, image = _blobs(rng, shape=(90, 90), n=3)
+        ids, win = np.unique(labels[labels > 0]), (0, 0, 90, 90)
+    for lid in ids:
+        got = _profile(image, labels, [lid], NONE, [win], [1], 1.0, 5.0, 5, n_sectors, 256)
+        want = ref.radial_profile_window(image, labels, lid, NONE, *win, 1.0, 5.0, 5, n_sectors,
+                                         sector_edges(n_sectors), 256, 1)
+        np.testing.assert_array_equal(got[1][0], want[1])
+    if shape == "centred_disc":
+        assert got[3][0, 5] == 30.0 and got[3][0, 6] == 30.0  # the centroid is the centre pixel
