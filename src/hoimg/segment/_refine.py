@@ -163,8 +163,9 @@ def _refine_window(
     import cv2
 
     core8 = cores.astype(np.uint8)
+    residual = smooth - bg
     z = (coarse - bg) / coarse_sigma
-    z_fine = (smooth - bg) / noise
+    z_fine = residual / noise
     # Thresholds also scale with the nearby core's peak: a dense lesion's flank is far
     # above the background's few-sigma misfit (near the skin, along muscle planes) and
     # its own scatter halo, which would otherwise leak in; a faint lesion grows down to
@@ -175,7 +176,7 @@ def _refine_window(
     margin = max(int(round(grid.px(seg.refine_margin_mm))), 1)
     box = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * margin + 1, 2 * margin + 1))
     n, lab = cv2.connectedComponents(core8, connectivity=8)
-    floor = seg.refine_peak_fraction * cv2.dilate(_core_peaks(lab, n, cores, smooth - bg), box)
+    floor = seg.refine_peak_fraction * cv2.dilate(_core_peaks(lab, n, cores, residual), box)
     grow = (z > np.maximum(seg.refine_grow_sigma, floor / coarse_sigma)) & soft
     # The coarse map is blurred by coarse_smoothing_mm: shrink it back so it cannot
     # bridge a cleft to the bone or to a neighbour. The fine map restores the edge.
@@ -189,7 +190,7 @@ def _refine_window(
     z_med = gaussian(z_fine, extra) * gain if extra > 0 else z_fine
     grow |= (z_med > np.maximum(seg.lesion_grow_sigma, gain * floor / noise)) & soft
     reach = morphology(core8, cv2.MORPH_DILATE, ellipse(grid.px(seg.refine_margin_mm))) > 0
-    grow = _rein_in_runaway((grow & reach) | cores, cores, smooth - bg,
+    grow = _rein_in_runaway((grow & reach) | cores, cores, residual,
                             seg.refine_runaway_ratio, seg.refine_runaway_fraction)
     n_g, lab_g = cv2.connectedComponents(grow.astype(np.uint8), connectivity=8)
     keep = np.zeros(n_g, bool)
@@ -223,7 +224,7 @@ def _rein_in_runaway(
     import cv2
 
     n_g, lab_g, stats, _ = cv2.connectedComponentsWithStats(grow.astype(np.uint8), connectivity=8)
-    out = grow
+    out = grow.copy()
     for k in np.unique(lab_g[cores]):
         if k == 0:
             continue
@@ -243,8 +244,6 @@ def _rein_in_runaway(
         keep = np.zeros(n_s, bool)
         keep[np.unique(lab_s[core])] = True
         keep[0] = False
-        if out is grow:
-            out = grow.copy()
         out[box] &= ~region | keep[lab_s]
     return out
 

@@ -271,7 +271,7 @@ def _is_bone_sliver(comp: np.ndarray, bone: BoneModel, grid: WorkGrid) -> bool:
     if np.count_nonzero(comp) < 5 or not bone.axes:
         return False
     lam, major = _principal_axes(comp)
-    width_mm = 4.0 * np.sqrt(max(lam[0], 0.0)) * grid.pixel_mm
+    width_mm = _moment_extent_mm(lam[0], grid)
     if width_mm >= 2.5 or _axis_ratio(lam) < 6.0:
         return False
     return _along_a_shaft(major, bone, 15.0)
@@ -334,14 +334,20 @@ def _fragment_flags(fragments: np.ndarray, grid: WorkGrid) -> list[str]:
         if areas[k - 1] < 2.0:
             continue
         lam = _principal_axes(lab == k)[0]
-        length = 4.0 * np.sqrt(max(lam[1], 0.0)) * grid.pixel_mm
-        width = 4.0 * np.sqrt(max(lam[0], 0.0)) * grid.pixel_mm
+        length = _moment_extent_mm(lam[1], grid)
+        width = _moment_extent_mm(lam[0], grid)
         if width < 2.5 and length > 6.0 * max(width, 0.4):
             thin += areas[k - 1]
             longest = max(longest, length)
     if longest >= 15.0 and thin >= 0.7 * float(areas.sum()):
         return ["linear"]
     return []
+
+
+# A fat/muscle interface (or the skin) runs along the limb for longer than this (mm) and
+# within this angle (degrees) of a shaft axis.
+_INTERFACE_MIN_MM = 60.0
+_INTERFACE_MAX_DEG = 10.0
 
 
 def _is_anatomical_line(comp: np.ndarray, bone: BoneModel, grid: WorkGrid) -> bool:
@@ -354,10 +360,10 @@ def _is_anatomical_line(comp: np.ndarray, bone: BoneModel, grid: WorkGrid) -> bo
     if np.count_nonzero(comp) < 5 or not bone.axes:
         return False
     lam, major = _principal_axes(comp)
-    length_mm = 4.0 * np.sqrt(max(lam[1], 0.0)) * grid.pixel_mm
-    if length_mm < 60.0 or _axis_ratio(lam) < 8.0:
+    length_mm = _moment_extent_mm(lam[1], grid)
+    if length_mm < _INTERFACE_MIN_MM or _axis_ratio(lam) < 8.0:
         return False
-    return _along_a_shaft(major, bone, 10.0)
+    return _along_a_shaft(major, bone, _INTERFACE_MAX_DEG)
 
 
 def _grown_line(comp: np.ndarray, flags: list[str], bone: BoneModel, grid: WorkGrid, seg) -> bool:
@@ -371,11 +377,17 @@ def _grown_line(comp: np.ndarray, flags: list[str], bone: BoneModel, grid: WorkG
     if np.count_nonzero(comp) < 5:
         return False
     lam, major = _principal_axes(comp)
-    length_mm = 4.0 * np.sqrt(max(lam[1], 0.0)) * grid.pixel_mm
+    length_mm = _moment_extent_mm(lam[1], grid)
     if length_mm > seg.max_lesion_length_mm:
         return True
-    return bool("low_contrast" in flags and "linear" in flags and length_mm >= 60.0 and bone.axes
-                and _along_a_shaft(major, bone, 10.0))
+    return bool("low_contrast" in flags and "linear" in flags and length_mm >= _INTERFACE_MIN_MM
+                and bone.axes and _along_a_shaft(major, bone, _INTERFACE_MAX_DEG))
+
+
+def _moment_extent_mm(eigenvalue: float, grid: WorkGrid) -> float:
+    """Full length (mm) along one principal axis: 4 sqrt(second moment), the axis of the
+    ellipse with the same moments."""
+    return 4.0 * float(np.sqrt(max(eigenvalue, 0.0))) * grid.pixel_mm
 
 
 def _principal_axes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
