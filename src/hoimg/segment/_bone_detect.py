@@ -12,7 +12,9 @@ short and curved, and skin edges bound a band wider than any bone. So:
    half the block does not survive the median).
 4. Per block, rising/falling edge pairs 5..max_bone_width_mm apart with a brighter band
    between are bone cross-sections; pairs overlapping from block to block are linked
-   into bones at least ``min_bone_length_mm`` long.
+   into bones at least ``min_bone_length_mm`` long. Where two bones lie side by side, the
+   pair of their outer edges (an envelope of both) is dropped when the soft tissue
+   between them runs along most of the limb's bones (a lesion's cleft is shorter).
 
 The result is a coarse band per bone (its edges to within a few mm); the exact
 sub-pixel periosteal edges are fitted afterwards (:mod:`._bone_fit`).
@@ -171,6 +173,81 @@ def _peaks(g: np.ndarray, thr: float, sign: float) -> list[int]:
     return list(np.nonzero(inner)[0] + 1)
 
 
+def _envelope_gaps(
+    cands: list[tuple[float, int, int]], prof: np.ndarray, side: int, min_gap: int
+) -> dict[tuple[int, int], tuple[int, int]]:
+    """Edge pairs of one block that split into two bands around a gap: {(a, c): (c1, a2)}.
+
+    A pair (a, c) splits when (a, c1) and (a2, c) are candidates too, with c1 < a2 and a
+    gap of soft tissue at least ``min_gap`` wide and narrower than twice the wider band.
+    Two bones side by side (forearm, leg) split so: the interosseous space is about as
+    wide as the bones, and its density falls to the soft tissue's (within a quarter of
+    the way up to the band's; ``prof`` is the block's median profile, the soft tissue is
+    read ``side`` columns beyond the pair). A single tube splits the same way only into
+    its two cortices, around a medullary cavity at least ~3 times wider than a cortex (a
+    cortex is at most ~40% of the radius); a metaphysis's trabecular dips are narrow or
+    shallow.
+    """
+    starts: dict[int, list[int]] = {}
+    ends: dict[int, list[int]] = {}
+    for _, a, c in cands:
+        starts.setdefault(a, []).append(c)
+        ends.setdefault(c, []).append(a)
+    out: dict[tuple[int, int], tuple[int, int]] = {}
+    for _, a, c in cands:
+        splits = [(c1, a2) for c1 in starts.get(a, ()) if c1 < c
+                  for a2 in ends.get(c, ())
+                  if min_gap <= a2 - c1 < 2.0 * max(c1 - a, c - a2)]
+        if splits:
+            flank = np.concatenate([prof[max(a - side, 0) : a], prof[c + 1 : c + 1 + side]])
+            flank = flank[np.isfinite(flank)]
+            band = prof[a : c + 1]
+            band = band[np.isfinite(band)]
+            if flank.size == 0 or band.size == 0:
+                continue
+            soft, top = float(np.median(flank)), float(np.percentile(band, 90.0))
+            splits = [(c1, a2) for c1, a2 in splits
+                      if np.nanmin(prof[c1 : a2 + 1]) <= soft + 0.25 * (top - soft)]
+        if splits:
+            # The widest gap: the soft tissue between the bones, not a cortex's texture.
+            out[(a, c)] = max(splits, key=lambda g: g[1] - g[0])
+    return out
+
+
+def _persistent_gaps(gaps: list[dict], min_blocks: int, max_skip: int = 2) -> list[set]:
+    """Per block, the envelope pairs whose gap continues over ``min_blocks`` blocks.
+
+    The outer edges of two bones pair up as one band as strong as either bone, so a
+    choice by edge strength may take it. A gap that runs along the limb for as long as
+    a bone must be one (soft tissue between two bones); a shorter one is a lesion's
+    cleft beside a single bone, and that envelope stays a candidate (the edge fit
+    trims the lesion off the bone). Gaps of blocks up to ``max_skip`` apart chain when
+    their column intervals overlap.
+    """
+    nodes = [(b, key, gap) for b, block in enumerate(gaps) for key, gap in block.items()]
+    parent = list(range(len(nodes)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, (b1, _, (l1, r1)) in enumerate(nodes):
+        for j in range(i + 1, len(nodes)):
+            b2, _, (l2, r2) = nodes[j]
+            if 0 < b2 - b1 <= max_skip and min(r1, r2) >= max(l1, l2):
+                parent[root(j)] = root(i)
+    blocks: dict[int, set[int]] = {}
+    for i, (b, _, _) in enumerate(nodes):
+        blocks.setdefault(root(i), set()).add(b)
+    out: list[set] = [set() for _ in gaps]
+    for i, (b, key, _) in enumerate(nodes):
+        if len(blocks[root(i)]) >= min_blocks:
+            out[b].add(key)
+    return out
+
+
 def bone_blobs(smooth: np.ndarray, valid: np.ndarray, grid: WorkGrid, seg) -> np.ndarray:
     """Return an int32 label image (working grid) of candidate bone bands, 0 elsewhere."""
     import cv2
@@ -261,6 +338,15 @@ def bone_blobs(smooth: np.ndarray, valid: np.ndarray, grid: WorkGrid, seg) -> np
                 cands.append((min(g[a], -g[c]), a, c))
         cands.sort(reverse=True)
         all_cands.append(cands)
+    # Envelopes of two bones side by side are dropped where their gap runs as long as a
+    # bone, and along most of what is visible of the limb's bones (:func:`_persistent_gaps`):
+    # a lesion's cleft is shorter.
+    bone_rows = sum(1 for c in all_cands if c)
+    gap_blocks = max(int(np.ceil(seg.min_bone_track_mm / 20.0)), int(np.ceil(0.6 * bone_rows)), 2)
+    gaps = [_envelope_gaps(c, smed[b], side, max(int(round(grid.px(2.0))), 1))
+            for b, c in enumerate(all_cands)]
+    two_bones = _persistent_gaps(gaps, gap_blocks)
+    all_cands = [[p for p in c if (p[1], p[2]) not in drop] for c, drop in zip(all_cands, two_bones)]
     # Cortical edges are the strongest persistent edges of the image: weak pairs are
     # soft-tissue texture, and a bone's track must be comparable to the best one.
     best_pair = max((c[0][0] for c in all_cands if c), default=0.0)
