@@ -171,15 +171,3 @@ def test_dense_and_lucent_match_the_numpy_expressions():
     np.testing.assert_array_equal(dense, ((resid > 2.5 * sigma) & valid).astype(np.uint8))
     np.testing.assert_array_equal(lucent, resid < -2.0 * 2.5 * sigma)
     assert dense[0, 0] == 0
-
-
-def test_select_is_the_kth_smallest_with_ties():
-    from hoimg.segment._kernels import _select
-
-    rng = np.random.default_rng(11)
-    for n in (1, 2, 3, 7, 50, 101):
-        for _ in range(20):
-            x = np.round(rng.normal(0, 2, n)).astype(np.float32)  # many ties
-            for k in {0, (n - 1) // 2, n - 1}:
-                buf = np.concatenate([x, np.full(5, 99.0, np.float32)])  # beyond n: ignored
-                assert _select(buf, n, k) == np.sort(x)[k]

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .._select_kernel import select_kth
+
 
 @njit(cache=True, error_model="numpy")
 def _median(a, n):
@@ -21,7 +23,7 @@ def _median(a, n):
     repeats until few values are left. Unlike a partition-based select it has almost no
     data-dependent branches, which is what costs on ~1000 noisy values (3x faster). After
     a few rounds without enough progress (pathologically spread values) Hoare's select
-    finishes.
+    (:func:`hoimg._select_kernel.select_kth`) finishes.
     """
     if n == 0:
         return np.nan
@@ -66,35 +68,7 @@ def _median(a, n):
                 n_b += 1
         m = n_b
     if np.isnan(upper):
-        lo = 0
-        hi = m - 1
-        while lo < hi:
-            x = work[lo]
-            y = work[(lo + hi) // 2]
-            z = work[hi]
-            if x > y:  # median of three as the pivot
-                x, y = y, x
-            pivot = max(x, min(y, z))
-            i = lo
-            j = hi
-            while i <= j:
-                while work[i] < pivot:
-                    i += 1
-                while work[j] > pivot:
-                    j -= 1
-                if i <= j:
-                    t = work[i]
-                    work[i] = work[j]
-                    work[j] = t
-                    i += 1
-                    j -= 1
-            if k <= j:
-                hi = j
-            elif k >= i:
-                lo = i
-            else:
-                break
-        upper = work[k]
+        upper = select_kth(work, m, k)
     if n % 2 == 1:
         return upper
     # the lower middle value: `upper` itself when fewer than half the values lie below

@@ -1,10 +1,10 @@
 """Numba kernels of the segmentation background and noise maps.
 
-Pure ``@njit(cache=True)`` functions of arrays and scalars: no hoimg imports, no globals,
-no I/O. The wrappers in :mod:`hoimg.segment._background` convert their inputs once
-(C-contiguous float32 / float64 arrays, bool masks), so each kernel compiles to one
-specialisation. Every kernel has a plain-NumPy twin in ``tests/segment/test_kernels.py``
-that it matches.
+Pure ``@njit(cache=True)`` functions of arrays and scalars: no globals, no I/O, and no
+hoimg imports but the shared selection kernel (:mod:`hoimg._select_kernel`). The
+wrappers in :mod:`hoimg.segment._background` convert their inputs once (C-contiguous
+float32 / float64 arrays, bool masks), so each kernel compiles to one specialisation.
+Every kernel has a plain-NumPy twin in ``tests/segment/test_kernels.py`` that it matches.
 
 Conventions: images are indexed (row, col).
 """
@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+# The k-th smallest value, shared with the profile kernels.
+from .._select_kernel import select_kth as _select
 
 
 @njit(cache=True, error_model="numpy")
@@ -116,36 +119,6 @@ def _block_medians(values, member, stride, nbr, nbc, bh, bw, min_frac):
                 continue
             out[i, j] = _select(buf, n, (n - 1) // 2)
     return out
-
-
-@njit(cache=True, error_model="numpy")
-def _select(buf, n, k):
-    """The ``k``-th smallest of ``buf[:n]`` (reordered in place): quickselect.
-
-    Written out rather than ``np.partition``, which costs seconds of compile time.
-    """
-    lo, hi = 0, n - 1
-    while lo < hi:
-        pivot = buf[(lo + hi) // 2]
-        i, j = lo, hi
-        while i <= j:
-            while buf[i] < pivot:
-                i += 1
-            while buf[j] > pivot:
-                j -= 1
-            if i <= j:
-                t = buf[i]
-                buf[i] = buf[j]
-                buf[j] = t
-                i += 1
-                j -= 1
-        if k <= j:
-            hi = j
-        elif k >= i:
-            lo = i
-        else:
-            break
-    return buf[k]
 
 
 @njit(cache=True, error_model="numpy")
