@@ -341,8 +341,8 @@ def bone_blobs(smooth: np.ndarray, valid: np.ndarray, grid: WorkGrid, seg) -> np
     # Envelopes of two bones side by side are dropped where their gap runs as long as a
     # bone, and along most of what is visible of the limb's bones (:func:`_persistent_gaps`):
     # a lesion's cleft is shorter.
-    bone_rows = sum(1 for c in all_cands if c)
-    gap_blocks = max(int(np.ceil(seg.min_bone_track_mm / 20.0)), int(np.ceil(0.6 * bone_rows)), 2)
+    blocks_with_pairs = sum(1 for c in all_cands if c)
+    gap_blocks = max(int(np.ceil(seg.min_bone_track_mm / 20.0)), int(np.ceil(0.6 * blocks_with_pairs)), 2)
     gaps = [_envelope_gaps(c, smed[b], side, max(int(round(grid.px(2.0))), 1))
             for b, c in enumerate(all_cands)]
     two_bones = _persistent_gaps(gaps, gap_blocks)
