@@ -62,8 +62,10 @@ def test_existing_scheduler_by_address(good_tree, tmp_path, stub):
 
     run_batch([str(good_tree)], str(tmp_path / "pool"), workers=1, analyzer=stub,
               progress="quiet", overlays=False)
+    # A free loopback port for the scheduler's HTTP routes: another cluster (or test run)
+    # on this machine may hold the default :8787.
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster:
+                      dashboard_address="127.0.0.1:0") as cluster:
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
         summary = run_batch([str(good_tree)], str(tmp_path / "tcp"), analyzer=stub,
                             progress="quiet", overlays=False,
@@ -86,3 +88,22 @@ def test_missing_dask_is_a_usage_error_naming_the_extra(good_tree, tmp_path, mon
                "local"])
     assert rc == 2
     assert "pip install 'hoimg[dask]'" in capsys.readouterr().err
+
+
+def test_local_cluster_starts_when_the_default_dashboard_port_is_taken(good_tree, tmp_path, stub):
+    # Another cluster (or a second test run) on the machine holds :8787; the local
+    # cluster's HTTP routes go to a free loopback port instead, with no warning.
+    import socket
+
+    holder = socket.socket()
+    try:
+        holder.bind(("0.0.0.0", 8787))
+        holder.listen()
+    except OSError:
+        pass  # already held by another process: the same situation
+    try:
+        summary = run_batch([str(good_tree)], str(tmp_path / "dask"), workers=1, analyzer=stub,
+                            progress="quiet", overlays=False, scheduler="local")
+    finally:
+        holder.close()
+    assert (summary.ok, summary.error) == (3, 0)  # non-recursive: a.dcm, b.dcm, e.dcm

@@ -80,14 +80,16 @@ def _connect(address: str, workers: int | None):
 
         # Loopback only: a batch on one machine must not open ports to the network. No
         # dashboard, hence no use for the workers' statistical profiler, which samples
-        # every thread's stack 100 times a second.
+        # every thread's stack 100 times a second. The scheduler still serves its HTTP
+        # routes (health, metrics): on a free loopback port, because None would bind
+        # :8787 on every interface and clash with any other cluster on the machine.
         with dask.config.set({"distributed.worker.profile.enabled": False}):
             cluster = distributed.LocalCluster(
                 n_workers=workers or 2,
                 threads_per_worker=1,
                 processes=True,
                 host="127.0.0.1",
-                dashboard_address=None,
+                dashboard_address="127.0.0.1:0",
                 env=dict(_worker.THREAD_ENV),
                 silence_logs=logging.ERROR,
             )
