@@ -28,6 +28,9 @@ import numpy as np
 
 from ._grid import WorkGrid, gaussian
 
+# Length (mm) of the blocks along the limb whose median profiles are paired into bones.
+_BLOCK_MM = 20.0
+
 
 def limb_direction(smooth: np.ndarray, valid: np.ndarray, grid: WorkGrid) -> np.ndarray:
     """Unit (row, col) vector along the dominant edges (the limb / shaft axis)."""
@@ -173,6 +176,14 @@ def _peaks(g: np.ndarray, thr: float, sign: float) -> list[int]:
     return list(np.nonzero(inner)[0] + 1)
 
 
+def _flank_and_band(prof: np.ndarray, a: int, c: int, side: int) -> tuple[np.ndarray, np.ndarray]:
+    """Finite profile values of the soft tissue ``side`` columns beyond the pair (a, c), and
+    of the band between its edges."""
+    flank = np.concatenate([prof[max(a - side, 0) : a], prof[c + 1 : c + 1 + side]])
+    band = prof[a : c + 1]
+    return flank[np.isfinite(flank)], band[np.isfinite(band)]
+
+
 def _envelope_gaps(
     cands: list[tuple[float, int, int]], prof: np.ndarray, side: int, min_gap: int
 ) -> dict[tuple[int, int], tuple[int, int]]:
@@ -199,10 +210,7 @@ def _envelope_gaps(
                   for a2 in ends.get(c, ())
                   if min_gap <= a2 - c1 < 2.0 * max(c1 - a, c - a2)]
         if splits:
-            flank = np.concatenate([prof[max(a - side, 0) : a], prof[c + 1 : c + 1 + side]])
-            flank = flank[np.isfinite(flank)]
-            band = prof[a : c + 1]
-            band = band[np.isfinite(band)]
+            flank, band = _flank_and_band(prof, a, c, side)
             if flank.size == 0 or band.size == 0:
                 continue
             soft, top = float(np.median(flank)), float(np.percentile(band, 90.0))
@@ -280,7 +288,7 @@ def bone_blobs(smooth: np.ndarray, valid: np.ndarray, grid: WorkGrid, seg) -> np
     ok_g = ok_f.copy()
     ok_g[:, k:-k] &= ok_f[:, 2 * k :] & ok_f[:, : -2 * k]
     ok_g[:, :k] = ok_g[:, -k:] = False
-    block = max(int(round(grid.px(20.0))), 8)
+    block = max(int(round(grid.px(_BLOCK_MM))), 8)
     nb = -(-h // block)
     if nb < 1:
         return result
@@ -326,10 +334,7 @@ def bone_blobs(smooth: np.ndarray, valid: np.ndarray, grid: WorkGrid, seg) -> np
                 # air between the collimation and the skin's processing halo) does not.
                 if np.mean(np.isfinite(left)) < 0.5 or np.mean(np.isfinite(right)) < 0.5:
                     continue
-                flank = np.concatenate([left, right])
-                flank = flank[np.isfinite(flank)]
-                band_vals = prof[a : c + 1]
-                band_vals = band_vals[np.isfinite(band_vals)]
+                flank, band_vals = _flank_and_band(prof, a, c, side)
                 if flank.size == 0 or band_vals.size == 0:
                     continue
                 inside, outside = float(np.mean(band_vals)), float(np.median(flank))
@@ -342,7 +347,8 @@ def bone_blobs(smooth: np.ndarray, valid: np.ndarray, grid: WorkGrid, seg) -> np
     # bone, and along most of what is visible of the limb's bones (:func:`_persistent_gaps`):
     # a lesion's cleft is shorter.
     blocks_with_pairs = sum(1 for c in all_cands if c)
-    gap_blocks = max(int(np.ceil(seg.min_bone_track_mm / 20.0)), int(np.ceil(0.6 * blocks_with_pairs)), 2)
+    gap_blocks = max(int(np.ceil(seg.min_bone_track_mm / _BLOCK_MM)),
+                     int(np.ceil(0.6 * blocks_with_pairs)), 2)
     gaps = [_envelope_gaps(c, smed[b], side, max(int(round(grid.px(2.0))), 1))
             for b, c in enumerate(all_cands)]
     two_bones = _persistent_gaps(gaps, gap_blocks)
@@ -385,7 +391,7 @@ def bone_blobs(smooth: np.ndarray, valid: np.ndarray, grid: WorkGrid, seg) -> np
                 tracks[best].append((b, a, c, sc))
                 taken.add(best)
     tracks = _join_collinear(tracks, max_blocks=5)
-    min_blocks = max(int(np.ceil(seg.min_bone_length_mm / 20.0)), 2)
+    min_blocks = max(int(np.ceil(seg.min_bone_length_mm / _BLOCK_MM)), 2)
     band = np.zeros((h, w), np.int32)
     k_out = 0
     margin = max(int(round(grid.px(2.0))), 1)
