@@ -51,6 +51,17 @@ def _det3(a, b, c, d, e, f, g, h, i):
 
 
 @njit(cache=True, error_model="numpy")
+def _isqrt(x):
+    """The largest integer whose square is at most ``x`` (an int >= 0)."""
+    r = int(np.sqrt(x))
+    while r * r > x:
+        r -= 1
+    while (r + 1) * (r + 1) <= x:
+        r += 1
+    return r
+
+
+@njit(cache=True, error_model="numpy")
 def _grow_support(cls, img, hh, ww, tr0, tc0, tr1, tc1, pa, pr, pc, cen_r, cen_c, thr):
     """Grow the lesion (``_INSIDE`` blocks of ``cls``, all within rows ``tr0..tr1`` and cols
     ``tc0..tc1``) once into the blocks 4-connected to it (not another lesion, not excluded)
@@ -317,6 +328,7 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
     # each block row's first and last lesion block (-1, -1 for none)
     row_lo = np.empty(hh, dtype=np.int64)
     row_hi = np.empty(hh, dtype=np.int64)
+    row_n = np.empty(hh, dtype=np.int64)  # lesion blocks per block row
     # regrowth after the first profile (not with grow_sigma, which grows every lesion)
     regrow = regrow_sigma > 0.0 and not grow_sigma > 0.0
     feats = np.empty(7, dtype=np.float64)
@@ -336,6 +348,7 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
             first = ww
             last = -1
             cnt = 0
+            n_in = 0
             s_c = 0
             for bc in range(ww):
                 k = c_row[bc]
@@ -344,9 +357,11 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
                 last = max(last, bc if inside else -1)
                 use = (k & (_INSIDE | _EXCL)) == _INSIDE
                 cnt += use
+                n_in += inside
                 s_c += bc if use else 0
             row_lo[br] = first if last >= 0 else -1
             row_hi[br] = last
+            row_n[br] = n_in
             if last >= 0:
                 tr0 = min(tr0, br)
                 tr1 = br
@@ -380,43 +395,139 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
 
         # background band, in raster order: all of it, and its usable (not excluded) part
         # (the excluded part is used only when nothing else is left)
-        in2 = (band_inner_px / f) ** 2
-        out2 = (band_outer_px / f) ** 2
-        # distances outside, to the lesion, over the window: d_out[r, c] for block (r, c),
-        # exact wherever they can be in the band (up to out2)
-        reach = int(np.sqrt(out2)) + 2
-        d_out = _edt_sq(cls, _INSIDE, _INSIDE, 1, 1, hh, ww, reach)
-        # for integer q: q > in2 <=> q > floor(in2), q <= out2 <=> q <= floor(out2)
-        in2_i = int(np.floor(in2))
-        out2_i = int(np.floor(out2))
+        # A block is in the band when its squared distance q to the nearest lesion block
+        # (inside the window) has in2 < q <= out2; for integer q that is q > floor(in2)
+        # and q <= floor(out2), i.e. the block lies in the lesion dilated by the disc of
+        # squared radius out2_i and not in the one dilated by in2_i. The dilations are
+        # built row by row from the lesion's runs, which is exact and far cheaper than a
+        # distance transform over the window: a disc row at offset dr widens each run of
+        # a lesion row dr away by the disc's half-width there.
+        in2_i = int(np.floor((band_inner_px / f) ** 2))
+        out2_i = int(np.floor((band_outer_px / f) ** 2))
+        rad_o = _isqrt(out2_i)
+        rad_i = _isqrt(in2_i)
+        half_o = np.empty(rad_o + 1, dtype=np.int64)
+        for dr in range(rad_o + 1):
+            half_o[dr] = _isqrt(out2_i - dr * dr)
+        half_i = np.empty(rad_i + 1, dtype=np.int64)
+        for dr in range(rad_i + 1):
+            half_i[dr] = _isqrt(in2_i - dr * dr)
+        # The common lesion has one run per block row, each overlapping or touching the
+        # next: then the widened runs of any stretch of rows overlap too, and a row of
+        # either dilation is the one interval from the least start to the greatest end.
+        simple = True
+        for r in range(tr0, tr1 + 1):
+            if row_hi[r] < 0 or row_n[r] != row_hi[r] - row_lo[r] + 1 or (
+                    r > tr0 and (row_lo[r] > row_hi[r - 1] + 1 or row_lo[r - 1] > row_hi[r] + 1)):
+                simple = False
+                break
+        # Otherwise the lesion's runs per block row (row tr0 + i holds runs run_at[i] ..
+        # run_at[i + 1] - 1), and per band row a difference array of the dilations'
+        # coverage: +1 per outer run, +cover_in per inner one; a block is in the band
+        # where the running total is in (0, cover_in) (the inner dilation lies inside the
+        # outer one).
+        n_runs = 0
+        if not simple:
+            run_at = np.empty(nr_t + 1, dtype=np.int64)
+            run_a = np.empty(nr_t * (nc_t // 2 + 1), dtype=np.int64)
+            run_b = np.empty(nr_t * (nc_t // 2 + 1), dtype=np.int64)
+            for i in range(nr_t):
+                run_at[i] = n_runs
+                r = tr0 + i
+                if row_hi[r] < 0:
+                    continue
+                c_row = cls[r + 1, 1:ww + 1]
+                c = row_lo[r]
+                while c <= row_hi[r]:
+                    run_a[n_runs] = c
+                    while c + 1 <= row_hi[r] and c_row[c + 1] & _INSIDE:
+                        c += 1
+                    run_b[n_runs] = c
+                    n_runs += 1
+                    c += 1
+                    while c <= row_hi[r] and not c_row[c] & _INSIDE:
+                        c += 1
+            run_at[nr_t] = n_runs
+        else:  # unused
+            run_at = np.empty(1, dtype=np.int64)
+            run_a = run_at
+            run_b = run_at
+        cover_in = np.int64(1) << 32
+        cover = np.empty(ww + 1, dtype=np.int64)
+        lo_c = max(tc0 - rad_o, 0)
+        hi_c = min(tc1 + rad_o, ww - 1)
         n_any = 0
         n_band = 0
         n_diff = 0  # noise pairs: within band blocks, and across two neighbouring ones
         pairs_in = min(f, w) - 1  # pairs inside a block not cut by the window's right edge
-        for r in range(hh):
+        for r in range(max(tr0 - rad_o, 0), min(tr1 + rad_o, hh - 1) + 1):
+            # the row's stretches of blocks to test: the outer dilation's interval left and
+            # right of the inner one's (simple), or the whole row span (tested on `cover`)
+            if simple:
+                lo_o = ww
+                hi_o = -1
+                for rr in range(max(tr0, r - rad_o), min(tr1, r + rad_o) + 1):
+                    h_o = half_o[abs(rr - r)]
+                    lo_o = min(lo_o, row_lo[rr] - h_o)
+                    hi_o = max(hi_o, row_hi[rr] + h_o)
+                lo_i = ww
+                hi_i = -1
+                for rr in range(max(tr0, r - rad_i), min(tr1, r + rad_i) + 1):
+                    h_i = half_i[abs(rr - r)]
+                    lo_i = min(lo_i, row_lo[rr] - h_i)
+                    hi_i = max(hi_i, row_hi[rr] + h_i)
+                if hi_i < lo_i:  # no inner dilation in this row: one stretch
+                    lo_i = hi_o + 1
+                    hi_i = hi_o
+                lo_o = max(lo_o, 0)
+                hi_o = min(hi_o, ww - 1)
+                n_seg = 2
+            else:
+                for c in range(lo_c, hi_c + 2):
+                    cover[c] = 0
+                for rr in range(max(tr0, r - rad_o), min(tr1, r + rad_o) + 1):
+                    dr = abs(rr - r)
+                    h_o = half_o[dr]
+                    for m in range(run_at[rr - tr0], run_at[rr - tr0 + 1]):
+                        cover[max(run_a[m] - h_o, 0)] += 1
+                        cover[min(run_b[m] + h_o + 1, ww)] -= 1
+                    if dr <= rad_i:
+                        h_i = half_i[dr]
+                        for m in range(run_at[rr - tr0], run_at[rr - tr0 + 1]):
+                            cover[max(run_a[m] - h_i, 0)] += cover_in
+                            cover[min(run_b[m] + h_i + 1, ww)] -= cover_in
+                lo_o = lo_c
+                hi_o = hi_c
+                lo_i = hi_o + 1
+                hi_i = hi_o
+                n_seg = 1
             c_row = cls[r + 1, 1:ww + 1]
-            d_row = d_out[r]
-            left_in = False
-            for c in range(ww):
-                k = c_row[c]
-                q = d_row[c]
-                if k & (_INSIDE | _OTHER) or not in2_i < q <= out2_i:
-                    left_in = False
-                    continue
-                all_r[n_any] = r
-                all_c[n_any] = c
-                n_any += 1
-                if not k & _EXCL:
-                    use_r[n_band] = r
-                    use_c[n_band] = c
-                    n_band += 1
-                n_pairs = max(min(c * f + f, w) - c * f - 1, 0) if c == ww - 1 else pairs_in
-                all_pairs[n_any - 1] = n_pairs
-                n_diff += n_pairs
-                if left_in:  # the pair across from the block to the left belongs to it
-                    all_pairs[n_any - 2] += 1
-                    n_diff += 1
-                left_in = True
+            total = np.int64(0)
+            for seg in range(n_seg):
+                c_a = lo_o if seg == 0 else hi_i + 1
+                c_b = min(lo_i - 1, hi_o) if seg == 0 else hi_o
+                left_in = False
+                for c in range(c_a, c_b + 1):
+                    k = c_row[c]
+                    if not simple:
+                        total += cover[c]
+                    if k & (_INSIDE | _OTHER) or not (simple or 0 < total < cover_in):
+                        left_in = False
+                        continue
+                    all_r[n_any] = r
+                    all_c[n_any] = c
+                    n_any += 1
+                    if not k & _EXCL:
+                        use_r[n_band] = r
+                        use_c[n_band] = c
+                        n_band += 1
+                    n_pairs = max(min(c * f + f, w) - c * f - 1, 0) if c == ww - 1 else pairs_in
+                    all_pairs[n_any - 1] = n_pairs
+                    n_diff += n_pairs
+                    if left_in:  # the pair across from the block to the left belongs to it
+                        all_pairs[n_any - 2] += 1
+                        n_diff += 1
+                    left_in = True
         fit_r = use_r
         fit_c = use_c
         if n_band == 0:  # the excluded part only when nothing else is left
@@ -448,14 +559,23 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
         v1 = 0.0
         v2 = 0.0
         n_fit = 0
+        # the band is in raster order: x changes with the row only, and y is tabulated
+        # per column (the same quotients, without a division per band value)
+        y_of = np.empty(ww, dtype=np.float64)
+        for c in range(ww):
+            y_of[c] = (c - cen_c) / scale
+        r_x = -1
+        x = 0.0
         for i in range(n_band):
             r = fit_r[i]
             c = fit_c[i]
             val = img[r + 1, c + 1]
             if abs(val - med) > tol:
                 continue
-            x = (r - cen_r) / scale
-            y = (c - cen_c) / scale
+            if r != r_x:
+                r_x = r
+                x = (r - cen_r) / scale
+            y = y_of[c]
             m00 += 1.0
             m01 += x
             m02 += y
