@@ -412,46 +412,29 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
         half_i = np.empty(rad_i + 1, dtype=np.int64)
         for dr in range(rad_i + 1):
             half_i[dr] = _isqrt(in2_i - dr * dr)
-        # The common lesion has one run per block row, each overlapping or touching the
-        # next: then the widened runs of any stretch of rows overlap too, and a row of
-        # either dilation is the one interval from the least start to the greatest end.
-        simple = True
-        for r in range(tr0, tr1 + 1):
-            if row_hi[r] < 0 or row_n[r] != row_hi[r] - row_lo[r] + 1 or (
-                    r > tr0 and (row_lo[r] > row_hi[r - 1] + 1 or row_lo[r - 1] > row_hi[r] + 1)):
-                simple = False
-                break
-        # Otherwise the lesion's runs per block row (row tr0 + i holds runs run_at[i] ..
-        # run_at[i + 1] - 1), and per band row a difference array of the dilations'
-        # coverage: +1 per outer run, +cover_in per inner one; a block is in the band
-        # where the running total is in (0, cover_in) (the inner dilation lies inside the
-        # outer one).
-        n_runs = 0
-        if not simple:
-            run_at = np.empty(nr_t + 1, dtype=np.int64)
-            run_a = np.empty(nr_t * (nc_t // 2 + 1), dtype=np.int64)
-            run_b = np.empty(nr_t * (nc_t // 2 + 1), dtype=np.int64)
-            for i in range(nr_t):
-                run_at[i] = n_runs
-                r = tr0 + i
-                if row_hi[r] < 0:
-                    continue
+        # A lesion row's runs widened by h form the one interval [lo - h, hi + h] when no
+        # gap between its runs is longer than 2 h, and the widened rows of a stretch form
+        # one interval when each touches the union of those before it. Then a row of
+        # either dilation is an interval and only the band's blocks are visited: the
+        # common case (one run per row, each touching the next) and most rows of a grown
+        # support. Other rows scan a difference array of the runs' coverage: +1 per outer
+        # run, +cover_in per inner one; a block is in the band where the running total is
+        # in (0, cover_in) (the inner dilation lies inside the outer one).
+        gap = np.zeros(nr_t, dtype=np.int64)  # longest gap between the runs of row tr0 + i
+        for i in range(nr_t):
+            r = tr0 + i
+            if row_hi[r] >= 0 and row_n[r] != row_hi[r] - row_lo[r] + 1:
                 c_row = cls[r + 1, 1:ww + 1]
-                c = row_lo[r]
-                while c <= row_hi[r]:
-                    run_a[n_runs] = c
-                    while c + 1 <= row_hi[r] and c_row[c + 1] & _INSIDE:
-                        c += 1
-                    run_b[n_runs] = c
-                    n_runs += 1
-                    c += 1
-                    while c <= row_hi[r] and not c_row[c] & _INSIDE:
-                        c += 1
-            run_at[nr_t] = n_runs
-        else:  # unused
-            run_at = np.empty(1, dtype=np.int64)
-            run_a = run_at
-            run_b = run_at
+                g_run = 0
+                for c in range(row_lo[r], row_hi[r] + 1):
+                    g_run = 0 if c_row[c] & _INSIDE else g_run + 1
+                    gap[i] = max(gap[i], g_run)
+        # the lesion's runs per block row (row tr0 + i holds runs run_at[i] ..
+        # run_at[i + 1] - 1), listed when a row first needs them
+        have_runs = False
+        run_at = np.empty(nr_t + 1, dtype=np.int64)
+        run_a = np.empty(0, dtype=np.int64)
+        run_b = np.empty(0, dtype=np.int64)
         cover_in = np.int64(1) << 32
         cover = np.empty(ww + 1, dtype=np.int64)
         lo_c = max(tc0 - rad_o, 0)
@@ -462,20 +445,37 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
         pairs_in = min(f, w) - 1  # pairs inside a block not cut by the window's right edge
         for r in range(max(tr0 - rad_o, 0), min(tr1 + rad_o, hh - 1) + 1):
             # the row's stretches of blocks to test: the outer dilation's interval left and
-            # right of the inner one's (simple), or the whole row span (tested on `cover`)
+            # right of the inner one's, or the whole row span (tested on `cover`)
+            simple = True
+            lo_o = ww
+            hi_o = -1
+            for rr in range(max(tr0, r - rad_o), min(tr1, r + rad_o) + 1):
+                if row_hi[rr] < 0:
+                    continue
+                h_o = half_o[abs(rr - r)]
+                lo_r = row_lo[rr] - h_o
+                hi_r = row_hi[rr] + h_o
+                if gap[rr - tr0] > 2 * h_o or (hi_o >= lo_o and (lo_r > hi_o + 1 or hi_r < lo_o - 1)):
+                    simple = False
+                    break
+                lo_o = min(lo_o, lo_r)
+                hi_o = max(hi_o, hi_r)
+            lo_i = ww
+            hi_i = -1
+            for rr in range(max(tr0, r - rad_i), min(tr1, r + rad_i) + 1):
+                if not simple:
+                    break
+                if row_hi[rr] < 0:
+                    continue
+                h_i = half_i[abs(rr - r)]
+                lo_r = row_lo[rr] - h_i
+                hi_r = row_hi[rr] + h_i
+                if gap[rr - tr0] > 2 * h_i or (hi_i >= lo_i and (lo_r > hi_i + 1 or hi_r < lo_i - 1)):
+                    simple = False
+                    break
+                lo_i = min(lo_i, lo_r)
+                hi_i = max(hi_i, hi_r)
             if simple:
-                lo_o = ww
-                hi_o = -1
-                for rr in range(max(tr0, r - rad_o), min(tr1, r + rad_o) + 1):
-                    h_o = half_o[abs(rr - r)]
-                    lo_o = min(lo_o, row_lo[rr] - h_o)
-                    hi_o = max(hi_o, row_hi[rr] + h_o)
-                lo_i = ww
-                hi_i = -1
-                for rr in range(max(tr0, r - rad_i), min(tr1, r + rad_i) + 1):
-                    h_i = half_i[abs(rr - r)]
-                    lo_i = min(lo_i, row_lo[rr] - h_i)
-                    hi_i = max(hi_i, row_hi[rr] + h_i)
                 if hi_i < lo_i:  # no inner dilation in this row: one stretch
                     lo_i = hi_o + 1
                     hi_i = hi_o
@@ -483,6 +483,28 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
                 hi_o = min(hi_o, ww - 1)
                 n_seg = 2
             else:
+                if not have_runs:
+                    have_runs = True
+                    run_a = np.empty(nr_t * (nc_t // 2 + 1), dtype=np.int64)
+                    run_b = np.empty(nr_t * (nc_t // 2 + 1), dtype=np.int64)
+                    n_runs = 0
+                    for i in range(nr_t):
+                        run_at[i] = n_runs
+                        rr = tr0 + i
+                        if row_hi[rr] < 0:
+                            continue
+                        c_row = cls[rr + 1, 1:ww + 1]
+                        c = row_lo[rr]
+                        while c <= row_hi[rr]:
+                            run_a[n_runs] = c
+                            while c + 1 <= row_hi[rr] and c_row[c + 1] & _INSIDE:
+                                c += 1
+                            run_b[n_runs] = c
+                            n_runs += 1
+                            c += 1
+                            while c <= row_hi[rr] and not c_row[c] & _INSIDE:
+                                c += 1
+                    run_at[nr_t] = n_runs
                 for c in range(lo_c, hi_c + 2):
                     cover[c] = 0
                 for rr in range(max(tr0, r - rad_o), min(tr1, r + rad_o) + 1):
