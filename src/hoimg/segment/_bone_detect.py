@@ -11,7 +11,9 @@ short and curved, and skin edges bound a band wider than any bone. So:
    every column keeps edges that persist along the block (a lesion covering less than
    half the block does not survive the median).
 4. Per block, rising/falling edge pairs 5..max_bone_width_mm apart with a brighter band
-   between are bone cross-sections; pairs overlapping from block to block are linked
+   between are bone cross-sections, chosen by the weaker edge's strength weighted by
+   the pair's balance (a tube's two edges are alike; one cortex paired with a fat plane
+   or the limb's outline is not); pairs overlapping from block to block are linked
    into bones at least ``min_bone_length_mm`` long. Where two bones lie side by side, the
    pair of their outer edges (an envelope of both) is dropped when the soft tissue
    between them runs along most of the limb's bones (a lesion's cleft is shorter).
@@ -176,6 +178,33 @@ def _peaks(g: np.ndarray, thr: float, sign: float) -> list[int]:
     return list(np.nonzero(inner)[0] + 1)
 
 
+def _pair_rank(rise: float, fall: float) -> tuple[float, float]:
+    """Rank and strength of an edge pair from its rising and falling edge strengths.
+
+    The strength is the weaker edge's. A tube projects two edges of the same strength,
+    while a pair of one cortex and a soft-tissue step (a fat plane, the limb's outline)
+    is unbalanced; and as the two share the bone's weaker edge, strength alone ties them
+    or prefers the wrong one. So pairs are ranked by the strength weighted by the
+    balance, ``weak * (weak / strong)``.
+    """
+    weak, strong = sorted((rise, fall))
+    return weak * weak / max(strong, 1e-12), weak
+
+
+def _choose_pairs(cands: list[tuple[float, float, int, int]], floor: float
+                  ) -> list[tuple[int, int, float]]:
+    """Non-overlapping pairs of one block, best rank first: [(a, c, strength)].
+
+    ``cands`` holds (rank, strength, a, c) sorted by falling rank; pairs weaker than
+    ``floor`` are soft-tissue texture and left out.
+    """
+    chosen: list[tuple[int, int, float]] = []
+    for _, weak, a, c in cands:
+        if weak >= floor and all(c < a2 or a > c2 for a2, c2, _ in chosen):
+            chosen.append((a, c, weak))
+    return chosen
+
+
 def _flank_and_band(prof: np.ndarray, a: int, c: int, side: int) -> tuple[np.ndarray, np.ndarray]:
     """Finite profile values of the soft tissue ``side`` columns beyond the pair (a, c), and
     of the band between its edges."""
@@ -185,7 +214,7 @@ def _flank_and_band(prof: np.ndarray, a: int, c: int, side: int) -> tuple[np.nda
 
 
 def _envelope_gaps(
-    cands: list[tuple[float, int, int]], prof: np.ndarray, side: int, min_gap: int
+    cands: list[tuple[float, float, int, int]], prof: np.ndarray, side: int, min_gap: int
 ) -> dict[tuple[int, int], tuple[int, int]]:
     """Edge pairs of one block that split into two bands around a gap: {(a, c): (c1, a2)}.
 
@@ -201,11 +230,11 @@ def _envelope_gaps(
     """
     starts: dict[int, list[int]] = {}
     ends: dict[int, list[int]] = {}
-    for _, a, c in cands:
+    for _, _, a, c in cands:
         starts.setdefault(a, []).append(c)
         ends.setdefault(c, []).append(a)
     out: dict[tuple[int, int], tuple[int, int]] = {}
-    for _, a, c in cands:
+    for _, _, a, c in cands:
         splits = [(c1, a2) for c1 in starts.get(a, ()) if c1 < c
                   for a2 in ends.get(c, ())
                   if min_gap <= a2 - c1 < 2.0 * max(c1 - a, c - a2)]
@@ -318,7 +347,7 @@ def bone_blobs(smooth: np.ndarray, valid: np.ndarray, grid: WorkGrid, seg) -> np
     thr = max(6.0 * noise, 0.08 * strong)
     min_w, max_w = grid.px(seg.min_bone_width_mm), grid.px(seg.max_bone_width_mm)
     side = max(int(round(grid.px(3.0))), 2)
-    all_cands: list[list[tuple[float, int, int]]] = []
+    all_cands: list[list[tuple[float, float, int, int]]] = []
     for b in range(nb):
         g = gmed[b]
         rise = _peaks(g, thr, 1.0)
@@ -340,9 +369,8 @@ def bone_blobs(smooth: np.ndarray, valid: np.ndarray, grid: WorkGrid, seg) -> np
                 inside, outside = float(np.mean(band_vals)), float(np.median(flank))
                 if not np.isfinite(inside) or not np.isfinite(outside) or inside <= outside:
                     continue
-                cands.append((min(g[a], -g[c]), a, c))
-        cands.sort(reverse=True)
-        all_cands.append(cands)
+                cands.append((*_pair_rank(float(g[a]), float(-g[c])), a, c))
+        all_cands.append(sorted(cands, reverse=True))
     # Envelopes of two bones side by side are dropped where their gap runs as long as a
     # bone, and along most of what is visible of the limb's bones (:func:`_persistent_gaps`):
     # a lesion's cleft is shorter.
@@ -352,18 +380,11 @@ def bone_blobs(smooth: np.ndarray, valid: np.ndarray, grid: WorkGrid, seg) -> np
     gaps = [_envelope_gaps(c, smed[b], side, max(int(round(grid.px(2.0))), 1))
             for b, c in enumerate(all_cands)]
     two_bones = _persistent_gaps(gaps, gap_blocks)
-    all_cands = [[p for p in c if (p[1], p[2]) not in drop] for c, drop in zip(all_cands, two_bones)]
+    all_cands = [[p for p in c if (p[2], p[3]) not in drop] for c, drop in zip(all_cands, two_bones)]
     # Cortical edges are the strongest persistent edges of the image: weak pairs are
     # soft-tissue texture, and a bone's track must be comparable to the best one.
-    best_pair = max((c[0][0] for c in all_cands if c), default=0.0)
-    pairs: list[list[tuple[int, int, float]]] = []
-    for cands in all_cands:
-        cands = [c for c in cands if c[0] >= 0.25 * best_pair]
-        chosen: list[tuple[int, int, float]] = []
-        for score, a, c in cands:
-            if all(c < a2 or a > c2 for a2, c2, _ in chosen):
-                chosen.append((a, c, score))
-        pairs.append(chosen)
+    best_pair = max((p[1] for c in all_cands for p in c), default=0.0)
+    pairs = [_choose_pairs(c, 0.25 * best_pair) for c in all_cands]
     # Link pairs of nearby blocks (a lesion may hide a bone for a block or two) whose
     # intervals overlap and whose widths agree into tracks.
     max_gap = 3
