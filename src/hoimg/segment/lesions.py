@@ -229,22 +229,27 @@ def _to_work(mask: np.ndarray, grid: WorkGrid) -> np.ndarray:
 def _is_marker(
     residual: np.ndarray, z: np.ndarray, comp: np.ndarray, grid: WorkGrid, seg, bone_peak: float
 ) -> bool:
-    """A lead marker: a compact plateau, most of it within 10% of its own peak, very dense.
+    """A lead marker: a compact plateau or step, very dense.
 
     Lesions are not plateaus in projection: a shell peaks near its rim, a solid body near
     its centre (a uniform ball has ~20% of the area above 30% of its peak within 10% of
     the peak). Very dense means denser than the cortex (lead stops nearly everything), or,
     without a bone, 50 local sigmas. A letter-sized (<= 400 mm2) step 1.5 times denser
-    than the cortex is a marker too, however uneven its top. (Known limit: a uniform
-    ball that small and that dense would pass for one; centre-dense lesions do not.)
+    than the cortex is a marker too, however uneven its top; so is a letter-sized step
+    ``_MARKER_STEP_SIGMA`` local sigmas above the tissue around it, whatever the cortex
+    (the cortex may be missing, or brighter than the marker after vendor processing).
+    (Known limit: a uniform ball that small and that dense would pass for one; centre-dense
+    lesions and shells do not.)
     """
     vals = residual[comp]
     area_mm2 = vals.size * grid.pixel_mm**2
     if area_mm2 > 2000.0 or vals.size < 9:
         return False
     peak = float(vals.max())
-    dense = peak >= bone_peak if np.isfinite(bone_peak) else float(z[comp].max()) >= 50.0
-    if peak <= 0 or not dense:
+    z_peak = float(z[comp].max())
+    dense = peak >= bone_peak if np.isfinite(bone_peak) else z_peak >= 50.0
+    very_dense = z_peak >= _MARKER_STEP_SIGMA
+    if peak <= 0 or not (dense or very_dense):
         return False
     # The object's own extent (above 30% of its peak), not the noise-relative region a
     # very dense object grows into through its blur and scatter halo.
@@ -252,14 +257,22 @@ def _is_marker(
     plateau = float(np.mean(body >= 0.9 * peak))
     if plateau >= 0.45:
         return True
+    if area_mm2 > 400.0:
+        return False
     # Over soft tissue a marker's top is not flat in the residual (the tissue under it
-    # varies), but it is still a step, mostly above 70% of its (robust) peak where a
-    # dome has half its body, and lead is far denser than the cortex seen edge-on
-    # (~16 mm of cortical bone), which letter-sized mineral in soft tissue hardly reaches.
+    # varies), but it is still a step, mostly above 70% of its (robust) peak. A body of
+    # mineral projects a dome: a centre-dense one has ~1/3 of its body there, a shell
+    # less, and the densest phantom lesions (60-160 sigmas) at most 0.50, where letters
+    # give 0.55-0.8.
     robust_peak = float(np.percentile(vals, 98.0))
     step = float(np.mean(body >= 0.7 * robust_peak))
-    return bool(np.isfinite(bone_peak) and area_mm2 <= 400.0 and robust_peak >= 1.5 * bone_peak
-                and step >= 0.45)
+    if np.isfinite(bone_peak) and robust_peak >= 1.5 * bone_peak and step >= 0.45:
+        return True
+    return bool(very_dense and step >= 0.55)
+
+
+# A letter-sized step this many local noise sigmas above the tissue is lead, not mineral.
+_MARKER_STEP_SIGMA = 60.0
 
 
 def _is_bone_sliver(comp: np.ndarray, bone: BoneModel, grid: WorkGrid) -> bool:
