@@ -98,13 +98,13 @@ def _steps(rad):
     t0 = _CLOCK[0]()
     blobs = bone_blobs(smooth, valid, grid, seg)
     t["bone candidates (edge pairs)"] = _CLOCK[0]() - t0
-    with _Timed(_prepare, "along_limb_background") as along:
-        t0 = _CLOCK[0]()
-        zone = cv2.dilate((blobs > 0).astype(np.uint8), ellipse(grid.px(1.0))) > 0
-        zone |= _prepare._large_faint(smooth, valid, zone, grid, seg)
-        elapsed = _CLOCK[0]() - t0
-    t["large faint lesions (wide fit)"] = elapsed - along.seconds
-    t["along-limb background (in large faint)"] = along.seconds
+    t0 = _CLOCK[0]()
+    zone = cv2.dilate((blobs > 0).astype(np.uint8), ellipse(grid.px(1.0))) > 0
+    along = _prepare.along_limb_background(smooth, valid & ~zone, grid)
+    t["along-limb background"] = _CLOCK[0]() - t0
+    t0 = _CLOCK[0]()
+    zone |= _prepare._large_faint(smooth, valid, zone, along, grid, seg)
+    t["large faint lesions (wide fit)"] = _CLOCK[0]() - t0
     t0 = _CLOCK[0]()
     soft_tissue_background(smooth, valid, grid, exclude=zone, iterations=2,
                            scale_mm=seg.background_scale_mm, dense_sigma=seg.lesion_grow_sigma,

@@ -189,3 +189,38 @@ def test_grown_line_drops_long_faint_lines_along_the_limb_and_nothing_else():
     # Longer than any lesion (moment length 4 * sqrt(300^2 / 12) * 0.4 = 138.6 mm > 120): dropped
     # whatever its flags and direction.
     assert _grown_line(np.ones((15, 300), bool), [], bone, grid, seg)
+
+
+def test_seeds_stand_out_of_the_tissue_along_the_limb_as_well_as_locally():
+    from hoimg.config import SegmentConfig
+    from hoimg.segment.lesions import _seeds
+
+    seg = SegmentConfig()
+    shape = (3, 4)
+    noise = np.ones(shape, np.float32)
+    background = np.zeros(shape, np.float32)
+    # Column 0: a strip along the limb the local fit left (6 sigmas over it), but which
+    # the along-limb run follows (5.5). Column 1: a compact lesion, 5.7+ sigmas over both.
+    # Column 2: the same lesion where the run is unknown (NaN, the field's end): no seed.
+    # Column 3: 4 sigmas, under the fine threshold (5) at any background.
+    fine = np.array([[6.0, 6.0, 6.0, 4.0]] * 3, np.float32)
+    along = np.array([[5.5, 0.3, np.nan, -9.0]] * 3, np.float32)
+    coarse = np.zeros(shape, np.float32)  # nothing at the coarse scale
+    seeds = _seeds(fine, coarse, background, along, noise, noise, seg)
+    assert seeds.tolist() == [[False, True, False, False]] * 3
+    # Without an along-limb estimate (too little tissue) only the local fit counts.
+    local_only = _seeds(fine, coarse, background, None, noise, noise, seg)
+    assert local_only.tolist() == [[True, True, True, False]] * 3
+    # The coarse scale seeds on its own sigma (threshold 4) against the same tissue.
+    coarse = np.array([[4.5, 4.5, 3.5, 4.5]] * 3, np.float32)
+    seeds = _seeds(np.zeros(shape, np.float32), coarse, background, along, noise, noise, seg)
+    assert seeds.tolist() == [[False, True, False, True]] * 3
+
+
+def test_along_limb_background_is_nan_where_the_run_is_too_short():
+    img = _limb((600, 400))
+    weight = np.ones(img.shape, bool)
+    weight[:, 300:] = False  # no tissue in these columns: no run to trust
+    bg = along_limb_background(img, weight, _grid(img.shape))
+    assert np.isnan(bg[300, 350])
+    assert abs(float(bg[300, 100] - img[300, 100])) < 0.5

@@ -35,6 +35,7 @@ class Prepared:
     dense: np.ndarray  # excluded from the background as dense: candidates (bool)
     bone_blobs: np.ndarray  # int32 labels of bone candidates (marrow included)
     collimated: np.ndarray  # the collimated / blanked part of `outside` (bool)
+    along: np.ndarray | None  # soft tissue along the limb (NaN where unknown; None: no tissue)
 
     @property
     def z(self) -> np.ndarray:
@@ -81,15 +82,17 @@ def _compute(radiograph: Radiograph, seg: SegmentConfig, load: LoadConfig) -> Pr
     )
     blobs = bone_blobs(smooth, valid, grid, seg)
     bone_zone = cv2.dilate((blobs > 0).astype(np.uint8), ellipse(grid.px(1.0))) > 0
-    exclude = bone_zone | _large_faint(smooth, valid, bone_zone, grid, seg)
+    along = along_limb_background(smooth, valid & ~bone_zone, grid)
+    exclude = bone_zone | _large_faint(smooth, valid, bone_zone, along, grid, seg)
     background, noise, dense = soft_tissue_background(
         smooth, valid, grid, exclude=exclude, iterations=2, **kw
     )
-    return Prepared(grid, smooth, outside, markers, valid, noise, background, dense, blobs, collimated)
+    return Prepared(grid, smooth, outside, markers, valid, noise, background, dense, blobs, collimated,
+                    along)
 
 
 def _large_faint(
-    smooth: np.ndarray, valid: np.ndarray, bone_zone: np.ndarray, grid, seg
+    smooth: np.ndarray, valid: np.ndarray, bone_zone: np.ndarray, along: np.ndarray | None, grid, seg
 ) -> np.ndarray:
     """Large, faint mineral that a lesion-scale background would fit as soft tissue.
 
@@ -108,9 +111,9 @@ def _large_faint(
     resid = gaussian(smooth - wide, grid.px(seg.coarse_smoothing_mm))
     sigma = local_sigma(resid, w, block)
     blob = ((resid > seg.large_lesion_sigma * sigma) & w).astype(np.uint8)
-    along = along_limb_background(smooth, w, grid)
     if along is not None:
-        resid = gaussian(smooth - along, grid.px(seg.coarse_smoothing_mm))
+        # Where the run is unknown the tissue is taken as it is (no excess).
+        resid = gaussian(smooth - np.where(np.isnan(along), smooth, along), grid.px(seg.coarse_smoothing_mm))
         # What is left after the along-limb runs is mostly noise and compact structure:
         # one robust spread for the image (a local one would count the lesion itself).
         sigma_along = float(np.median(np.abs(resid[w]))) / 0.6745 if w.any() else np.inf
@@ -146,7 +149,8 @@ def along_limb_background(
     local spread until a 50 mm centre-dense lesion is a 3-sigma bump), but hardly along it.
     In the limb's frame, the ``percentile`` of ``block_mm`` block means over ``window_mm``
     along the axis follows all of them and ignores a compact lesion shorter than ~70% of
-    the window. Returns None when there is too little tissue to tell.
+    the window. Returns None when there is too little tissue to tell, and NaN where a
+    pixel's run is too short to trust.
     """
     import cv2
 
@@ -171,13 +175,13 @@ def along_limb_background(
     half = max(int(round(window_mm / block_mm / 2)), 1)
     # A column seen in fewer than a third of its window has no trustworthy run.
     low = running_percentile(means, half, percentile, max((2 * half + 1) // 3, 3))
-    # Block centres back to frame rows, then to the image grid; holes take the smooth map
-    # (so they carry no excess). The frame beyond the block rows was zeros, which is
-    # what the warp's constant border gives.
+    # Block centres back to frame rows, then to the image grid; holes (no trustworthy
+    # run) are NaN. The frame beyond the block rows was zeros, which is what the warp's
+    # constant border gives.
     rows_f = cv2.resize(np.nan_to_num(low, nan=0.0), (w, nb * step), interpolation=cv2.INTER_LINEAR)
     ok_f = cv2.resize(np.isfinite(low).astype(np.float32), (w, nb * step), interpolation=cv2.INTER_LINEAR)
     fwd = cv2.invertAffineTransform(m)
     rows, cols = smooth.shape
     bg = cv2.warpAffine(rows_f, fwd, (cols, rows), flags=inv, borderValue=0.0)
     ok = cv2.warpAffine(ok_f, fwd, (cols, rows), flags=inv, borderValue=0.0) > 0.99
-    return np.where(ok, bg, smooth).astype(np.float32)
+    return np.where(ok, bg, np.nan).astype(np.float32)

@@ -86,7 +86,8 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
     sigma_coarse = local_sigma(coarse, weight & ~prep.dense, block)
     z_coarse = coarse / sigma_coarse
 
-    seeds = ((z_fine > seg.lesion_threshold_sigma) | (z_coarse > seg.coarse_threshold_sigma))
+    seeds = _seeds(prep.smooth, coarse + prep.background, prep.background, prep.along,
+                   prep.noise, sigma_coarse, seg)
     seeds &= weight
     # Growth stays off the bone's blurred edge and off the field margin: both carry a
     # positive residual that would otherwise creep along them as a thin ring.
@@ -203,6 +204,36 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
         if rec is not None:
             records.append(rec)
     return LesionCandidates(labels=labels, records=tuple(records))
+
+
+def _seeds(
+    fine: np.ndarray,
+    coarse: np.ndarray,
+    background: np.ndarray,
+    along: np.ndarray | None,
+    noise: np.ndarray,
+    sigma_coarse: np.ndarray,
+    seg,
+) -> np.ndarray:
+    """Seed pixels: an excess over the soft tissue at the fine or the coarse scale.
+
+    The soft tissue is the higher of two estimates: the local fit (``background``) and
+    the tissue as it runs along the limb (``along``; None when the image has too little
+    tissue to tell, then the local fit alone counts). Skin, fat planes and muscle bellies
+    change across the limb within millimetres, faster than the local fit follows (it
+    leaves positive strips along them), but hardly along it, where a lesion is compact;
+    the along-limb estimate follows them and ignores the lesion. Where ``along`` is NaN
+    (the limb leaves the field within ~20 mm, so its run is too short to trust) nothing
+    seeds: the field's end carries strips of its own (scatter fall-off, the ends of
+    bones) that neither estimate can tell from mineral. (On dev seeds 43 and 44, seeding
+    there from the local fit alone added FPs and found no lesion.)
+    """
+    if along is None:
+        top = background
+    else:
+        top = np.where(np.isnan(along), np.inf, np.maximum(background, along))
+    return (((fine - top) > seg.lesion_threshold_sigma * noise)
+            | ((coarse - top) > seg.coarse_threshold_sigma * sigma_coarse))
 
 
 def _distance_to(region: np.ndarray) -> np.ndarray:
