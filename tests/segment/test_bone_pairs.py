@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from hoimg.segment._bone_detect import _choose_pairs, _envelope_gaps, _pair_rank, _persistent_gaps
+from hoimg.segment._bone_detect import (
+    EdgePair,
+    _choose_pairs,
+    _envelope_gaps,
+    _pair_rank,
+    _persistent_gaps,
+)
 
 
 def _profile(*bands, n=80, base=0.0):
@@ -19,7 +25,7 @@ def _profile(*bands, n=80, base=0.0):
 def test_two_bones_split_at_the_soft_tissue_between_them():
     # Bone 1 spans columns 10-30, bone 2 40-55; the outer edges pair up as (10, 55).
     prof = _profile((10, 30, 1.0), (40, 55, 0.8))
-    cands = [(1.0, 1.0, 10, 30), (0.8, 0.8, 40, 55), (0.8, 0.8, 10, 55)]
+    cands = [EdgePair(1.0, 1.0, 10, 30), EdgePair(0.8, 0.8, 40, 55), EdgePair(0.8, 0.8, 10, 55)]
     assert _envelope_gaps(cands, prof, side=3, min_gap=2) == {(10, 55): (30, 40)}
 
 
@@ -27,19 +33,19 @@ def test_a_tube_is_not_split_into_its_cortices():
     # Cortices 10-15 and 35-40 around a 19-column marrow cavity: the cavity is wider
     # than twice a cortex, so the tube is one bone (even with marrow at soft tissue level).
     prof = _profile((10, 15, 1.0), (35, 40, 1.0), (16, 34, 0.0))
-    cands = [(1.0, 1.0, 10, 15), (1.0, 1.0, 35, 40), (0.9, 0.9, 10, 40)]
+    cands = [EdgePair(1.0, 1.0, 10, 15), EdgePair(1.0, 1.0, 35, 40), EdgePair(0.9, 0.9, 10, 40)]
     assert _envelope_gaps(cands, prof, side=3, min_gap=2) == {}
 
 
 def test_a_shallow_or_narrow_dip_is_not_a_gap():
     # A metaphysis with a trabecular dip to 60% of its density: not soft tissue.
     prof = _profile((10, 60, 1.0), (31, 33, 0.6))
-    cands = [(1.0, 1.0, 10, 30), (1.0, 1.0, 34, 60), (0.9, 0.9, 10, 60)]
+    cands = [EdgePair(1.0, 1.0, 10, 30), EdgePair(1.0, 1.0, 34, 60), EdgePair(0.9, 0.9, 10, 60)]
     assert _envelope_gaps(cands, prof, side=3, min_gap=2) == {}
     # A dip to soft tissue one column wide (edges 2 apart) is narrower than min_gap=3;
     # the same dip is a gap when min_gap allows it.
     prof = _profile((10, 60, 1.0), (31, 31, 0.0))
-    cands = [(1.0, 1.0, 10, 30), (1.0, 1.0, 32, 60), (0.9, 0.9, 10, 60)]
+    cands = [EdgePair(1.0, 1.0, 10, 30), EdgePair(1.0, 1.0, 32, 60), EdgePair(0.9, 0.9, 10, 60)]
     assert _envelope_gaps(cands, prof, side=3, min_gap=3) == {}
     assert _envelope_gaps(cands, prof, side=3, min_gap=2) == {(10, 60): (30, 32)}
 
@@ -61,8 +67,8 @@ def test_only_a_gap_as_long_as_a_bone_drops_the_envelope():
 
 
 def _ranked(rises: dict[int, float], falls: dict[int, float], pairs) -> list:
-    """Candidates (rank, strength, a, c) of the given (a, c) pairs, best rank first."""
-    return sorted(((*_pair_rank(rises[a], falls[c]), a, c) for a, c in pairs), reverse=True)
+    """Candidates of the given (a, c) pairs, best rank first."""
+    return sorted((EdgePair(*_pair_rank(rises[a], falls[c]), a, c) for a, c in pairs), reverse=True)
 
 
 def test_a_cortex_and_a_soft_tissue_step_lose_to_the_bones_own_pair():
@@ -84,6 +90,7 @@ def test_pair_rank_is_the_weaker_edge_weighted_by_the_balance():
 
 
 def test_chosen_pairs_do_not_overlap_and_weak_ones_are_left_out():
-    cands = [(5.0, 5.0, 10, 20), (4.0, 4.0, 15, 30), (3.0, 3.0, 25, 40), (0.5, 0.5, 50, 60)]
+    cands = [EdgePair(5.0, 5.0, 10, 20), EdgePair(4.0, 4.0, 15, 30), EdgePair(3.0, 3.0, 25, 40),
+             EdgePair(0.5, 0.5, 50, 60)]
     # (15, 30) overlaps the better (10, 20); (25, 40) does not; (50, 60) is under the floor
     assert _choose_pairs(cands, floor=1.0) == [(10, 20, 5.0), (25, 40, 3.0)]

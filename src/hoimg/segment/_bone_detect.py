@@ -25,6 +25,7 @@ sub-pixel periosteal edges are fitted afterwards (:mod:`._bone_fit`).
 from __future__ import annotations
 
 import itertools
+from typing import NamedTuple
 
 import numpy as np
 
@@ -178,6 +179,16 @@ def _peaks(g: np.ndarray, thr: float, sign: float) -> list[int]:
     return list(np.nonzero(inner)[0] + 1)
 
 
+class EdgePair(NamedTuple):
+    """One block's candidate bone cross-section: a rising edge at column ``a`` and a falling
+    one at ``c``. Tuples sort by ``rank`` first (see :func:`_pair_rank`)."""
+
+    rank: float
+    strength: float  # the weaker edge's strength
+    a: int
+    c: int
+
+
 def _pair_rank(rise: float, fall: float) -> tuple[float, float]:
     """Rank and strength of an edge pair from its rising and falling edge strengths.
 
@@ -191,12 +202,11 @@ def _pair_rank(rise: float, fall: float) -> tuple[float, float]:
     return weak * weak / max(strong, 1e-12), weak
 
 
-def _choose_pairs(cands: list[tuple[float, float, int, int]], floor: float
-                  ) -> list[tuple[int, int, float]]:
+def _choose_pairs(cands: list[EdgePair], floor: float) -> list[tuple[int, int, float]]:
     """Non-overlapping pairs of one block, best rank first: [(a, c, strength)].
 
-    ``cands`` holds (rank, strength, a, c) sorted by falling rank; pairs weaker than
-    ``floor`` are soft-tissue texture and left out.
+    ``cands`` are sorted by falling rank; pairs weaker than ``floor`` are soft-tissue
+    texture and left out.
     """
     chosen: list[tuple[int, int, float]] = []
     for _, weak, a, c in cands:
@@ -214,7 +224,7 @@ def _flank_and_band(prof: np.ndarray, a: int, c: int, side: int) -> tuple[np.nda
 
 
 def _envelope_gaps(
-    cands: list[tuple[float, float, int, int]], prof: np.ndarray, side: int, min_gap: int
+    cands: list[EdgePair], prof: np.ndarray, side: int, min_gap: int
 ) -> dict[tuple[int, int], tuple[int, int]]:
     """Edge pairs of one block that split into two bands around a gap: {(a, c): (c1, a2)}.
 
@@ -347,7 +357,7 @@ def bone_blobs(smooth: np.ndarray, valid: np.ndarray, grid: WorkGrid, seg) -> np
     thr = max(6.0 * noise, 0.08 * strong)
     min_w, max_w = grid.px(seg.min_bone_width_mm), grid.px(seg.max_bone_width_mm)
     side = max(int(round(grid.px(3.0))), 2)
-    all_cands: list[list[tuple[float, float, int, int]]] = []
+    all_cands: list[list[EdgePair]] = []
     for b in range(nb):
         g = gmed[b]
         rise = _peaks(g, thr, 1.0)
@@ -369,7 +379,7 @@ def bone_blobs(smooth: np.ndarray, valid: np.ndarray, grid: WorkGrid, seg) -> np
                 inside, outside = float(np.mean(band_vals)), float(np.median(flank))
                 if not np.isfinite(inside) or not np.isfinite(outside) or inside <= outside:
                     continue
-                cands.append((*_pair_rank(float(g[a]), float(-g[c])), a, c))
+                cands.append(EdgePair(*_pair_rank(float(g[a]), float(-g[c])), a, c))
         all_cands.append(sorted(cands, reverse=True))
     # Envelopes of two bones side by side are dropped where their gap runs as long as a
     # bone, and along most of what is visible of the limb's bones (:func:`_persistent_gaps`):
@@ -380,10 +390,10 @@ def bone_blobs(smooth: np.ndarray, valid: np.ndarray, grid: WorkGrid, seg) -> np
     gaps = [_envelope_gaps(c, smed[b], side, max(int(round(grid.px(2.0))), 1))
             for b, c in enumerate(all_cands)]
     two_bones = _persistent_gaps(gaps, gap_blocks)
-    all_cands = [[p for p in c if (p[2], p[3]) not in drop] for c, drop in zip(all_cands, two_bones)]
+    all_cands = [[p for p in c if (p.a, p.c) not in drop] for c, drop in zip(all_cands, two_bones)]
     # Cortical edges are the strongest persistent edges of the image: weak pairs are
     # soft-tissue texture, and a bone's track must be comparable to the best one.
-    best_pair = max((p[1] for c in all_cands for p in c), default=0.0)
+    best_pair = max((p.strength for c in all_cands for p in c), default=0.0)
     pairs = [_choose_pairs(c, 0.25 * best_pair) for c in all_cands]
     # Link pairs of nearby blocks (a lesion may hide a bone for a block or two) whose
     # intervals overlap and whose widths agree into tracks.
