@@ -240,6 +240,9 @@ class ClassifyConfig:
 
     # A label is given only when its probability exceeds this; else indeterminate.
     min_confidence: float = 0.6
+    # Detached lesions shorter than this (mm) are indeterminate: too small to show HO's
+    # zoning (half of HO's smallest typical size, 3 cm; DOMAIN.md).
+    min_pattern_length_mm: float = 15.0
 
 
 @dataclass(frozen=True)

@@ -333,7 +333,8 @@ def analyze_segmented(image: Radiograph, bone, candidates, *, config=None) -> An
             flags=flags,
             spacing_known=image.has_spacing,
         )
-        result = classify(features, min_confidence=config.classify.min_confidence)
+        result = classify(features, min_confidence=config.classify.min_confidence,
+                          min_pattern_length_mm=config.classify.min_pattern_length_mm)
         reported = {name: getattr(features, name) for name in _FEATURES_ON_LESION}
         sizes = {"area_mm2": _nan(rec.area_mm2), "length_mm": _nan(rec.length_mm),
                  "width_mm": _nan(rec.width_mm)}

@@ -117,3 +117,23 @@ def test_reasons_quote_no_millimetres_when_spacing_is_unknown():
     res = classify(features(**{**POS_LESION.__dict__, "spacing_known": False}))
     assert "broad attachment (45% of length)" in res.reasons
     assert not any(" mm" in r for r in res.reasons)
+
+
+def test_a_detached_lesion_too_short_for_zoning_is_withheld():
+    # A 12 mm rim-dense cluster with a complete cleft: under half HO's smallest typical
+    # size, so its zoning carries no call.
+    short = features(**{**MATURE_HO.__dict__, "length_mm": 12.0})
+    res = classify(short)
+    assert res.label == IND and res.probabilities[HO] < 0.1
+    assert "too small (12 mm) to show a zonal pattern; HO is typically 3-6 cm" in res.reasons
+    # ... also away from any bone (cleft not applicable); at 15 mm it is long enough.
+    assert classify(features(**{**short.__dict__, "cleft": "not_applicable"})).label == IND
+    assert classify(features(**{**short.__dict__, "length_mm": 15.0})).label == HO
+    # The threshold is an argument (AnalysisConfig.classify.min_pattern_length_mm).
+    assert classify(short, min_pattern_length_mm=10.0).label == HO
+    # An attached short lesion keeps its call: attachment is POS's sign at any size.
+    short_pos = features(**{**POS_LESION.__dict__, "length_mm": 12.0, "attachment_mm": 9.0})
+    assert classify(short_pos).label == POS
+    # Without spacing the reason quotes no millimetres.
+    res = classify(features(**{**short.__dict__, "spacing_known": False}))
+    assert res.label == IND and not any(" mm" in r for r in res.reasons)

@@ -14,7 +14,9 @@ A share of probability is then reserved for *indeterminate*, each for a stated r
 linear, round-small, punctate; small alone not when centre-dense and fused to the cortex
 along half its length, a small juxtacortical lesion); (c) a central pattern with no bone
 within reach (neither the HO nor the POS pattern); (d) unknown spacing where a size criterion
-matters. The label is the more probable of HO and POS if it reaches ``min_confidence``, else
+matters; (e) a lesion too short to show HO's zoning (under half HO's smallest typical size,
+DOMAIN.md: 3-6 cm) and not attached to the cortex, so that neither sign can carry a call.
+The label is the more probable of HO and POS if it reaches ``min_confidence``, else
 indeterminate.
 """
 
@@ -112,6 +114,7 @@ def classify(
     *,
     min_confidence: float = 0.6,
     conflict_scale: float = 1.5,
+    min_pattern_length_mm: float = 15.0,
     model: LogisticModel | None = None,
 ) -> Classification:
     """Classify one lesion.
@@ -123,6 +126,10 @@ def classify(
         A label needs at least this probability; otherwise indeterminate.
     conflict_scale : float
         Log-odds at which two opposite signs make the call 63% indeterminate.
+    min_pattern_length_mm : float
+        A lesion shorter than this, with no attachment to a cortex (cleft complete or not
+        applicable), is withheld: mineral that small (a cluster of punctate foci, a
+        fragment) shows no zoning to read, and HO is typically 30-60 mm long.
     model : LogisticModel, optional
         Defaults to the committed coefficients.
 
@@ -149,6 +156,13 @@ def classify(
     if mimic:
         withhold.append(0.95)
         reasons.append(f"likely mimic ({', '.join(mimic).replace('_', ' ')}), not a HO/POS pattern")
+    if (not mimic and _finite(features.length_mm) and features.length_mm < min_pattern_length_mm
+            and features.cleft in ("complete", "not_applicable")):
+        # An attached short lesion keeps its call: the attachment is POS's sign whatever
+        # the size. A detached one would rest on its zoning alone.
+        withhold.append(0.95)
+        size = f"{features.length_mm:.0f} mm" if features.spacing_known else "few pixels"
+        reasons.append(f"too small ({size}) to show a zonal pattern; HO is typically 3-6 cm")
     if features.zonal_pattern == "central" and features.cleft == "not_applicable":
         withhold.append(0.7)
         reasons.append("central mineral away from bone: neither the HO nor the POS pattern")
