@@ -7,7 +7,9 @@ A lesion is soft tissue denser than its *local* surroundings:
    local robust residual sigma, at two scales: fine (``smoothing_mm``) for edges, coarse
    (``coarse_smoothing_mm``) for faint mineral whose single pixels are lost in noise.
 2. Hysteresis: seeds above ``lesion_threshold_sigma`` (fine) or
-   ``coarse_threshold_sigma`` (coarse) grow into pixels above ``lesion_grow_sigma``.
+   ``coarse_threshold_sigma`` (coarse), over both the local background and the soft
+   tissue as it runs along the limb (:func:`_seeds`), grow into pixels above
+   ``lesion_grow_sigma`` (local background).
    Nothing seeds or grows in bone (plus ``bone_margin_mm``), near the field edge, or on
    markers.
 3. Whole lesions: closing at ``rim_closing_mm`` then hole filling, so a faint rim comes
