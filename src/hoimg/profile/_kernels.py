@@ -590,22 +590,22 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
         v1 = 0.0
         v2 = 0.0
         n_fit = 0
-        # the band is in raster order: x changes with the row only, and y is tabulated
-        # per column (the same quotients, without a division per band value)
+        # x and y tabulated per row and column: the same quotients, without a division
+        # per band value (computed only when the row changed, LLVM still divided on every
+        # value and selected; ~0.3 ms of the benchmark)
+        x_of = np.empty(hh, dtype=np.float64)
+        for r in range(hh):
+            x_of[r] = (r - cen_r) / scale
         y_of = np.empty(ww, dtype=np.float64)
         for c in range(ww):
             y_of[c] = (c - cen_c) / scale
-        r_x = -1
-        x = 0.0
         for i in range(n_band):
             r = fit_r[i]
             c = fit_c[i]
             val = img[r + 1, c + 1]
             if abs(val - med) > tol:
                 continue
-            if r != r_x:
-                r_x = r
-                x = (r - cen_r) / scale
+            x = x_of[r]
             y = y_of[c]
             m00 += 1.0
             m01 += x
