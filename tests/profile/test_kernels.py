@@ -52,6 +52,25 @@ def test_edt_sq_matches_brute_force(seed):
     np.testing.assert_array_equal(sub, ref.edt_sq((cls[3:23, 4:29] & 5) == 0))
 
 
+def test_edt_sq_long_and_short_rows_match_brute_force():
+    # a disc of radius 80 with holes: its middle rows reach past _SHIFT_MAX (lower
+    # envelope), the others do not (shifted minimum)
+    rr, cc = np.mgrid[:170, :180]
+    inside = (rr - 85) ** 2 + (cc - 88) ** 2 <= 80**2
+    inside[[85, 15, 155, 60], [15, 90, 95, 40]] = False
+    feature = (~inside).astype(np.uint8)
+    got = EK._edt_sq(feature, 1, 1, 0, 0, 170, 180, 170 + 180 + 1)
+    assert got.max() > EK._SHIFT_MAX**2
+    # brute force over the features with a non-feature neighbour (every nearest one is)
+    pad = np.pad(feature, 1, constant_values=1)
+    edge = (feature == 1) & ((pad[:-2, 1:-1] == 0) | (pad[2:, 1:-1] == 0) | (pad[1:-1, :-2] == 0)
+                             | (pad[1:-1, 2:] == 0))
+    pts = np.argwhere(edge)
+    for r in range(170):
+        d = (r - pts[:, 0]) ** 2 + (np.arange(180)[:, None] - pts[:, 1]) ** 2
+        np.testing.assert_array_equal(got[r], np.where(feature[r] == 1, 0, d.min(axis=1)))
+
+
 def test_edt_sq_cap_is_exact_below_the_cap():
     rng = np.random.default_rng(4)
     feature = (rng.random((60, 70)) < 0.003).astype(np.uint8)

