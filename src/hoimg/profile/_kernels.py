@@ -118,6 +118,15 @@ def _dilated_rows(row_lo, row_hi, gap, half, rad, tr0, tr1, r_a, lo, hi, simple)
             s_v[j] &= g <= 2 * h and a1 - h1 <= b + h + 1 and a - h <= b1 + h1 + 1
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def _put_run(runs, i, r, a, b, n_pairs):
+    """Row ``i`` of ``runs`` := (r, a, b, n_pairs): a band run of blocks ``a .. b`` of row r."""
+    runs[i, 0] = r
+    runs[i, 1] = a
+    runs[i, 2] = b
+    runs[i, 3] = n_pairs
+
+
 @njit(cache=True, error_model="numpy")
 def _grow_support(cls, img, hh, ww, tr0, tc0, tr1, tc1, pa, pr, pc, cen_r, cen_c, thr):
     """Grow the lesion (``_INSIDE`` blocks of ``cls``, all within rows ``tr0..tr1`` and cols
@@ -378,15 +387,11 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
                         c_row[bc] |= _EXCL if e_row[bc * f + cf] != 0 else 0
                 for bc in range(full, ww):
                     c_row[bc] |= _EXCL if e_row[bc * f + min(cf, w - bc * f - 1)] != 0 else 0
-    # the background band as lists of block rows and cols (raster order): all of it, and
-    # the usable (not excluded) part
-    all_r = np.empty(hh * ww, dtype=np.int64)
-    all_c = np.empty(hh * ww, dtype=np.int64)
-    use_r = np.empty(hh * ww, dtype=np.int64)
-    use_c = np.empty(hh * ww, dtype=np.int64)
-    # noise pairs per band block (in its first pixel row, the last one reaching into
-    # the next block)
-    all_pairs = np.empty(hh * ww, dtype=np.int64)
+    # the background band as runs of blocks along a row, in raster order: all of it, and
+    # the usable (not excluded) part; a run is (row, first col, last col, noise pairs)
+    # (at most one run per two blocks of a row)
+    all_runs = np.empty((hh * (ww // 2 + 1), 4), dtype=np.int64)
+    use_runs = np.empty((hh * (ww // 2 + 1), 4), dtype=np.int64)
     # each block row's first and last lesion block (-1, -1 for none)
     row_lo = np.empty(hh, dtype=np.int64)
     row_hi = np.empty(hh, dtype=np.int64)
@@ -501,7 +506,9 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
         cover = np.empty(ww + 1, dtype=np.int64)
         lo_c = max(tc0 - rad_o, 0)
         hi_c = min(tc1 + rad_o, ww - 1)
-        n_any = 0
+        n_all = 0  # runs
+        n_use = 0
+        n_any = 0  # blocks
         n_band = 0
         n_diff = 0  # noise pairs: within band blocks, and across two neighbouring ones
         pairs_in = min(f, w) - 1  # pairs inside a block not cut by the window's right edge
@@ -576,42 +583,61 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
             for seg in range(n_seg):
                 c_a = lo_o if seg == 0 else hi_i + 1
                 c_b = min(lo_i - 1, hi_o) if seg == 0 else hi_o
-                left_in = False
-                for c in range(c_a, c_b + 1):
-                    k = c_row[c]
-                    if not simple:
-                        total += cover[c]
-                    if k & (_INSIDE | _OTHER) or not (simple or 0 < total < cover_in):
-                        left_in = False
-                        continue
-                    all_r[n_any] = r
-                    all_c[n_any] = c
-                    n_any += 1
-                    if not k & _EXCL:
-                        use_r[n_band] = r
-                        use_c[n_band] = c
-                        n_band += 1
-                    n_pairs = max(min(c * f + f, w) - c * f - 1, 0) if c == ww - 1 else pairs_in
-                    all_pairs[n_any - 1] = n_pairs
-                    n_diff += n_pairs
-                    if left_in:  # the pair across from the block to the left belongs to it
-                        all_pairs[n_any - 2] += 1
-                        n_diff += 1
-                    left_in = True
-        fit_r = use_r
-        fit_c = use_c
+                a_all = -1  # the first block of the open runs (-1: none open)
+                a_use = -1
+                for c in range(c_a, c_b + 2):
+                    in_all = False
+                    in_use = False
+                    if c <= c_b:  # (one past the stretch closes its runs)
+                        k = c_row[c]
+                        if not simple:
+                            total += cover[c]
+                        in_all = not k & (_INSIDE | _OTHER) and (simple or 0 < total < cover_in)
+                        in_use = in_all and not k & _EXCL
+                    if in_all and a_all < 0:
+                        a_all = c
+                    elif not in_all and a_all >= 0:
+                        # the run's noise pairs: each block's inside it and the one
+                        # across to the next block, the last block's inside it only (cut
+                        # by the window's right edge in the last column)
+                        last = max(min(c * f, w) - (c - 1) * f - 1, 0) if c == ww else pairs_in
+                        n_pairs = (c - 1 - a_all) * (pairs_in + 1) + last
+                        _put_run(all_runs, n_all, r, a_all, c - 1, n_pairs)
+                        n_all += 1
+                        n_any += c - a_all
+                        n_diff += n_pairs
+                        a_all = -1
+                    if in_use and a_use < 0:
+                        a_use = c
+                    elif not in_use and a_use >= 0:
+                        _put_run(use_runs, n_use, r, a_use, c - 1, 0)
+                        n_use += 1
+                        n_band += c - a_use
+                        a_use = -1
+        fit_runs = use_runs
+        n_fit_runs = n_use
         if n_band == 0:  # the excluded part only when nothing else is left
             if n_any == 0:
                 return 0 if status == 1 else status
-            fit_r = all_r
-            fit_c = all_c
+            fit_runs = all_runs
+            n_fit_runs = n_all
             n_band = n_any
         # band median and MAD from every stride-th value
         stride = (n_band + max_samples - 1) // max_samples
         m_s = (n_band + stride - 1) // stride
         sub = np.empty(m_s, dtype=np.float64)
-        for i in range(m_s):
-            sub[i] = img[fit_r[i * stride] + 1, fit_c[i * stride] + 1]
+        take = 0  # the next value to read, by its index in the band
+        at = 0  # the index of run m's first block
+        n = 0
+        for m in range(n_fit_runs):
+            r = fit_runs[m, 0]
+            a = fit_runs[m, 1]
+            at_next = at + fit_runs[m, 2] - a + 1
+            while take < at_next and n < m_s:
+                sub[n] = img[r + 1, a + (take - at) + 1]
+                n += 1
+                take += stride
+            at = at_next
         med = _median(sub, m_s)
         for i in range(m_s):
             sub[i] = abs(sub[i] - med)
@@ -638,24 +664,25 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
         y_of = np.empty(ww, dtype=np.float64)
         for c in range(ww):
             y_of[c] = (c - cen_c) / scale
-        for i in range(n_band):
-            r = fit_r[i]
-            c = fit_c[i]
-            val = img[r + 1, c + 1]
-            if abs(val - med) > tol:
-                continue
+        for m in range(n_fit_runs):
+            r = fit_runs[m, 0]
             x = x_of[r]
-            y = y_of[c]
-            m00 += 1.0
-            m01 += x
-            m02 += y
-            m11 += x * x
-            m12 += x * y
-            m22 += y * y
-            v0 += val
-            v1 += x * val
-            v2 += y * val
-            n_fit += 1
+            i_row = img[r + 1]
+            for c in range(fit_runs[m, 1], fit_runs[m, 2] + 1):
+                val = i_row[c + 1]
+                if abs(val - med) > tol:
+                    continue
+                y = y_of[c]
+                m00 += 1.0
+                m01 += x
+                m02 += y
+                m11 += x * x
+                m12 += x * y
+                m22 += y * y
+                v0 += val
+                v1 += x * val
+                v2 += y * val
+                n_fit += 1
         pa = med
         pr = 0.0
         pc = 0.0
@@ -675,14 +702,15 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
             stride = (n_diff + max_samples - 1) // max_samples
             nd = (n_diff + stride - 1) // stride
             diffs = np.empty(nd, dtype=np.float64)
-            k = 0  # index of the block's first pair among all pairs
+            k = 0  # index of the run's first pair among all pairs
             take = 0  # index of the next pair to read
             n = 0
-            for i in range(n_any):
-                k_next = k + all_pairs[i]
-                while take < k_next and n < nd:  # block i's pair take - k, in pixel columns
-                    c = c0 + all_c[i] * f + (take - k)
-                    rr = r0 + all_r[i] * f
+            for m in range(n_all):
+                k_next = k + all_runs[m, 3]
+                # the run's pairs lie one after the other along its blocks' first pixel row
+                rr = r0 + all_runs[m, 0] * f
+                while take < k_next and n < nd:
+                    c = c0 + all_runs[m, 1] * f + (take - k)
                     diffs[n] = image[rr, c + 1] - image[rr, c]
                     n += 1
                     take += stride
