@@ -50,19 +50,21 @@ def _shifted_minimum(g_row, w, big, sq, low):
     bool
         Whether the row was done (False: it is left untouched for the envelope).
     """
-    t_max = 0
-    lo = w  # the row's non-feature span lo .. hi
-    hi = -1
+    # the largest column distance, an int32 maximum (vectorises), then the row's
+    # non-feature span lo .. hi from its ends
+    t_max = np.int32(0)
     for q in range(w):
-        gq = g_row[q]
-        t_max = max(t_max, gq)
-        if gq != 0:
-            lo = min(lo, q)
-            hi = q
+        t_max = max(t_max, g_row[q])
     if t_max >= big or t_max > _SHIFT_MAX:
         return False
-    if hi < 0:  # all features: all zero already
+    if t_max == 0:  # all features: all zero already
         return True
+    lo = 0
+    while g_row[lo] == 0:
+        lo += 1
+    hi = w - 1
+    while g_row[hi] == 0:
+        hi -= 1
     for q in range(w):
         sq[_SHIFT_MAX + q] = np.int16(g_row[q] * g_row[q])
     # a whole number of 32-lane vectors from lo (the lanes past hi read the pads or
