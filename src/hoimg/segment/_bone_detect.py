@@ -10,10 +10,12 @@ short and curved, and skin edges bound a band wider than any bone. So:
 3. Rows are cut into blocks ~20 mm long; per block the *median* across-limb gradient of
    every column keeps edges that persist along the block (a lesion covering less than
    half the block does not survive the median).
-4. Per block, rising/falling edge pairs 5..max_bone_width_mm apart with a brighter band
-   between are bone cross-sections, chosen by the weaker edge's strength weighted by
-   the pair's balance (a tube's two edges are alike; one cortex paired with a fat plane
-   or the limb's outline is not); pairs overlapping from block to block are linked
+4. Per block, rising/falling edge pairs 5..max_bone_width_mm apart with a band between
+   denser than the tissue on each side (as only bone is; a muscle belly between fat
+   planes has sharp edges too) are bone cross-sections, chosen by the weaker edge's
+   strength weighted by the pair's balance (a tube's two edges are alike; one cortex
+   paired with a fat plane or the limb's outline is not); pairs overlapping from block
+   to block are linked
    into bones at least ``min_bone_length_mm`` long. Where two bones lie side by side, the
    pair of their outer edges (an envelope of both) is dropped when the soft tissue
    between them runs along most of the limb's bones (a lesion's cleft is shorter).
@@ -33,6 +35,9 @@ from ._grid import WorkGrid, gaussian
 
 # Length (mm) of the blocks along the limb whose median profiles are paired into bones.
 _BLOCK_MM = 20.0
+# Blocks either side over which the soft tissue beside a band is read (3 -> 140 mm in all):
+# longer than a lesion lying beside a bone, shorter than a limb's taper.
+_SOFT_REACH_BLOCKS = 3
 
 
 def limb_direction(smooth: np.ndarray, valid: np.ndarray, grid: WorkGrid) -> np.ndarray:
@@ -215,6 +220,48 @@ def _choose_pairs(cands: list[EdgePair], floor: float) -> list[tuple[int, int, f
     return chosen
 
 
+def _along_limb_low(smed: np.ndarray, reach: int) -> np.ndarray:
+    """Per block and column, the 30th percentile of the block medians ``reach`` blocks
+    either side: what lies there along the limb, without a lesion shorter than the window.
+    """
+    low = np.full_like(smed, np.nan)
+    for b in range(smed.shape[0]):
+        win = smed[max(b - reach, 0) : b + reach + 1]
+        seen = np.isfinite(win)
+        cols = seen.any(axis=0)
+        if cols.any():
+            w = np.where(seen[:, cols], win[:, cols], np.inf)
+            srt = np.sort(w, axis=0)
+            # np.nanpercentile's linear interpolation, without its per-column loop.
+            pos = 0.3 * (seen[:, cols].sum(axis=0) - 1)
+            k = np.floor(pos).astype(int)
+            v0 = np.take_along_axis(srt, k[None, :], axis=0)[0]
+            v1 = np.take_along_axis(srt, np.ceil(pos).astype(int)[None, :], axis=0)[0]
+            low[b, cols] = v0 + (pos - k) * (v1 - v0)
+    return low
+
+
+def _denser_than_both_sides(band: np.ndarray, soft: np.ndarray, a: int, c: int, side: int) -> bool:
+    """Whether a band (a, c) is denser than the tissue on *each* side of it, as a bone is.
+
+    Bone attenuates more than any soft tissue, so nearly all of a bone's band (its lower
+    quartile) lies above the soft tissue on both sides. A muscle between fat planes is a
+    band too, with edges as sharp as a cortex after vendor processing; but beside a bone it
+    is less dense than the bone on that side, and the envelope of a bone and such a muscle
+    holds the muscle, less dense than the tissue beyond it. Taken for bones, both swallowed
+    the lesions lying in them. The sides are read from ``soft``, the along-limb low of the
+    block medians (:func:`_along_limb_low`), so that a lesion beside a bone, shorter than
+    that window, does not count as its side. A side with no reading does not count.
+    """
+    q = float(np.percentile(band, 25.0))
+    for lo, hi in ((max(a - side, 0), a), (c + 1, c + 1 + side)):
+        vals = soft[lo:hi]
+        vals = vals[np.isfinite(vals)]
+        if vals.size and q <= float(np.median(vals)):
+            return False
+    return True
+
+
 def _flank_and_band(prof: np.ndarray, a: int, c: int, side: int) -> tuple[np.ndarray, np.ndarray]:
     """Finite profile values of the soft tissue ``side`` columns beyond the pair (a, c), and
     of the band between its edges."""
@@ -357,6 +404,7 @@ def bone_blobs(smooth: np.ndarray, valid: np.ndarray, grid: WorkGrid, seg) -> np
     thr = max(6.0 * noise, 0.08 * strong)
     min_w, max_w = grid.px(seg.min_bone_width_mm), grid.px(seg.max_bone_width_mm)
     side = max(int(round(grid.px(3.0))), 2)
+    soft = _along_limb_low(smed, _SOFT_REACH_BLOCKS)
     all_cands: list[list[EdgePair]] = []
     for b in range(nb):
         g = gmed[b]
@@ -378,6 +426,8 @@ def bone_blobs(smooth: np.ndarray, valid: np.ndarray, grid: WorkGrid, seg) -> np
                     continue
                 inside, outside = float(np.mean(band_vals)), float(np.median(flank))
                 if not np.isfinite(inside) or not np.isfinite(outside) or inside <= outside:
+                    continue
+                if not _denser_than_both_sides(band_vals, soft[b], a, c, side):
                     continue
                 cands.append(EdgePair(*_pair_rank(float(g[a]), float(-g[c])), a, c))
         all_cands.append(sorted(cands, reverse=True))
@@ -426,13 +476,14 @@ def bone_blobs(smooth: np.ndarray, valid: np.ndarray, grid: WorkGrid, seg) -> np
     band = np.zeros((h, w), np.int32)
     k_out = 0
     margin = max(int(round(grid.px(2.0))), 1)
-    keep = [t for t in tracks if len(t) >= min_blocks]
+    # Only shafts set the bar: a dense lesion beside a bone makes a short, strong track
+    # of its own, which must not outrank the bone it lies on.
+    keep = [t for t in tracks
+            if len(t) >= min_blocks and _long_or_leaving(t, ok_f, block, grid, seg)]
     score = {id(t): float(np.median([p[3] for p in t])) for t in keep}
     top = max(score.values(), default=0.0)
     for t in keep:
         if score[id(t)] < 0.4 * top:
-            continue
-        if not _long_or_leaving(t, ok_f, block, grid, seg):
             continue
         k_out += 1
         bs = np.array([p[0] for p in t], float)
