@@ -70,6 +70,7 @@ def make_radiograph(
     photons: float = 2e4,
     unsharp: float = 0.0,
     with_bone: bool = True,
+    interface: float = 0.0,
 ) -> Synth:
     """Return a seeded synthetic limb radiograph with known lesions (see module docstring)."""
     rng = np.random.default_rng(seed)
@@ -91,6 +92,12 @@ def make_radiograph(
         outer = 2.0 * np.sqrt(np.clip(bone_radius_mm**2 - (v - vb) ** 2, 0, None))
         inner = 2.0 * np.sqrt(np.clip(ri**2 - (v - vb) ** 2, 0, None))
         p += (MU_CORTEX - MU_MUSCLE) * (outer - inner) + (MU_MARROW - MU_MUSCLE) * inner
+
+    if interface > 0:
+        # A fascial interface along the whole limb, 2 mm wide, through the HO's axis:
+        # ``interface`` more attenuation (log units), faint but above the growth level.
+        v_if = vb + ho_side * (bone_radius_mm + ho_gap_mm + 10.0)
+        p += interface * (np.abs(v - v_if) <= 1.0)
 
     lesions: list[Lesion] = []
 

@@ -121,3 +121,18 @@ def test_linear_means_long_and_thin_not_just_elongated(mature):
     no_width_limit = loose.replace(segment={"linear_max_width_mm": 1000.0})
     (rec,) = _match(ho, find_lesions(s.radiograph, bone, config=no_width_limit).records, 0.15)
     assert "linear" in rec.flags
+
+
+@pytest.mark.parametrize("interface", [0.04, 0.08])
+def test_a_lesion_on_a_long_fascial_interface_is_split_off_and_found(interface):
+    # A 2 mm interface along the whole limb (140 mm in view) runs through a mature HO
+    # 48 mm long: growth joins them into one component longer than any lesion, which
+    # used to be dropped whole. Split at the excess over the along-limb tissue, the HO
+    # comes out alone, its length within 8 mm of the truth, and the interface gives
+    # nothing.
+    s = make_radiograph(seed=21, ho="mature", pos=False, marker=False, interface=interface,
+                        shape=(1100, 900))
+    cands = find_lesions(s.radiograph, find_bone(s.radiograph))
+    assert len(cands) == 1
+    (hit,) = _match(s.lesions[0], cands.records, 0.15)
+    assert abs(hit.length_mm - 48.0) <= 8.0
