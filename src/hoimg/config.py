@@ -243,6 +243,9 @@ class ClassifyConfig:
     # Detached lesions shorter than this (mm) are indeterminate: too small to show HO's
     # zoning (half of HO's smallest typical size, 3 cm; DOMAIN.md).
     min_pattern_length_mm: float = 15.0
+    # Low-contrast mineral narrower than this (mm) with no cortex within reach is
+    # indeterminate: zoning alone cannot tell HO's rim from a calcified vessel's tram lines.
+    max_vessel_width_mm: float = 12.0
 
 
 @dataclass(frozen=True)

@@ -137,3 +137,41 @@ def test_a_detached_lesion_too_short_for_zoning_is_withheld():
     # Without spacing the reason quotes no millimetres.
     res = classify(features(**{**short.__dict__, "spacing_known": False}))
     assert res.label == IND and not any(" mm" in r for r in res.reasons)
+
+
+# A calcified vessel as segmented (seed-57 dev phantom, case 352): 36.5 x 7.4 mm, faint,
+# no cortex within reach, its tram-line walls reading as a continuous rim.
+VESSEL = features(zonal_index=0.55, rim_core_ratio=1.40, peak_position=0.79, rim_continuity=1.0,
+                  zonal_pattern="peripheral", cleft="not_applicable", cleft_fraction=math.nan,
+                  cleft_width_mm=math.nan, attachment_mm=math.nan,
+                  distance_to_cortex_mm=math.nan, length_mm=36.5, width_mm=7.4,
+                  flags=("cleft_not_measurable", "low_contrast"))
+
+
+def test_faint_narrow_mineral_away_from_bone_is_withheld_as_a_vessel():
+    assert classify(features(**{**VESSEL.__dict__, "flags": ()})).label == HO  # the old call
+    res = classify(VESSEL)
+    assert res.label == IND and res.probabilities[HO] < 0.1
+    assert ("faint and narrow (7 mm) with no cortex within reach: a calcified vessel's walls "
+            "read as a rim") in res.reasons
+    # The width limit is an argument (AnalysisConfig.classify.max_vessel_width_mm).
+    assert classify(VESSEL, max_vessel_width_mm=7.0).label == HO
+
+
+def test_the_vessel_rule_needs_all_three_signs_of_a_vessel():
+    # wider than a limb vessel (a 15 mm mature HO away from any detected bone): still HO
+    assert classify(features(**{**VESSEL.__dict__, "width_mm": 14.9})).label == HO
+    # dense (no low_contrast flag): still HO
+    assert classify(features(**{**VESSEL.__dict__, "flags": ("cleft_not_measurable",)})).label == HO
+    # a cortex within reach and a complete cleft: the cleft sign is read, still HO
+    near = features(**{**VESSEL.__dict__, "cleft": "complete", "cleft_fraction": 1.0,
+                       "cleft_width_mm": 2.0, "attachment_mm": 0.0, "distance_to_cortex_mm": 2.0})
+    assert classify(near).label == HO
+    # width unknown (NaN, the default) or spacing unknown (mm unreliable): no call on size
+    assert classify(features(**{**VESSEL.__dict__, "width_mm": math.nan})).label == HO
+    assert classify(features(**{**VESSEL.__dict__, "spacing_known": False})).label == HO
+    # the typical HO and POS keep their calls
+    assert classify(features(**{**MATURE_HO.__dict__, "width_mm": 18.0,
+                                "flags": ("low_contrast",)})).label == HO
+    assert classify(features(**{**POS_LESION.__dict__, "width_mm": 9.0,
+                                "flags": ("low_contrast",)})).label == POS

@@ -15,7 +15,10 @@ linear, round-small, punctate; small alone not when centre-dense and fused to th
 along half its length, a small juxtacortical lesion); (c) a central pattern with no bone
 within reach (neither the HO nor the POS pattern); (d) unknown spacing where a size criterion
 matters; (e) a lesion too short to show HO's zoning (under half HO's smallest typical size,
-DOMAIN.md: 3-6 cm) and not attached to the cortex, so that neither sign can carry a call.
+DOMAIN.md: 3-6 cm) and not attached to the cortex, so that neither sign can carry a call;
+(f) faint, narrow mineral with no cortex within reach: the cleft sign cannot be read, and
+the zonal sign alone cannot tell HO's rim from a calcified vessel, whose two thin walls
+project as parallel lines along both long sides (tram lines) and so read rim-dense.
 The label is the more probable of HO and POS if it reaches ``min_confidence``, else
 indeterminate.
 """
@@ -48,6 +51,7 @@ class LesionFeatures:
     length_mm: float
     flags: tuple[str, ...] = ()
     spacing_known: bool = True
+    width_mm: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,15 @@ def _fused_central(f: LesionFeatures) -> bool:
     """Centre-dense and attached to the cortex along at least half its length."""
     return (f.zonal_pattern == "central" and _finite(f.attachment_mm) and _finite(f.length_mm)
             and f.length_mm > 0 and f.attachment_mm >= 0.5 * f.length_mm)
+
+
+def _faint_narrow_away_from_bone(f: LesionFeatures, max_width_mm: float) -> bool:
+    """Low-contrast mineral narrower than ``max_width_mm`` with no cortex within reach.
+
+    Needs the spacing: the width is a size criterion.
+    """
+    return ("low_contrast" in f.flags and f.cleft == "not_applicable" and f.spacing_known
+            and _finite(f.width_mm) and f.width_mm < max_width_mm)
 
 
 def _sigmoid(x: float) -> float:
@@ -115,6 +128,7 @@ def classify(
     min_confidence: float = 0.6,
     conflict_scale: float = 1.5,
     min_pattern_length_mm: float = 15.0,
+    max_vessel_width_mm: float = 12.0,
     model: LogisticModel | None = None,
 ) -> Classification:
     """Classify one lesion.
@@ -130,6 +144,10 @@ def classify(
         A lesion shorter than this, with no attachment to a cortex (cleft complete or not
         applicable), is withheld: mineral that small (a cluster of punctate foci, a
         fragment) shows no zoning to read, and HO is typically 30-60 mm long.
+    max_vessel_width_mm : float
+        Low-contrast mineral narrower than this with no cortex within reach (cleft not
+        applicable) is withheld: a limb vessel is under 1 cm across, and blur and growth add
+        about a millimetre on each side.
     model : LogisticModel, optional
         Defaults to the committed coefficients.
 
@@ -163,6 +181,12 @@ def classify(
         withhold.append(0.95)
         size = f"{features.length_mm:.0f} mm" if features.spacing_known else "few pixels"
         reasons.append(f"too small ({size}) to show a zonal pattern; HO is typically 3-6 cm")
+    if not mimic and _faint_narrow_away_from_bone(features, max_vessel_width_mm):
+        # With no cortex there is no cleft sign; faint tram lines of a calcified vessel
+        # read as a rim, so the zonal sign alone would call them HO.
+        withhold.append(0.95)
+        reasons.append(f"faint and narrow ({features.width_mm:.0f} mm) with no cortex within reach: "
+                       "a calcified vessel's walls read as a rim")
     if features.zonal_pattern == "central" and features.cleft == "not_applicable":
         withhold.append(0.7)
         reasons.append("central mineral away from bone: neither the HO nor the POS pattern")
