@@ -343,39 +343,54 @@ def test_support_growth_kernel_matches_numpy_on_a_tight_mask():
 
 @pytest.mark.parametrize("f", [1, 2])
 def test_regrowth_equals_measuring_again_with_growth(f):
-    # a tight mask on a centre-dense lesion (not peripheral: regrown) and a shell (kept)
+    # Tight masks on two centre-dense lesions, a steep one (its grown support reads
+    # central: regrown) and a flat-topped one (its grown support still reads uniform:
+    # growth showed nothing, its own mask is reported), and a shell (peripheral: kept).
     rng = np.random.default_rng(31)
-    rr, cc = np.mgrid[:100, :190]
+    rr, cc = np.mgrid[:100, :280]
     r2a = (rr - 50.0) ** 2 + (cc - 50.0) ** 2
     r2b = (rr - 50.0) ** 2 + (cc - 140.0) ** 2
-    image = (100.0 + 40.0 * np.clip(1 - r2a / 30.0**2, 0, None) ** 1.5
-             + 30.0 * ((r2b < 30.0**2) & (r2b > 22.0**2)) + rng.normal(0, 1.0, (100, 190)))
+    r2c = (rr - 50.0) ** 2 + (cc - 230.0) ** 2
+    image = (100.0 + 40.0 * np.clip(1 - r2a / 30.0**2, 0, None) ** 3.0
+             + 30.0 * ((r2b < 30.0**2) & (r2b > 22.0**2))
+             + 40.0 * np.clip(1 - r2c / 30.0**2, 0, None) ** 1.5
+             + rng.normal(0, 1.0, (100, 280)))
     image = image.astype(np.float32)
-    labels = ((r2a < 15.0**2) * 1 + (r2b < 30.0**2) * 2).astype(np.int32)
-    windows = [(0, 0, 100, 100), (0, 90, 100, 190)]
-    args = (image, labels, [1, 2], NONE, windows, [f, f], 1.5, 6.0, 10, 8, 256)
-    got = _profile(*args, regrow=2.0, band=0.1)
-    first = _profile(*args)  # no growth
-    again = _profile(*args, grow=2.0)  # every lesion grown
-    np.testing.assert_array_equal(got[6], [True, False])
+    labels = ((r2a < 15.0**2) * 1 + (r2b < 30.0**2) * 2 + (r2c < 15.0**2) * 3).astype(np.int32)
+    windows = [(0, 0, 100, 100), (0, 90, 100, 190), (0, 180, 100, 280)]
+    band = 0.08
+    args = (image, labels, [1, 2, 3], NONE, windows, [f, f, f], 1.5, 6.0, 10, 8, 256)
+    got = _profile(*args, regrow=2.0, band=band)
+    first = _profile(*args, band=band)  # no growth
+    again = _profile(*args, grow=2.0, band=band)  # every lesion grown
+    np.testing.assert_array_equal(got[6], [True, False, False])
     # the pattern codes are those of the reported profiles (regrown: the grown one's)
-    assert got[5][1] == 0 and got[5][0] == FK._zonal_pattern(got[4][0, 0], got[4][0, 2], 0.1, 0.5)
-    # what the two-step reference does: the twin's first profile, its pattern, then the
-    # twin with growth for the lesion that did not read peripheral
-    for i, lid in enumerate((1, 2)):
+    assert list(got[5]) == [1, 0, 2]
+    for i in range(3):
+        assert got[5][i] == FK._zonal_pattern(got[4][i, 0], got[4][i, 2], band, 0.5)
+    # what the two-step reference does: the twin's first profile and its pattern; for a
+    # lesion that did not read peripheral, the twin with growth, kept unless it reads
+    # uniform
+    for i, lid in enumerate((1, 2, 3)):
         want_first = ref.radial_profile_window(image, labels, lid, NONE, *windows[i], 1.5, 6.0,
                                                10, 8, sector_edges(8), 256, f)
         feats = ref.profile_features(*(w[None] for w in want_first), 0.8, 0.4, 2.0, 10)[0]
-        peripheral = feats[2] >= 0.1 or (feats[0] >= 0.5 and feats[2] >= 0.05)
+        peripheral = feats[2] >= band or (feats[0] >= 0.5 and feats[2] >= 0.5 * band)
         assert peripheral == (i == 1)
-        want = want_first if peripheral else ref.radial_profile_window(
-            image, labels, lid, NONE, *windows[i], 1.5, 6.0, 10, 8, sector_edges(8), 256, f,
-            2.0)
+        want = want_first
+        if not peripheral:
+            grown = ref.radial_profile_window(image, labels, lid, NONE, *windows[i], 1.5, 6.0,
+                                              10, 8, sector_edges(8), 256, f, 2.0)
+            feats = ref.profile_features(*(w[None] for w in grown), 0.8, 0.4, 2.0, 10)[0]
+            grown_peripheral = feats[2] >= band or (feats[0] >= 0.5 and feats[2] >= 0.5 * band)
+            if grown_peripheral or feats[2] <= -band:  # not uniform
+                want = grown
+        assert (want is not want_first) == (i == 0)
         if f == 1:  # (f = 2 block means are float32 pair sums: ~1e-5 off the twin's)
             for g, w in zip(got[:4], want, strict=True):
                 np.testing.assert_allclose(g[i], w, rtol=1e-6, atol=1e-6)
-        # and bit for bit what measuring again with growth gives
-        src = first if peripheral else again
+        # and bit for bit what measuring again with growth (or not at all) gives
+        src = again if i == 0 else first
         for g, w in zip(got[:5], src[:5], strict=True):
             np.testing.assert_array_equal(g[i], w[i])
     assert got[1][0].sum() > first[1][0].sum()  # it grew

@@ -222,7 +222,8 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
         peripheral is grown likewise, by ``regrow_sigma`` block-noise sigmas from the
         first measurement's plane and noise, and measured again; a rim-dense lesion keeps
         its mask. The same result as measuring it again with ``grow_sigma =
-        regrow_sigma``, without repeating the first measurement.
+        regrow_sigma``, without repeating the first measurement, unless the grown support
+        reads uniform too: then the first measurement is reported (status 1).
     zonal_band, rim_peak_min :
         The zonal-pattern thresholds (:func:`._feature_kernels._zonal_pattern`).
     rim_start, core_end, rim_sigma, min_pixels_per_bin :
@@ -250,8 +251,9 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
     Returns
     -------
     int
-        2 when the lesion was regrown (its first profile did not read peripheral), 1 when
-        it was not, 0 when it had no profile to decide on (no pixel or no band).
+        2 when the lesion was regrown (its first profile did not read peripheral, its
+        grown one does not read uniform, or the growth added nothing), 1 when it was not,
+        0 when it had no profile to decide on (no pixel or no band).
     """
     rows = labels.shape[0]
     cols = labels.shape[1]
@@ -399,6 +401,11 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
     # regrowth after the first profile (not with grow_sigma, which grows every lesion)
     regrow = regrow_sigma > 0.0 and not grow_sigma > 0.0
     feats = np.empty(7, dtype=np.float64)
+    # the first measurement, kept while a regrown one is taken (see the end of the loop)
+    first_sums = np.empty_like(sums)
+    first_counts = np.empty_like(counts)
+    first_ref = np.empty_like(ref_sums)
+    first_stats = np.empty_like(stats)
     status = 1
     for it in range(2):
         # the lesion's tight box and the centroid of its profiled blocks (integer sums:
@@ -867,6 +874,18 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
         stats[8] = pr / f
         stats[9] = pc / f
 
+        if it == 1 and status == 2:
+            # a grown support that still reads uniform showed no pattern; what it added
+            # is the lesion's surroundings (blur halo, tissue towards the cortex), which
+            # flatten the profile and its features: report the lesion's own mask
+            _lesion_features(sums, counts, ref_sums, stats, rim_start, core_end, rim_sigma,
+                             min_pixels_per_bin, feats)
+            if _zonal_pattern(feats[0], feats[2], zonal_band, rim_peak_min) == 2:  # uniform
+                sums[:, :] = first_sums
+                counts[:, :] = first_counts
+                ref_sums[:] = first_ref
+                stats[:] = first_stats
+                status = 1
         if it == 1 or not regrow:
             break
         # regrow_sigma: a lesion that does not read peripheral is measured again on its
@@ -877,6 +896,10 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
         if _zonal_pattern(feats[0], feats[2], zonal_band, rim_peak_min) == 0:  # peripheral
             break
         status = 2
+        first_sums[:, :] = sums
+        first_counts[:, :] = counts
+        first_ref[:] = ref_sums
+        first_stats[:] = stats
         if not stats[1] > 0.0 or _grow_support(cls, img, hh, ww, tr0, tc0, tr1, tc1, pa, pr, pc,
                                                cen_r, cen_c, regrow_sigma * stats[1] / f) == 0:
             break

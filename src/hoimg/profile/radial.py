@@ -23,7 +23,10 @@ Support growth (``ProfileConfig.regrow_sigma``, ``grow_sigma``)
     not read peripheral is measured again on its support grown once into connected pixels
     standing ``regrow_sigma`` noise sigmas above the background plane (flag
     ``support_regrown``). A rim-dense lesion keeps its mask: growth would add its blur
-    halo and dilute the rim. ``grow_sigma > 0`` grows every lesion instead.
+    halo and dilute the rim. So does a lesion whose grown support still reads uniform:
+    growth showed no pattern, and the tissue it added (towards the cortex, the halo)
+    flattens the profile; on dev phantoms it turned mature HO masks uniform and their
+    calls indeterminate or POS. ``grow_sigma > 0`` grows every lesion instead.
 
 Uniform reference
     A uniform-density body of the same outline projects, per pixel, the chord
