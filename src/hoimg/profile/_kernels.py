@@ -458,13 +458,14 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
         if d_in[0, 0] == _EDT_INF:  # wholly surrounded by excluded blocks: plain mask
             d_in = _edt_sq(cls, _INSIDE, 0, tr0, tc0, nr_t + 2, nc_t + 2, exact)
 
-        q_max = 0
+        # (an int32 maximum without branches, which vectorises)
+        q_max = np.int32(0)
         for i in range(nr_t):
             c_row = cls[tr0 + 1 + i, tc0 + 1:tc1 + 2]
             d_row = d_in[1 + i, 1:nc_t + 1]
             for j in range(nc_t):
-                if (c_row[j] & (_INSIDE | _EXCL)) == _INSIDE:
-                    q_max = max(q_max, d_row[j])
+                profiled = (c_row[j] & (_INSIDE | _EXCL)) == _INSIDE
+                q_max = max(q_max, d_row[j] if profiled else np.int32(0))
         d_max = np.sqrt(q_max)
 
         # background band, in raster order: all of it, and its usable (not excluded) part
