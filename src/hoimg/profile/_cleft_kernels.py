@@ -200,12 +200,14 @@ def _line_mean(image, br, bc, nr, nc, lateral_px, n_lateral, ta, tb, dt):
                 r = h - 1.0
             if c > w - 1.0:
                 c = w - 1.0
-            r0 = int(np.floor(r))
-            c0 = int(np.floor(c))
-            r1 = min(r0 + 1, h - 1)
-            c1 = min(c0 + 1, w - 1)
-            fr = r - r0
-            fc = c - c0
+            # clamped, the indices are >= 0: unsigned, they index without Numba's
+            # negative-index wraparound
+            r0 = np.uint64(np.floor(r))
+            c0 = np.uint64(np.floor(c))
+            r1 = min(r0 + np.uint64(1), np.uint64(h - 1))
+            c1 = min(c0 + np.uint64(1), np.uint64(w - 1))
+            fr = r - np.floor(r)
+            fc = c - np.floor(c)
             top = image[r0, c0] * (1.0 - fc) + image[r0, c1] * fc
             bot = image[r1, c0] * (1.0 - fc) + image[r1, c1] * fc
             total += top * (1.0 - fr) + bot * fr
