@@ -15,7 +15,13 @@ would re-optimise the whole per-lesion body: seconds of cold compile each).
 Speed notes, measured on ``benchmarks/bench_profile.py``:
 
 * inner loops run over zero-based row views (``a[r, c0:c1]`` then ``row[c]``): Numba then
-  drops the negative-index wraparound test and the loops vectorise;
+  drops the negative-index wraparound test and the loops vectorise; an index read from
+  an array (a distance, a bin) is cast to an unsigned int where it is known to be >= 0,
+  which drops the test too (under a name of its own: Numba unifies a variable that is
+  both signed and unsigned to float64);
+* reductions over int32 data stay int32 (``np.int32`` casts) and take a select, not a
+  branch: Numba widens mixed int32/int64 arithmetic to int64, and either keeps LLVM from
+  vectorising them;
 * ``error_model="numpy"``: divisions follow IEEE (no ZeroDivisionError branch), which is
   also what lets them vectorise;
 * no slice-to-slice array assignment: each compiles Numba's shape-error message
@@ -673,14 +679,16 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
         for c in range(ww):
             y_of[c] = (c - cen_c) / scale
         for m in range(n_fit_runs):
-            r = fit_runs[m, 0]
-            x = x_of[r]
-            i_row = img[r + 1]
-            for c in range(fit_runs[m, 1], fit_runs[m, 2] + 1):
-                val = i_row[c + 1]
+            a = fit_runs[m, 1]
+            b = fit_runs[m, 2]
+            x = x_of[fit_runs[m, 0]]
+            v_run = img[fit_runs[m, 0] + 1, a + 1:b + 2]  # zero-based views: no wraparound
+            y_run = y_of[a:b + 1]
+            for j in range(b - a + 1):
+                val = v_run[j]
                 if abs(val - med) > tol:
                     continue
-                y = y_of[c]
+                y = y_run[j]
                 m00 += 1.0
                 m01 += x
                 m02 += y
@@ -716,10 +724,11 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
             for m in range(n_all):
                 k_next = k + all_runs[m, 3]
                 # the run's pairs lie one after the other along its blocks' first pixel row
-                rr = r0 + all_runs[m, 0] * f
+                # unsigned indices (they are >= 0): no negative-index wraparound test
+                row_u = np.uint64(r0 + all_runs[m, 0] * f)
                 while take < k_next and n < nd:
-                    c = c0 + all_runs[m, 1] * f + (take - k)
-                    diffs[n] = image[rr, c + 1] - image[rr, c]
+                    col_u = np.uint64(c0 + all_runs[m, 1] * f + (take - k))
+                    diffs[n] = image[row_u, col_u + np.uint64(1)] - image[row_u, col_u]
                     n += 1
                     take += stride
                 k = k_next
@@ -835,14 +844,14 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
                     sec[j] += np.int64(e_k <= ang[j])
                 k += 1
             for j in range(n_j):
-                q = min(d_row[j], q_max)  # excluded blocks may lie deeper than q_max
+                q_u = np.uint32(min(d_row[j], q_max))  # excluded blocks may lie deeper
                 profiled = (c_row[j] & (_INSIDE | _EXCL)) == _INSIDE
-                bins[j] = sec[j] * n_bins + klut[q] if profiled else -1
+                bins[j] = sec[j] * n_bins + klut[q_u] if profiled else -1
             for j in range(n_j):
                 b = bins[j]
                 if b < 0:
                     continue
-                q_count[d_row[j]] += 1
+                q_count[np.uint32(d_row[j])] += 1
                 # the running sums of the current bin stay in registers (the same additions
                 # in the same order as straight into the arrays); adding 0.0 for blocks
                 # without a gradient term leaves the gradient sums unchanged
