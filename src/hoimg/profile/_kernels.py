@@ -599,13 +599,16 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
                 c_b = min(lo_i - 1, hi_o) if seg == 0 else hi_o
                 a_all = -1  # the first block of the open runs (-1: none open)
                 a_use = -1
-                for c in range(c_a, c_b + 2):
+                k_run = c_row[c_a:]  # zero-based views: no wraparound test
+                t_run = cover[c_a:]
+                for j in range(c_b - c_a + 2):
+                    c = c_a + j
                     in_all = False
                     in_use = False
                     if c <= c_b:  # (one past the stretch closes its runs)
-                        k = c_row[c]
+                        k = k_run[j]
                         if not simple:
-                            total += cover[c]
+                            total += t_run[j]
                         in_all = not k & (_INSIDE | _OTHER) and (simple or 0 < total < cover_in)
                         in_use = in_all and not k & _EXCL
                     if in_all and a_all < 0:
