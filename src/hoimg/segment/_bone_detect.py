@@ -223,21 +223,19 @@ def _choose_pairs(cands: list[EdgePair], floor: float) -> list[tuple[int, int, f
 def _along_limb_low(smed: np.ndarray, reach: int) -> np.ndarray:
     """Per block and column, the 30th percentile of the block medians ``reach`` blocks
     either side: what lies there along the limb, without a lesion shorter than the window.
+    NaN where the window has no value; otherwise np.nanpercentile's linear interpolation,
+    without its per-column loop (np.sort puts NaN last, like :func:`_nan_median_rows`).
     """
-    low = np.full_like(smed, np.nan)
+    low = np.empty_like(smed)
     for b in range(smed.shape[0]):
         win = smed[max(b - reach, 0) : b + reach + 1]
-        seen = np.isfinite(win)
-        cols = seen.any(axis=0)
-        if cols.any():
-            w = np.where(seen[:, cols], win[:, cols], np.inf)
-            srt = np.sort(w, axis=0)
-            # np.nanpercentile's linear interpolation, without its per-column loop.
-            pos = 0.3 * (seen[:, cols].sum(axis=0) - 1)
-            k = np.floor(pos).astype(int)
-            v0 = np.take_along_axis(srt, k[None, :], axis=0)[0]
-            v1 = np.take_along_axis(srt, np.ceil(pos).astype(int)[None, :], axis=0)[0]
-            low[b, cols] = v0 + (pos - k) * (v1 - v0)
+        n = np.sum(np.isfinite(win), axis=0)
+        srt = np.sort(win, axis=0)
+        pos = 0.3 * np.maximum(n - 1, 0)
+        k0, k1 = np.floor(pos).astype(int), np.ceil(pos).astype(int)
+        v0 = np.take_along_axis(srt, k0[None, :], axis=0)[0]
+        v1 = np.take_along_axis(srt, k1[None, :], axis=0)[0]
+        low[b] = np.where(n > 0, v0 + (pos - k0) * (v1 - v0), np.nan)
     return low
 
 

@@ -42,6 +42,15 @@ class Prepared:
         """Residual over background in noise sigmas."""
         return (self.smooth - self.background) / self.noise
 
+    def z_along(self, box: tuple[slice, slice]) -> np.ndarray:
+        """Excess over the tissue along the limb in noise sigmas, within ``box``: 0 where
+        that tissue is unknown (NaN), the residual over the local background when the image
+        has no along-limb estimate at all."""
+        if self.along is None:
+            return (self.smooth[box] - self.background[box]) / self.noise[box]
+        along = self.along[box]
+        return np.where(np.isnan(along), 0.0, (self.smooth[box] - along) / self.noise[box])
+
 
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 

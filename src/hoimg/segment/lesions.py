@@ -135,9 +135,6 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
     # What is not mineral is dropped on the first-pass cores, before they grow: growth
     # would widen a sliver or a line and enlarge a noise speck past the tests below.
     accepted = np.zeros_like(mask)
-    # Excess over the tissue along the limb, in noise units: where too-long components split.
-    z_split = z_fine if prep.along is None else np.where(
-        np.isnan(prep.along), 0.0, (prep.smooth - prep.along) / prep.noise)
     queue = _components(mask, min_px, seg.lesion_threshold_sigma)
     while queue:
         comp, (y0, x0), level = queue.pop()
@@ -148,9 +145,10 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
             # strip's noise breaks into pieces just over it). A piece of a big lesion is
             # flat-topped against the local fit, which follows the lesion's broad dome:
             # the marker test reads it against the along-limb tissue instead.
-            if float(z_split[box][comp].max()) < _PIECE_RISE * level:
+            z_along = prep.z_along(box)
+            if float(z_along[comp].max()) < _PIECE_RISE * level:
                 continue
-            mark_res, mark_z = z_split[box] * prep.noise[box], z_split[box]
+            mark_res, mark_z = z_along * prep.noise[box], z_along
         else:
             mark_res, mark_z = residual[box], z_fine[box]
         if _is_marker(mark_res, mark_z, comp & grown[box], grid, seg, bone_peak):
@@ -160,11 +158,11 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
         if math.hypot(w, h) * grid.pixel_mm > seg.max_lesion_length_mm:
             # Hysteresis can run from a lesion along a fascial interface or a cortex for
             # the limb's length, and the whole was dropped as too long, lesion and all.
-            # A lesion stands out of the tissue along the limb (``z_split``), which such
-            # a strip follows: split at that excess, doubling the level until the pieces
-            # are short enough (or gone).
-            queue.extend(_components(comp & (z_split[box] > level), min_px, 2.0 * level,
-                                     (y0, x0)))
+            # A lesion stands out of the tissue along the limb (``Prepared.z_along``),
+            # which such a strip follows: split at that excess, doubling the level until
+            # the pieces are short enough (or gone).
+            queue.extend(_components(comp & (prep.z_along(box) > level), min_px,
+                                     2.0 * level, (y0, x0)))
             continue
         # Hugging the collimator edge: scatter falls off there, so a band along it looks
         # denser than it is. Along the skin only thin streaks are edge effects (a lesion
