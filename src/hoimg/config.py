@@ -246,6 +246,9 @@ class ClassifyConfig:
     # Low-contrast mineral narrower than this (mm) with no cortex within reach is
     # indeterminate: zoning alone cannot tell HO's rim from a calcified vessel's tram lines.
     max_vessel_width_mm: float = 12.0
+    # A lesion whose zonal pattern reads uniform is called on its cleft alone only if at
+    # least this wide (mm); narrower, it could be a vessel beside the cortex.
+    min_single_sign_width_mm: float = 15.0
 
 
 @dataclass(frozen=True)

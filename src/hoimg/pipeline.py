@@ -336,7 +336,8 @@ def analyze_segmented(image: Radiograph, bone, candidates, *, config=None) -> An
         )
         result = classify(features, min_confidence=config.classify.min_confidence,
                           min_pattern_length_mm=config.classify.min_pattern_length_mm,
-                          max_vessel_width_mm=config.classify.max_vessel_width_mm)
+                          max_vessel_width_mm=config.classify.max_vessel_width_mm,
+                          min_single_sign_width_mm=config.classify.min_single_sign_width_mm)
         reported = {name: getattr(features, name) for name in _FEATURES_ON_LESION}
         sizes = {"area_mm2": _nan(rec.area_mm2), "length_mm": _nan(rec.length_mm),
                  "width_mm": _nan(rec.width_mm)}

@@ -65,11 +65,20 @@ def test_a_small_centre_dense_lesion_fused_to_the_cortex_is_not_a_mimic():
                             "flags": ("small", "touches_bone")})
     res = classify(small_pos)
     assert res.label == POS and not any("mimic" in r for r in res.reasons)
+    # ... whatever its few pixels' profile reads: a 13 mm POS detected at 37 mm^2 (dev seed
+    # 12, case 155) reads rim-dense, and its attachment still calls it
+    noisy = features(zonal_index=0.206, zonal_pattern="peripheral", rim_core_ratio=0.599,
+                     peak_position=0.214, rim_continuity=0.375, cleft="absent",
+                     cleft_fraction=0.061, cleft_width_mm=0.81, attachment_mm=15.5,
+                     distance_to_cortex_mm=0.0, length_mm=12.7, width_mm=4.0,
+                     flags=("small", "touches_bone"))
+    assert classify(noisy).label == POS
     # attached along a third only, or small *and* round: still a mimic
     for kw in ({"attachment_mm": 3.0}, {"flags": ("small", "round_small")}):
         res = classify(features(**{**small_pos.__dict__, **kw}))
         assert res.label == IND and any("mimic" in r for r in res.reasons)
-    # rim-dense small attached mineral (a phlebolith projected on the cortex) stays a mimic
+    # small mineral touching the cortex with a cleft along it (a phlebolith projected on the
+    # cortex) stays a mimic
     res = classify(features(**{**MATURE_HO.__dict__, "length_mm": 5.0, "attachment_mm": 4.0,
                                "flags": ("small",)}))
     assert res.label == IND
@@ -175,3 +184,41 @@ def test_the_vessel_rule_needs_all_three_signs_of_a_vessel():
                                 "flags": ("low_contrast",)})).label == HO
     assert classify(features(**{**POS_LESION.__dict__, "width_mm": 9.0,
                                 "flags": ("low_contrast",)})).label == POS
+
+
+# A mature HO as measured (dev seed 45, case 43): 67 x 32 mm with a complete 2.5 mm cleft,
+# whose density reads uniform; the continuous zonal features lean centre-dense.
+UNIFORM_HO = features(zonal_index=-0.159, rim_core_ratio=0.286, peak_position=0.418,
+                      rim_continuity=0.375, zonal_pattern="uniform", cleft="complete",
+                      cleft_fraction=1.0, cleft_width_mm=2.5, attachment_mm=0.0,
+                      distance_to_cortex_mm=2.4, length_mm=67.0, width_mm=31.8)
+
+
+def test_a_uniform_pattern_is_no_conflict_with_the_cleft():
+    assert classify(UNIFORM_HO).zonal_evidence < -0.5  # the lean that counted as a conflict
+    res = classify(UNIFORM_HO)
+    assert res.label == HO and "the two signs disagree" not in res.reasons
+    # A rim-dense or centre-dense reading against the cleft is still a conflict.
+    central = features(**{**UNIFORM_HO.__dict__, "zonal_pattern": "central"})
+    assert "the two signs disagree" in classify(central).reasons
+
+
+def test_a_narrow_uniform_lesion_needs_both_signs():
+    # 10 mm wide: as likely a calcified vessel beside the cortex (dev seed 57, case 93)
+    narrow = features(**{**UNIFORM_HO.__dict__, "width_mm": 10.5, "length_mm": 48.0})
+    res = classify(narrow)
+    assert res.label == IND and "the two signs disagree" in res.reasons
+    # the width is an argument (AnalysisConfig.classify.min_single_sign_width_mm)
+    assert classify(narrow, min_single_sign_width_mm=10.0).label == HO
+    # width or spacing unknown: no call on size
+    for kw in ({"width_mm": math.nan}, {"spacing_known": False}):
+        assert classify(features(**{**UNIFORM_HO.__dict__, **kw})).label == IND
+
+
+def test_uniform_density_away_from_bone_shows_neither_sign():
+    res = classify(features(**{**UNIFORM_HO.__dict__, "cleft": "not_applicable",
+                               "cleft_fraction": math.nan, "cleft_width_mm": math.nan,
+                               "attachment_mm": math.nan, "distance_to_cortex_mm": math.nan}))
+    assert res.label == IND and res.probabilities[IND] >= 0.95
+    assert ("neither sign can be read: uniform density and no cortex within reach"
+            in res.reasons)

@@ -10,15 +10,18 @@ are grouped by the radiological sign they carry (DOMAIN.md):
   HO; broad attachment: POS).
 
 A share of probability is then reserved for *indeterminate*, each for a stated reason:
-(a) the two signs disagree, both with conviction; (b) the lesion looks like a mimic (small,
-linear, round-small, punctate; small alone not when centre-dense and fused to the cortex
-along half its length, a small juxtacortical lesion); (c) a central pattern with no bone
+(a) the two signs disagree, both with conviction (a pattern that reads uniform carries no
+zonal sign, so its lean against the cleft is no conflict, unless the lesion is narrow
+enough to be a vessel beside the cortex); (b) the lesion looks like a mimic (small,
+linear, round-small, punctate; small alone not when fused to the cortex along half its
+length, a small juxtacortical lesion); (c) a central pattern with no bone
 within reach (neither the HO nor the POS pattern); (d) unknown spacing where a size criterion
 matters; (e) a lesion too short to show HO's zoning (under half HO's smallest typical size,
 DOMAIN.md: 3-6 cm) and not attached to the cortex, so that neither sign can carry a call;
 (f) faint, narrow mineral with no cortex within reach: the cleft sign cannot be read, and
 the zonal sign alone cannot tell HO's rim from a calcified vessel, whose two thin walls
-project as parallel lines along both long sides (tram lines) and so read rim-dense.
+project as parallel lines along both long sides (tram lines) and so read rim-dense;
+(g) a uniform pattern with no cortex within reach: neither sign can be read.
 The label is the more probable of HO and POS if it reaches ``min_confidence``, else
 indeterminate.
 """
@@ -69,10 +72,15 @@ def _finite(x) -> bool:
     return x is not None and math.isfinite(x)
 
 
-def _fused_central(f: LesionFeatures) -> bool:
-    """Centre-dense and attached to the cortex along at least half its length."""
-    return (f.zonal_pattern == "central" and _finite(f.attachment_mm) and _finite(f.length_mm)
-            and f.length_mm > 0 and f.attachment_mm >= 0.5 * f.length_mm)
+def _fused_to_cortex(f: LesionFeatures) -> bool:
+    """Attached to the cortex (cleft absent or partial) along at least half its length.
+
+    The zonal pattern is not asked: a lesion a few millimetres across has too few pixels per
+    radial bin to show one, and its profile reads noise; the attachment holds at any size.
+    """
+    return (f.cleft in ("absent", "partial") and _finite(f.attachment_mm)
+            and _finite(f.length_mm) and f.length_mm > 0
+            and f.attachment_mm >= 0.5 * f.length_mm)
 
 
 def _faint_narrow_away_from_bone(f: LesionFeatures, max_width_mm: float) -> bool:
@@ -82,6 +90,17 @@ def _faint_narrow_away_from_bone(f: LesionFeatures, max_width_mm: float) -> bool
     """
     return ("low_contrast" in f.flags and f.cleft == "not_applicable" and f.spacing_known
             and _finite(f.width_mm) and f.width_mm < max_width_mm)
+
+
+def _one_sign_suffices(f: LesionFeatures, min_width_mm: float) -> bool:
+    """The zonal pattern reads uniform, and the lesion is too wide to be a vessel.
+
+    A uniform pattern carries no zonal sign of its own, so a lean of the continuous zonal
+    features against the cleft is no conflict of signs; the cleft alone may carry the call,
+    but only for a lesion wider than a calcified vessel running beside the cortex.
+    """
+    return (f.zonal_pattern == "uniform" and f.spacing_known and _finite(f.width_mm)
+            and f.width_mm >= min_width_mm)
 
 
 def _sigmoid(x: float) -> float:
@@ -129,6 +148,7 @@ def classify(
     conflict_scale: float = 1.5,
     min_pattern_length_mm: float = 15.0,
     max_vessel_width_mm: float = 12.0,
+    min_single_sign_width_mm: float = 15.0,
     model: LogisticModel | None = None,
 ) -> Classification:
     """Classify one lesion.
@@ -148,6 +168,11 @@ def classify(
         Low-contrast mineral narrower than this with no cortex within reach (cleft not
         applicable) is withheld: a limb vessel is under 1 cm across, and blur and growth add
         about a millimetre on each side.
+    min_single_sign_width_mm : float
+        A lesion whose zonal pattern reads uniform may be called on its cleft sign alone
+        only if it is at least this wide; narrower, it could be a calcified vessel running
+        beside the cortex, and a lean of the zonal features against the cleft then counts
+        as a conflict.
     model : LogisticModel, optional
         Defaults to the committed coefficients.
 
@@ -162,14 +187,15 @@ def classify(
 
     p_ho_vs_pos = _sigmoid(model.intercept + zonal_e + cleft_e)
     withhold = []  # independent reasons to withhold a call, each a strength in [0, 1]
-    if zonal_e * cleft_e < 0 and min(abs(zonal_e), abs(cleft_e)) > 0.5:
+    if (zonal_e * cleft_e < 0 and min(abs(zonal_e), abs(cleft_e)) > 0.5
+            and not _one_sign_suffices(features, min_single_sign_width_mm)):
         withhold.append(1.0 - math.exp(-min(abs(zonal_e), abs(cleft_e)) / conflict_scale))
         reasons.append("the two signs disagree")
     mimic = [f for f in MIMIC_FLAGS if f in features.flags]
-    if mimic == ["small"] and _fused_central(features):
-        # Small alone is no mimic sign when the mineral is centre-dense and fused to the
-        # cortex over half its length: that is a small juxtacortical lesion (a phlebolith
-        # is round_small and rim-dense, vascular calcification linear).
+    if mimic == ["small"] and _fused_to_cortex(features):
+        # Small alone is no mimic sign when the mineral is fused to the cortex over half its
+        # length: that is a small juxtacortical lesion (a phlebolith is round_small and
+        # lies in the soft tissue, vascular calcification is linear).
         mimic = []
     if mimic:
         withhold.append(0.95)
@@ -187,6 +213,9 @@ def classify(
         withhold.append(0.95)
         reasons.append(f"faint and narrow ({features.width_mm:.0f} mm) with no cortex within reach: "
                        "a calcified vessel's walls read as a rim")
+    if features.zonal_pattern == "uniform" and features.cleft == "not_applicable":
+        withhold.append(0.95)
+        reasons.append("neither sign can be read: uniform density and no cortex within reach")
     if features.zonal_pattern == "central" and features.cleft == "not_applicable":
         withhold.append(0.7)
         reasons.append("central mineral away from bone: neither the HO nor the POS pattern")
