@@ -179,6 +179,12 @@ class ProfileConfig:
     # The background band starts this far out: skips the detector blur (MTF 0.5 at
     # ~1.5-2 lp/mm, i.e. ~0.3 mm) and the first part of any edge-enhancement halo.
     background_gap_mm: float = 0.5
+    # Soft tissue within this distance (mm) of the bone is the bone's blurred edge: it is
+    # left out of every profile's background band, and an attached lesion's thin gap to
+    # the bone there (where segmentation stops growth) is not the lesion's boundary, so
+    # its dense base is not read as rim. Half HO's narrowest cleft (1 mm, DOMAIN.md), so
+    # a cleft stays boundary. 0 disables.
+    bone_halo_mm: float = 0.5
     # |zonal_index| below this reads "uniform": 0.2 means rim and core differ by a factor
     # 1.5 after dividing each by what a uniform body of the same outline projects.
     zonal_uniform_band: float = 0.2

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage as ndi
 
 
 def edt_sq(feature: np.ndarray) -> np.ndarray:
@@ -36,7 +37,8 @@ def strided(values, max_samples):
 
 
 def radial_profile_window(image, labels, label_id, exclude, r0, c0, r1, c1, band_inner,
-                          band_outer, n_bins, n_sectors, edges, max_samples, f, grow_sigma=0.0):
+                          band_outer, n_bins, n_sectors, edges, max_samples, f, grow_sigma=0.0,
+                          exclude_halo=0.0):
     """Twin of _radial_profile_window (block means, then the same steps array-wise)."""
     sums = np.zeros((n_sectors, n_bins))
     counts = np.zeros((n_sectors, n_bins), dtype=np.int64)
@@ -65,6 +67,11 @@ def radial_profile_window(image, labels, label_id, exclude, r0, c0, r1, c1, band
             inside[br, bc] = v == label_id
             other[br, bc] = v != label_id and v != 0
             excl[br, bc] = ex_full[cr, cc]
+    halo = int(exclude_halo / f + 0.5)
+    if halo > 0 and exclude.shape == labels.shape:
+        # plain blocks within `halo` blocks of an excluded one, along rows and columns
+        near = ndi.maximum_filter(excl, size=2 * halo + 1, mode="constant", cval=False)
+        excl |= near & ~inside & ~other
     for it in range(2):
         prof = inside & ~excl
         if not prof.any():

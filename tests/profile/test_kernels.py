@@ -31,13 +31,13 @@ def _blobs(rng, shape=(70, 80), n=3):
 
 def _profile(image, labels, ids, exclude, windows, blocks, inner, outer, n_bins, n_sectors,
              max_samples, grow=0.0, rim_start=0.8, core_end=0.4, rim_sigma=2.0, min_ppb=10,
-             regrow=0.0, band=0.05, rim_peak_min=0.5):
+             regrow=0.0, band=0.05, rim_peak_min=0.5, halo=0.0):
     """_profile_batch with per-lesion arrays built from lists (no regrowth by default)."""
     return K._profile_batch(
         image, labels, np.asarray(ids, dtype=np.int32), exclude,
         np.asarray(windows, dtype=np.int64).reshape(-1, 4), np.asarray(blocks, dtype=np.int64),
         inner, outer, n_bins, n_sectors, sector_edges(n_sectors), max_samples, grow, rim_start,
-        core_end, rim_sigma, min_ppb, regrow, band, rim_peak_min)
+        core_end, rim_sigma, min_ppb, regrow, band, rim_peak_min, halo)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -101,19 +101,22 @@ def test_median_equals_numpy(kind):
     assert np.isnan(MK._median(np.array([1.0, np.nan, 2.0]), 3))
 
 
-@pytest.mark.parametrize(("seed", "f", "grow"), [(0, 1, 0.0), (1, 1, 3.0), (2, 2, 0.0),
-                                                 (3, 4, 3.0), (4, 2, 2.0), (5, 3, 0.0)])
-def test_profile_matches_numpy(seed, f, grow):
+@pytest.mark.parametrize(("seed", "f", "grow", "halo"),
+                         [(0, 1, 0.0, 0.0), (1, 1, 3.0, 0.0), (2, 2, 0.0, 0.0), (3, 4, 3.0, 0.0),
+                          (4, 2, 2.0, 0.0), (5, 3, 0.0, 0.0), (6, 1, 0.0, 3.0), (7, 1, 3.0, 4.4),
+                          (8, 2, 0.0, 3.0), (9, 4, 2.0, 6.0), (10, 3, 0.0, 5.0)])
+def test_profile_matches_numpy(seed, f, grow, halo):
     rng = np.random.default_rng(seed)
     labels, image = _blobs(rng)
     exclude = np.zeros(labels.shape, dtype=np.int32)
     exclude[:, :20] = 1
+    exclude[50:56, 30:60] = 1  # a bar across the middle, so some blobs lie within the halo
     for lid in np.unique(labels[labels > 0]):
         window = (2, 3, 68, 77)  # odd sizes: partial blocks on both edges for f > 1
         sums, counts, ref_sums, stats, feats, _, regrown = _profile(
-            image, labels, [lid], exclude, [window], [f], 1.5, 6.0, 10, 8, 64, grow)
+            image, labels, [lid], exclude, [window], [f], 1.5, 6.0, 10, 8, 64, grow, halo=halo)
         want = ref.radial_profile_window(image, labels, lid, exclude, *window, 1.5, 6.0, 10, 8,
-                                         sector_edges(8), 64, f, grow)
+                                         sector_edges(8), 64, f, grow, halo)
         np.testing.assert_array_equal(counts[0], want[1])  # identical binning, pixel for pixel
         for g, w in zip((sums[0], counts[0], ref_sums[0], stats[0]), want, strict=True):
             np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-6)

@@ -232,3 +232,32 @@ def test_a_rim_dense_lesion_is_not_regrown():
     plain = radial_profile(_rg(proj + BG), mask, config=ProfileConfig(regrow_sigma=0.0))
     assert "support_regrown" not in prof.flags and prof.n_pixels == plain.n_pixels
     np.testing.assert_array_equal(prof.values, plain.values)
+
+
+def test_an_attached_lesions_dense_base_is_not_its_rim_across_the_bone_edge_gap():
+    # A POS-like dome on a cortex (bone: columns < 60): a half ball of radius 60 px whose
+    # flat base faces the bone, with its mineral densest at the base. Segmentation leaves
+    # a thin gap (here 2 px = 0.4 mm) between the lesion mask and the bone mask, where the
+    # bone's blurred edge stops growth. Without the halo that gap is the lesion's boundary,
+    # and the dense base reads as a rim; within bone_halo_mm (0.5 mm = 2.5 px) of the
+    # bone it is not boundary, and the lesion reads centre-dense, as a POS does.
+    dr, dc = _grid()
+    base = 62.0
+    x = dc + C - base  # distance from the lesion's base
+    r2 = dr**2 + x**2
+    mask = (r2 < 60.0**2) & (x >= 0)
+    dome = _chord(r2, 60.0) * np.exp(-x / 15.0)  # densest along the base
+    bone = dc + C < base - 2
+    image = np.where(mask, dome, 0.0) + BG
+    image[bone] = 500.0
+    with_halo = radial_profile(_rg(image), mask, exclude_mask=bone)
+    without = radial_profile(_rg(image), mask, exclude_mask=bone,
+                             config=ProfileConfig(bone_halo_mm=0.0))
+    assert without.zonal_pattern != "central"
+    assert with_halo.zonal_pattern == "central"
+    assert with_halo.zonal_index < without.zonal_index - 0.2
+    # a lesion 2 mm from the bone (an HO's cleft) keeps its near side as boundary
+    detached = radial_profile(_rg(image), mask & (x >= 10), exclude_mask=bone)
+    detached_plain = radial_profile(_rg(image), mask & (x >= 10), exclude_mask=bone,
+                                    config=ProfileConfig(bone_halo_mm=0.0))
+    assert detached.zonal_index == pytest.approx(detached_plain.zonal_index, abs=1e-9)

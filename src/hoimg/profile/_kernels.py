@@ -179,10 +179,85 @@ def _grow_support(cls, img, hh, ww, tr0, tc0, tr1, tc1, pa, pr, pc, cen_r, cen_c
 
 
 @njit(cache=True, error_model="numpy")
+def _exclude_halo(cls, hh, ww, h):
+    """Mark as excluded every plain block within ``h`` blocks of an excluded one.
+
+    ``cls`` holds the window's blocks at ``[1:hh + 1, 1:ww + 1]`` (see
+    :func:`_profile_lesion`). A block is within reach when an excluded block lies at most
+    ``h`` blocks away along rows and along columns (a square, Chebyshev, neighbourhood: two
+    separable sweeps). Lesion blocks and other lesions' blocks keep their class. The
+    sweeps cover only the excluded blocks' bounding box grown by ``h``: most windows hold
+    no bone at all.
+    """
+    # the excluded blocks' bounding box (a reduction per row, which vectorises)
+    r_lo = hh
+    r_hi = -1
+    c_lo = ww
+    c_hi = -1
+    for r in range(hh):
+        c_row = cls[r + 1, 1:ww + 1]
+        first = ww
+        last = -1
+        for c in range(ww):
+            e = (c_row[c] & _EXCL) != 0
+            first = min(first, c if e else ww)
+            last = max(last, c if e else -1)
+        if last >= 0:
+            r_lo = min(r_lo, r)
+            r_hi = r
+            c_lo = min(c_lo, first)
+            c_hi = max(c_hi, last)
+    if r_hi < 0:
+        return
+    # every block the sweeps can mark lies within h of that box
+    ra = max(r_lo - h, 0)
+    rb = min(r_hi + h + 1, hh)
+    ca = max(c_lo - h, 0)
+    cb = min(c_hi + h + 1, ww)
+    n = cb - ca
+    near = np.zeros((rb - ra, n), dtype=np.uint8)
+    for r in range(r_lo, r_hi + 1):
+        c_row = cls[r + 1, 1 + ca:1 + cb]
+        n_row = near[r - ra]
+        last = -h - 1
+        for c in range(n):
+            if c_row[c] & _EXCL:
+                last = c
+            if c - last <= h:
+                n_row[c] = 1
+        last = n + h + 1
+        for c in range(n - 1, -1, -1):
+            if c_row[c] & _EXCL:
+                last = c
+            if last - c <= h:
+                n_row[c] = 1
+    # along columns, in row order (both sweeps walk memory contiguously): the last and the
+    # next row-near block of each column
+    last_r = np.full(n, -h - 1, dtype=np.int64)
+    for r in range(rb - ra):
+        n_row = near[r]
+        c_row = cls[ra + r + 1, 1 + ca:1 + cb]
+        for c in range(n):
+            if n_row[c]:
+                last_r[c] = r
+            if r - last_r[c] <= h and (c_row[c] & (_INSIDE | _OTHER)) == 0:
+                c_row[c] |= _EXCL
+    last_r[:] = rb - ra + h + 1
+    for r in range(rb - ra - 1, -1, -1):
+        n_row = near[r]
+        c_row = cls[ra + r + 1, 1 + ca:1 + cb]
+        for c in range(n):
+            if n_row[c]:
+                last_r[c] = r
+            if last_r[c] - r <= h and (c_row[c] & (_INSIDE | _OTHER)) == 0:
+                c_row[c] |= _EXCL
+
+
+@njit(cache=True, error_model="numpy")
 def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_inner_px,
                     band_outer_px, n_bins, sector_edges, max_samples, grow_sigma, regrow_sigma,
                     zonal_band, rim_peak_min, rim_start, core_end, rim_sigma,
-                    min_pixels_per_bin, sums, counts, ref_sums, stats):
+                    min_pixels_per_bin, exclude_halo_px, sums, counts, ref_sums, stats):
     """Background-subtracted radial profile sums of one lesion inside a window.
 
     Large lesions are profiled on f x f block means (the caller chooses f, see
@@ -234,6 +309,11 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
         The zonal-pattern thresholds (:func:`._feature_kernels._zonal_pattern`).
     rim_start, core_end, rim_sigma, min_pixels_per_bin :
         As in :func:`._feature_kernels._profile_features`.
+    exclude_halo_px : float
+        Plain non-lesion blocks within ``round(exclude_halo_px / f)`` blocks of an excluded
+        one (along rows and columns) are excluded too: the blurred edge of the bone, where
+        the segmentation leaves a thin gap between an attached lesion and the bone, is then
+        neither the lesion's boundary nor its background. 0 disables.
     sums, counts, ref_sums, stats :
         Outputs, filled in place (zeros, zeros, zeros, NaN on entry):
 
@@ -395,6 +475,9 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
                         c_row[bc] |= _EXCL if e_row[bc * f + cf] != 0 else 0
                 for bc in range(full, ww):
                     c_row[bc] |= _EXCL if e_row[bc * f + min(cf, w - bc * f - 1)] != 0 else 0
+    halo = int(exclude_halo_px / f + 0.5)
+    if use_exclude and halo > 0:
+        _exclude_halo(cls, hh, ww, halo)
     # the background band as runs of blocks along a row, in raster order: all of it, and
     # the usable (not excluded) part; a run is (row, first col, last col, noise pairs)
     # (at most one run per two blocks of a row)
@@ -932,7 +1015,7 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
 def _profile_batch(image, labels, label_ids, exclude, windows, blocks, band_inner_px,
                    band_outer_px, n_bins, n_sectors, sector_edges, max_samples, grow_sigma,
                    rim_start, core_end, rim_sigma, min_pixels_per_bin, regrow_sigma,
-                   zonal_band, rim_peak_min):
+                   zonal_band, rim_peak_min, exclude_halo_px):
     """Radial profiles and their features for L lesions of one image in one call.
 
     The single-lesion wrapper calls it too, with L = 1 (one compiled specialisation).
@@ -950,7 +1033,7 @@ def _profile_batch(image, labels, label_ids, exclude, windows, blocks, band_inne
         As in :func:`_profile_lesion`.
     rim_start, core_end, rim_sigma, min_pixels_per_bin :
         As in :func:`hoimg.profile._feature_kernels._profile_features`.
-    regrow_sigma, zonal_band, rim_peak_min :
+    regrow_sigma, zonal_band, rim_peak_min, exclude_halo_px :
         As in :func:`_profile_lesion`.
 
     Returns
@@ -982,7 +1065,8 @@ def _profile_batch(image, labels, label_ids, exclude, windows, blocks, band_inne
             image, labels, label_ids[i], exclude, windows[i, 0], windows[i, 1], windows[i, 2],
             windows[i, 3], blocks[i], band_inner_px, band_outer_px, n_bins, sector_edges,
             max_samples, grow_sigma, regrow_sigma, zonal_band, rim_peak_min, rim_start,
-            core_end, rim_sigma, min_pixels_per_bin, sums[i], counts[i], ref_sums[i], stats[i])
+            core_end, rim_sigma, min_pixels_per_bin, exclude_halo_px, sums[i], counts[i],
+            ref_sums[i], stats[i])
     features = _profile_features(sums, counts, ref_sums, stats, rim_start, core_end, rim_sigma,
                                  min_pixels_per_bin)
     regrow = regrow_sigma > 0.0 and not grow_sigma > 0.0

@@ -57,7 +57,8 @@ def measure_lesions(radiograph, bone, candidates, config=None
     blocks = np.array([block_factor(r.area_px, r.bbox_rc, cfg.block_radius_px, MAX_BLOCK)
                        for r in records], dtype=np.int64)
     out = _kernels._profile_batch(image, labels, ids, exclude, windows, blocks,
-                                  *profile_args(cfg, cfg.n_bins, cfg.n_sectors, inner, outer))
+                                  *profile_args(cfg, cfg.n_bins, cfg.n_sectors, inner, outer,
+                                                spacing))
     profiles = profiles_from_batch(*out, cfg)
     # the cleft scan reads each lesion's background plane and noise from the profile that
     # is reported (for a regrown lesion: the one on its grown support)

@@ -8,14 +8,18 @@ Normalised radius
     thickness onto a constant band of ``s``. Bins are looked up on the integer squared
     distance, so every implementation puts every pixel into the same bin. Non-lesion
     pixels that are excluded (bone) are not boundary: the base of an attached lesion is
-    deep inside it, not its rim. Lesions wider than ~40 px are measured on 2x2 or 4x4
-    block means (:func:`block_factor`).
+    deep inside it, not its rim. Nor is the bone's blurred edge within
+    ``ProfileConfig.bone_halo_mm`` (0.5 mm) of it, where segmentation stops a lesion's
+    growth and so leaves a thin gap between an attached lesion and the bone; half HO's
+    narrowest cleft (1 mm), so a cleft stays boundary. Lesions wider than ~40 px are
+    measured on 2x2 or 4x4 block means (:func:`block_factor`).
 
 Background
     A least-squares plane through the soft-tissue band 0.5-3 mm outside the lesion (bone,
     other lesions and values beyond 3 robust sigmas of the band median left out),
     subtracted pixel by pixel, so a limb-thickness gradient across the lesion does not
-    tilt its profile. Excluded (bone) pixels are not profiled.
+    tilt its profile. Excluded (bone) pixels are not profiled; neither they nor the bone's
+    blurred edge are background.
 
 Support growth (``ProfileConfig.regrow_sigma``, ``grow_sigma``)
     A detected mask cuts a smooth centre-dense lesion where it fades into the noise, near
@@ -121,13 +125,14 @@ MIN_PIXELS_PER_BIN = 10
 
 
 def profile_args(cfg: ProfileConfig, n_bins: int, n_sectors: int, band_inner_px: float,
-                 band_outer_px: float) -> tuple:
+                 band_outer_px: float, spacing) -> tuple:
     """The scalar and table arguments of :func:`hoimg.profile._kernels._profile_batch`
     after ``image, labels, label_ids, exclude, windows, blocks``."""
     return (float(band_inner_px), float(band_outer_px), int(n_bins), int(n_sectors),
             sector_edges(n_sectors), BAND_MAX_SAMPLES, float(cfg.grow_sigma),
             float(cfg.rim_start), float(cfg.core_end), float(cfg.rim_sigma), MIN_PIXELS_PER_BIN,
-            float(cfg.regrow_sigma), float(cfg.zonal_uniform_band), float(cfg.zonal_rim_peak_min))
+            float(cfg.regrow_sigma), float(cfg.zonal_uniform_band), float(cfg.zonal_rim_peak_min),
+            float(mm_to_px(cfg.bone_halo_mm, spacing)))
 
 
 def profiles_from_batch(sums, counts, ref_sums, stats, feats, pattern, regrown,
@@ -258,6 +263,6 @@ def radial_profile(
         np.array([[0, 0, r1 - r0, c1 - c0]], dtype=np.int64),
         np.array([block_factor(int(crop.sum()), bbox, cfg.block_radius_px, MAX_BLOCK)],
                  dtype=np.int64),
-        *profile_args(cfg, n_bins, n_sectors, inner, outer),
+        *profile_args(cfg, n_bins, n_sectors, inner, outer, spacing),
     )
     return profiles_from_batch(*out, cfg)[0]
