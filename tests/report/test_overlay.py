@@ -94,6 +94,14 @@ def test_burned_in_annotation_hides_the_pixels_unless_asked(ho_phantom, tmp_path
     assert np.all(rgb[probe] == 64, axis=-1).mean() > 0.95
     shown = render(dataclasses.replace(blank, config=blank.config.replace(report={"show_burned_in": True})))
     assert np.unique(shown[probe]).size > 10
+    # the notice sits clear of the legend: the legend's pixels are those of the shown film
+    font = max(0.35, min(rgb.shape[:2]) / 1400)
+    x0, y0, x1, y1 = overlay.legend_box(rgb.shape, font)
+    np.testing.assert_array_equal(rgb[y0:y1 + 1, x0:x1 + 1], shown[y0:y1 + 1, x0:x1 + 1])
+    notice = np.all(rgb == (240, 228, 66), axis=-1) & ~np.all(shown == (240, 228, 66), axis=-1)
+    rows = np.nonzero(notice.any(axis=1))[0]
+    assert rows.size and rows.min() > y1  # drawn, below the legend
+    assert rows.max() > 0.85 * rgb.shape[0]  # at the bottom of the film
 
 
 def truth_like(image, phantom):

@@ -176,11 +176,38 @@ def render(analysis: Analysis, *, max_px: int | None = None) -> np.ndarray:
 
     _draw_furniture(canvas, analysis, scale, font, line)
     if hide:
-        # under the version line, away from the lesions in the middle of the film
-        _text(canvas, "pixels hidden: burned-in annotation (set report.show_burned_in to show)",
-              (max(8, w // 40), max(8, round(min(h, w) / 60)) * 2 + 4 * font * 30), font,
+        # in the bottom-right corner, opposite the scale bar: clear of the legend and the
+        # version line (under the version line it ran into the legend on portrait films),
+        # and of the lesions, which lie over the limb in the middle of the film
+        notice = "pixels hidden: burned-in annotation (set report.show_burned_in to show)"
+        (tw, th), _ = cv2.getTextSize(notice, cv2.FONT_HERSHEY_SIMPLEX, font, max(1, round(font * 2)))
+        pad = max(8, round(min(h, w) / 60))
+        # one line above the scale bar's label, so the two never overlap
+        _text(canvas, notice, (w - pad - tw, h - pad - 3 * line - 4 - th - 12), font,
               (240, 228, 66))
     return canvas
+
+
+LEGEND = (
+    ("HO", LABEL_COLOURS["heterotopic_ossification"]),
+    ("POS", LABEL_COLOURS["parosteal_osteosarcoma"]),
+    ("indeterminate", LABEL_COLOURS["indeterminate"]),
+    ("rim zone s>=0.8", RIM_COLOUR),
+    ("core zone s<=0.4", CORE_COLOUR),
+    ("cleft", CLEFT_COLOUR),
+    ("attachment", ATTACH_COLOUR),
+)
+
+
+def legend_box(shape, font: float) -> tuple[int, int, int, int]:
+    """The legend's background rectangle (x0, y0, x1, y1) in the top-right corner."""
+    import cv2
+
+    h, w = shape[:2]
+    pad = max(8, round(min(h, w) / 60))
+    (_, th), _ = cv2.getTextSize("Hg", cv2.FONT_HERSHEY_SIMPLEX, font, 1)
+    x0 = w - round(16 * th) - pad
+    return x0 - 4, pad - 4, w - pad + 4, pad + (th + 8) * len(LEGEND) + 4
 
 
 def _draw_furniture(canvas, analysis, scale, font, line) -> None:
@@ -205,21 +232,12 @@ def _draw_furniture(canvas, analysis, scale, font, line) -> None:
     else:
         _text(canvas, "spacing unknown: sizes assume a typical detector", (pad, h - pad), font,
               (240, 228, 66))
-    entries = [
-        ("HO", LABEL_COLOURS["heterotopic_ossification"]),
-        ("POS", LABEL_COLOURS["parosteal_osteosarcoma"]),
-        ("indeterminate", LABEL_COLOURS["indeterminate"]),
-        ("rim zone s>=0.8", RIM_COLOUR),
-        ("core zone s<=0.4", CORE_COLOUR),
-        ("cleft", CLEFT_COLOUR),
-        ("attachment", ATTACH_COLOUR),
-    ]
     (_, th), _ = cv2.getTextSize("Hg", cv2.FONT_HERSHEY_SIMPLEX, font, 1)
     row_h = th + 8
-    box_w = round(16 * th)
-    x0, y0 = w - box_w - pad, pad
-    cv2.rectangle(canvas, (x0 - 4, y0 - 4), (w - pad + 4, y0 + row_h * len(entries) + 4), TEXT_BG, -1)
-    for i, (name, colour) in enumerate(entries):
+    bx0, by0, bx1, by1 = legend_box(canvas.shape, font)
+    x0, y0 = bx0 + 4, by0 + 4
+    cv2.rectangle(canvas, (bx0, by0), (bx1, by1), TEXT_BG, -1)
+    for i, (name, colour) in enumerate(LEGEND):
         y = y0 + i * row_h
         cv2.rectangle(canvas, (x0, y + 2), (x0 + th, y + th + 2), colour, -1)
         cv2.putText(canvas, name, (x0 + th + 6, y + th + 1), cv2.FONT_HERSHEY_SIMPLEX, font,
