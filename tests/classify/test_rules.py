@@ -198,6 +198,7 @@ def test_a_uniform_pattern_is_no_conflict_with_the_cleft():
     assert classify(UNIFORM_HO).zonal_evidence < -0.5  # the lean that counted as a conflict
     res = classify(UNIFORM_HO)
     assert res.label == HO and "the two signs disagree" not in res.reasons
+    assert "the density reads uniform: the call rests on the cleft sign alone" in res.reasons
     # A rim-dense or centre-dense reading against the cleft is still a conflict.
     central = features(**{**UNIFORM_HO.__dict__, "zonal_pattern": "central"})
     assert "the two signs disagree" in classify(central).reasons

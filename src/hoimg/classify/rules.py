@@ -187,10 +187,12 @@ def classify(
 
     p_ho_vs_pos = _sigmoid(model.intercept + zonal_e + cleft_e)
     withhold = []  # independent reasons to withhold a call, each a strength in [0, 1]
-    if (zonal_e * cleft_e < 0 and min(abs(zonal_e), abs(cleft_e)) > 0.5
-            and not _one_sign_suffices(features, min_single_sign_width_mm)):
-        withhold.append(1.0 - math.exp(-min(abs(zonal_e), abs(cleft_e)) / conflict_scale))
-        reasons.append("the two signs disagree")
+    if zonal_e * cleft_e < 0 and min(abs(zonal_e), abs(cleft_e)) > 0.5:
+        if _one_sign_suffices(features, min_single_sign_width_mm):
+            reasons.append("the density reads uniform: the call rests on the cleft sign alone")
+        else:
+            withhold.append(1.0 - math.exp(-min(abs(zonal_e), abs(cleft_e)) / conflict_scale))
+            reasons.append("the two signs disagree")
     mimic = [f for f in MIMIC_FLAGS if f in features.flags]
     if mimic == ["small"] and _fused_to_cortex(features):
         # Small alone is no mimic sign when the mineral is fused to the cortex over half its
