@@ -199,6 +199,15 @@ def test_a_uniform_pattern_is_no_conflict_with_the_cleft():
     res = classify(UNIFORM_HO)
     assert res.label == HO and "the two signs disagree" not in res.reasons
     assert "the density reads uniform: the call rests on the cleft sign alone" in res.reasons
+    # The lean is left out of the call, not just of the conflict: a uniform lesion with a
+    # broad attachment is called POS however rim-ward its continuous features lean.
+    attached = features(**{**UNIFORM_HO.__dict__, "zonal_index": 0.09, "peak_position": 0.9,
+                           "rim_continuity": 1.0, "rim_core_ratio": 1.0, "cleft": "absent",
+                           "cleft_fraction": 0.0, "attachment_mm": 30.0})
+    res = classify(attached)
+    assert res.zonal_evidence > -res.cleft_evidence > 0.5  # the lean outweighs the cleft
+    assert res.label == POS
+    assert "the density reads uniform: the call rests on the cleft sign alone" in res.reasons
     # A rim-dense or centre-dense reading against the cleft is still a conflict.
     central = features(**{**UNIFORM_HO.__dict__, "zonal_pattern": "central"})
     assert "the two signs disagree" in classify(central).reasons
@@ -223,3 +232,4 @@ def test_uniform_density_away_from_bone_shows_neither_sign():
     assert res.label == IND and res.probabilities[IND] >= 0.95
     assert ("neither sign can be read: uniform density and no cortex within reach"
             in res.reasons)
+    assert not any("rests on the cleft" in r for r in res.reasons)  # there is no cleft sign

@@ -11,8 +11,9 @@ are grouped by the radiological sign they carry (DOMAIN.md):
 
 A share of probability is then reserved for *indeterminate*, each for a stated reason:
 (a) the two signs disagree, both with conviction (a pattern that reads uniform carries no
-zonal sign, so its lean against the cleft is no conflict, unless the lesion is narrow
-enough to be a vessel beside the cortex); (b) the lesion looks like a mimic (small,
+zonal sign: its lean against the cleft is then no conflict, and the cleft alone makes the
+call, unless the lesion is narrow enough to be a vessel beside the cortex or its width is
+unknown); (b) the lesion looks like a mimic (small,
 linear, round-small, punctate; small alone not when fused to the cortex along half its
 length, a small juxtacortical lesion); (c) a central pattern with no bone
 within reach (neither the HO nor the POS pattern); (d) unknown spacing where a size criterion
@@ -99,8 +100,8 @@ def _one_sign_suffices(f: LesionFeatures, min_width_mm: float) -> bool:
     features against the cleft is no conflict of signs; the cleft alone may carry the call,
     but only for a lesion wider than a calcified vessel running beside the cortex.
     """
-    return (f.zonal_pattern == "uniform" and f.spacing_known and _finite(f.width_mm)
-            and f.width_mm >= min_width_mm)
+    return (f.zonal_pattern == "uniform" and f.cleft != "not_applicable" and f.spacing_known
+            and _finite(f.width_mm) and f.width_mm >= min_width_mm)
 
 
 def _sigmoid(x: float) -> float:
@@ -189,6 +190,8 @@ def classify(
     withhold = []  # independent reasons to withhold a call, each a strength in [0, 1]
     if zonal_e * cleft_e < 0 and min(abs(zonal_e), abs(cleft_e)) > 0.5:
         if _one_sign_suffices(features, min_single_sign_width_mm):
+            # no zonal sign to weigh: the lean of the continuous zonal features is left out
+            p_ho_vs_pos = _sigmoid(model.intercept + cleft_e)
             reasons.append("the density reads uniform: the call rests on the cleft sign alone")
         else:
             withhold.append(1.0 - math.exp(-min(abs(zonal_e), abs(cleft_e)) / conflict_scale))
@@ -217,7 +220,8 @@ def classify(
                        "a calcified vessel's walls read as a rim")
     if features.zonal_pattern == "uniform" and features.cleft == "not_applicable":
         withhold.append(0.95)
-        reasons.append("neither sign can be read: uniform density and no cortex within reach")
+        density = "uniform density" if _finite(features.zonal_index) else "no radial profile"
+        reasons.append(f"neither sign can be read: {density} and no cortex within reach")
     if features.zonal_pattern == "central" and features.cleft == "not_applicable":
         withhold.append(0.7)
         reasons.append("central mineral away from bone: neither the HO nor the POS pattern")
