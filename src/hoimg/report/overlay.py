@@ -180,10 +180,13 @@ def render(analysis: Analysis, *, max_px: int | None = None) -> np.ndarray:
         # version line (under the version line it ran into the legend on portrait films),
         # and of the lesions, which lie over the limb in the middle of the film
         notice = "pixels hidden: burned-in annotation (set report.show_burned_in to show)"
-        (tw, th), _ = cv2.getTextSize(notice, cv2.FONT_HERSHEY_SIMPLEX, font, max(1, round(font * 2)))
+        (tw, th), base = cv2.getTextSize(notice, cv2.FONT_HERSHEY_SIMPLEX, font,
+                                         max(1, round(font * 2)))
         pad = max(8, round(min(h, w) / 60))
-        # one line above the scale bar's label, so the two never overlap
-        _text(canvas, notice, (w - pad - tw, h - pad - 3 * line - 4 - th - 12), font,
+        # one line above the scale bar's label (baseline h - pad - 3 line - 4, its box
+        # th + 3 above that), with a gap that scales with the font, so the two never overlap
+        label_top = h - pad - 3 * line - 4 - th - 3
+        _text(canvas, notice, (w - pad - tw, label_top - (base + 1) - max(4, th // 2)), font,
               (240, 228, 66))
     return canvas
 
