@@ -183,7 +183,8 @@ class ProfileConfig:
     # left out of every profile's background band, and an attached lesion's thin gap to
     # the bone there (where segmentation stops growth) is not the lesion's boundary, so
     # its dense base is not read as rim. Half HO's narrowest cleft (1 mm, DOMAIN.md), so
-    # a cleft stays boundary. 0 disables.
+    # a cleft stays boundary; rounded to whole blocks, so a big lesion measured on 4x4
+    # blocks gets one block (0.4-0.9 mm). 0 disables.
     bone_halo_mm: float = 0.5
     # |zonal_index| below this reads "uniform": 0.2 means rim and core differ by a factor
     # 1.5 after dividing each by what a uniform body of the same outline projects.

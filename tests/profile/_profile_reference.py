@@ -69,8 +69,9 @@ def radial_profile_window(image, labels, label_id, exclude, r0, c0, r1, c1, band
             excl[br, bc] = ex_full[cr, cc]
     halo = int(exclude_halo / f + 0.5)
     if halo > 0 and exclude.shape == labels.shape:
-        # plain blocks within `halo` blocks of an excluded one, along rows and columns
-        near = ndi.maximum_filter(excl, size=2 * halo + 1, mode="constant", cval=False)
+        # plain blocks within `halo` blocks (Euclidean) of an excluded one
+        yy, xx = np.mgrid[-halo:halo + 1, -halo:halo + 1]
+        near = ndi.binary_dilation(excl, structure=yy**2 + xx**2 <= halo**2)
         excl |= near & ~inside & ~other
     for it in range(2):
         prof = inside & ~excl

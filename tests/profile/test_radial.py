@@ -239,8 +239,9 @@ def test_an_attached_lesions_dense_base_is_not_its_rim_across_the_bone_edge_gap(
     # flat base faces the bone, with its mineral densest at the base. Segmentation leaves
     # a thin gap (here 2 px = 0.4 mm) between the lesion mask and the bone mask, where the
     # bone's blurred edge stops growth. Without the halo that gap is the lesion's boundary,
-    # and the dense base reads as a rim; within bone_halo_mm (0.5 mm = 2.5 px) of the
-    # bone it is not boundary, and the lesion reads centre-dense, as a POS does.
+    # and the dense base reads as a rim; within bone_halo_mm (0.5 mm = 2.5 px, applied as
+    # 3 whole pixels) of the bone it is not boundary, and the lesion reads centre-dense, as
+    # a POS does.
     dr, dc = _grid()
     base = 62.0
     x = dc + C - base  # distance from the lesion's base
@@ -256,7 +257,7 @@ def test_an_attached_lesions_dense_base_is_not_its_rim_across_the_bone_edge_gap(
     assert without.zonal_pattern != "central"
     assert with_halo.zonal_pattern == "central"
     assert with_halo.zonal_index < without.zonal_index - 0.2
-    # a lesion 2 mm from the bone (an HO's cleft) keeps its near side as boundary
+    # a lesion 2.4 mm (12 px) from the bone (an HO's cleft) keeps its near side as boundary
     detached = radial_profile(_rg(image), mask & (x >= 10), exclude_mask=bone)
     detached_plain = radial_profile(_rg(image), mask & (x >= 10), exclude_mask=bone,
                                     config=ProfileConfig(bone_halo_mm=0.0))

@@ -11,7 +11,8 @@ Normalised radius
     deep inside it, not its rim. Nor is the bone's blurred edge within
     ``ProfileConfig.bone_halo_mm`` (0.5 mm) of it, where segmentation stops a lesion's
     growth and so leaves a thin gap between an attached lesion and the bone; half HO's
-    narrowest cleft (1 mm), so a cleft stays boundary. Lesions wider than ~40 px are
+    narrowest cleft (1 mm), so a cleft stays boundary (rounded to whole blocks: one 4x4
+    block, 0.4-0.9 mm, for the biggest lesions). Lesions wider than ~40 px are
     measured on 2x2 or 4x4 block means (:func:`block_factor`).
 
 Background
