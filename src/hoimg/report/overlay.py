@@ -174,20 +174,7 @@ def render(analysis: Analysis, *, max_px: int | None = None) -> np.ndarray:
         tag = f"{les.id} {LABEL_SHORT[les.label]} {les.probability:.2f}"
         _text(canvas, tag, (c0 * scale, r0 * scale - 2 * line), font, colour)
 
-    _draw_furniture(canvas, analysis, scale, font, line)
-    if hide:
-        # in the bottom-right corner, opposite the scale bar: clear of the legend and the
-        # version line (under the version line it ran into the legend on portrait films),
-        # and of the lesions, which lie over the limb in the middle of the film
-        notice = "pixels hidden: burned-in annotation (set report.show_burned_in to show)"
-        (tw, th), base = cv2.getTextSize(notice, cv2.FONT_HERSHEY_SIMPLEX, font,
-                                         max(1, round(font * 2)))
-        pad = max(8, round(min(h, w) / 60))
-        # one line above the scale bar's label (baseline h - pad - 3 line - 4, its box
-        # th + 3 above that), with a gap that scales with the font, so the two never overlap
-        label_top = h - pad - 3 * line - 4 - th - 3
-        _text(canvas, notice, (w - pad - tw, label_top - (base + 1) - max(4, th // 2)), font,
-              (240, 228, 66))
+    _draw_furniture(canvas, analysis, scale, font, line, hide)
     return canvas
 
 
@@ -202,25 +189,31 @@ LEGEND = (
 )
 
 
+def _pad(h: int, w: int) -> int:
+    """Margin (px) of the furniture from the picture's edges."""
+    return max(8, round(min(h, w) / 60))
+
+
 def legend_box(shape, font: float) -> tuple[int, int, int, int]:
     """The legend's background rectangle (x0, y0, x1, y1) in the top-right corner."""
     import cv2
 
     h, w = shape[:2]
-    pad = max(8, round(min(h, w) / 60))
+    pad = _pad(h, w)
     (_, th), _ = cv2.getTextSize("Hg", cv2.FONT_HERSHEY_SIMPLEX, font, 1)
     x0 = w - round(16 * th) - pad
     return x0 - 4, pad - 4, w - pad + 4, pad + (th + 8) * len(LEGEND) + 4
 
 
-def _draw_furniture(canvas, analysis, scale, font, line) -> None:
+def _draw_furniture(canvas, analysis, scale, font, line, hide: bool) -> None:
     import cv2
 
     from .. import __version__
 
     h, w = canvas.shape[:2]
     image = analysis.image
-    pad = max(8, round(min(h, w) / 60))
+    pad = _pad(h, w)
+    label_y = h - pad - 3 * line - 4  # baseline of the scale bar's label
     if image.spacing_mm is not None:
         mm_per_px = image.spacing_mm[1] / scale
         bar_mm = scale_bar_mm(w, mm_per_px)
@@ -231,7 +224,7 @@ def _draw_furniture(canvas, analysis, scale, font, line) -> None:
         note = f"{bar_mm:g} mm"
         if image.spacing_source == "imager_detector_plane":
             note += " (detector plane)"
-        _text(canvas, note, (pad, y - 3 * line - 4), font)
+        _text(canvas, note, (pad, label_y), font)
     else:
         _text(canvas, "spacing unknown: sizes assume a typical detector", (pad, h - pad), font,
               (240, 228, 66))
@@ -247,6 +240,17 @@ def _draw_furniture(canvas, analysis, scale, font, line) -> None:
                     (255, 255, 255), 1, cv2.LINE_AA)
     _text(canvas, f"hoimg {__version__}  id {image.image_id}  research use only",
           (pad, pad + th + 4), font * 0.9)
+    if hide:
+        # bottom right, opposite the scale bar, one line above its label with a gap that
+        # scales with the font: clear of the legend and the version line (under the
+        # version line it ran into the legend on portrait films) and of the lesions, which
+        # lie over the limb in the middle of the film
+        notice = "pixels hidden: burned-in annotation (set report.show_burned_in to show)"
+        (tw, nh), base = cv2.getTextSize(notice, cv2.FONT_HERSHEY_SIMPLEX, font,
+                                         max(1, round(font * 2)))
+        label_top = label_y - nh - 3
+        _text(canvas, notice, (w - pad - tw, label_top - (base + 1) - max(4, nh // 2)), font,
+              (240, 228, 66))
 
 
 def render_png(analysis: Analysis, *, max_px: int | None = None) -> bytes:
