@@ -140,6 +140,7 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
         comp, (y0, x0), level = queue.pop()
         h, w = comp.shape
         box = (slice(y0, y0 + h), slice(x0, x0 + w))
+        z_along = None  # the excess over the along-limb tissue, read once if needed
         if level > seg.lesion_threshold_sigma:
             # A piece of a split (below) must stand well above the level that cut it (a
             # strip's noise breaks into pieces just over it). A piece of a big lesion is
@@ -161,8 +162,9 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
             # A lesion stands out of the tissue along the limb (``Prepared.z_along``),
             # which such a strip follows: split at that excess, doubling the level until
             # the pieces are short enough (or gone).
-            queue.extend(_components(comp & (prep.z_along(box) > level), min_px,
-                                     2.0 * level, (y0, x0)))
+            if z_along is None:
+                z_along = prep.z_along(box)
+            queue.extend(_components(comp & (z_along > level), min_px, 2.0 * level, (y0, x0)))
             continue
         # Hugging the collimator edge: scatter falls off there, so a band along it looks
         # denser than it is. Along the skin only thin streaks are edge effects (a lesion
