@@ -143,6 +143,39 @@ def test_marker_over_uneven_tissue_is_a_marker_and_a_dense_dome_is_not():
     assert not _is_marker(shell, shell, shell_mask, grid, seg, bone_peak=50.0)
 
 
+def _mesa(radius_px: float, ramp_px: float, size: int = 160) -> np.ndarray:
+    """A flat top of 100 whose edge falls linearly to 0 over ``ramp_px`` at ``radius_px``."""
+    r, c = np.mgrid[0:size, 0:size].astype(np.float64)
+    rho = np.hypot(r - size / 2, c - size / 2)
+    return 100.0 * np.clip((radius_px - rho) / ramp_px, 0.0, 1.0)
+
+
+def test_edge_rise_of_a_linear_ramp_is_sixty_percent_of_the_ramp():
+    from hoimg.segment.lesions import _edge_rise_mm
+
+    grid = WorkGrid((400, 400), (0.4, 0.4), 0.4, (400, 400), False)
+    # 30% -> 90% of a linear ramp is 0.6 of it; on a disc the band's area over the 60%
+    # outline's length is exactly that width (the 60% radius is the band's mid-radius).
+    mesa = _mesa(60.0, 20.0)
+    rise = _edge_rise_mm(mesa, mesa > 0, 100.0, grid)
+    assert rise == pytest.approx(0.6 * 20.0 * 0.4, rel=0.05)
+
+
+def test_a_flat_topped_body_with_a_soft_edge_is_no_marker():
+    from hoimg.config import SegmentConfig
+    from hoimg.segment.lesions import _is_marker
+
+    grid = WorkGrid((400, 400), (0.4, 0.4), 0.4, (400, 400), False)
+    seg = SegmentConfig()
+    # A broad POS denser than the cortex whose top the local fit flattened: 32 mm across,
+    # 64% of its body within 10% of its peak (a plateau), but its edge rises over 4.8 mm
+    # (30% -> 90%: 2.9 mm). Lead rises within the blur: the same disc with a 0.8 mm edge.
+    soft = _mesa(40.0, 12.0)
+    assert not _is_marker(soft, soft, soft > 0, grid, seg, bone_peak=50.0)
+    sharp = _mesa(40.0, 2.0)
+    assert _is_marker(sharp, sharp, sharp > 0, grid, seg, bone_peak=50.0)
+
+
 def test_fragment_flags_tell_foci_and_tram_tracks_from_a_rim():
     from hoimg.segment.lesions import _fragment_flags
 

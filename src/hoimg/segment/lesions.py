@@ -320,6 +320,11 @@ def _is_marker(
     very_dense = z_peak >= _MARKER_STEP_SIGMA
     if peak <= 0 or not (dense or very_dense):
         return False
+    # Lead is a step: its edge rises from 30% to 90% of the peak within the blur. A body
+    # of mineral, however dense and flat-topped against the local fit, rises over
+    # millimetres.
+    if _edge_rise_mm(residual, comp, peak, grid) > _MARKER_EDGE_MM:
+        return False
     # The object's own extent (above 30% of its peak), not the noise-relative region a
     # very dense object grows into through its blur and scatter halo.
     body = vals[vals >= 0.3 * peak]
@@ -342,6 +347,24 @@ def _is_marker(
 
 # A letter-sized step this many local noise sigmas above the tissue is lead, not mineral.
 _MARKER_STEP_SIGMA = 60.0
+# The widest 30%-90% edge rise (mm) of a lead step on the working grid. A step blurred by
+# the 0.5 mm smoothing, the 0.4 mm working pixel and the detector rises over ~1 mm: on
+# dev seeds 12 and 44, 51 markers measured 0.35-1.55 mm (thin strokes and corners widen
+# it). A broad, very dense POS, flat-topped against the local fit, measured 4.0 mm.
+_MARKER_EDGE_MM = 2.5
+
+
+def _edge_rise_mm(residual: np.ndarray, comp: np.ndarray, peak: float, grid: WorkGrid) -> float:
+    """Mean width (mm) of the band where ``residual`` within ``comp`` rises from 30% to
+    90% of ``peak``: the band's area over the length of the 60% outline."""
+    import cv2
+
+    r = np.where(comp, residual, 0.0)
+    band_px = np.count_nonzero(r >= 0.3 * peak) - np.count_nonzero(r >= 0.9 * peak)
+    mid = (r >= 0.6 * peak).astype(np.uint8)
+    contours, _ = cv2.findContours(mid, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    length_px = sum(cv2.arcLength(c, True) for c in contours)
+    return band_px / max(length_px, 1.0) * grid.pixel_mm
 # A piece split off a too-long component must peak this many times above the level that
 # cut it (on dev seeds 12/43/44, 1.5 kept more strip fragments for the same lesions).
 _PIECE_RISE = 2.0
