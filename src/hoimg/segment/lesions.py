@@ -298,7 +298,11 @@ def _to_work(mask: np.ndarray, grid: WorkGrid) -> np.ndarray:
 def _is_marker(
     residual: np.ndarray, z: np.ndarray, comp: np.ndarray, grid: WorkGrid, seg, bone_peak: float
 ) -> bool:
-    """A lead marker: a compact plateau or step, very dense.
+    """A lead marker: a compact plateau or step, very dense and sharp-edged.
+
+    Lead is a step: its edge rises from 30% to 90% of the peak within the blur
+    (``_MARKER_EDGE_MM``). A broad mineral body can look like a plateau against the local
+    fit, which follows its dome, but its edge rises over millimetres.
 
     Lesions are not plateaus in projection: a shell peaks near its rim, a solid body near
     its centre (a uniform ball has ~20% of the area above 30% of its peak within 10% of
@@ -320,9 +324,6 @@ def _is_marker(
     very_dense = z_peak >= _MARKER_STEP_SIGMA
     if peak <= 0 or not (dense or very_dense):
         return False
-    # Lead is a step: its edge rises from 30% to 90% of the peak within the blur. A body
-    # of mineral, however dense and flat-topped against the local fit, rises over
-    # millimetres.
     if _edge_rise_mm(residual, comp, peak, grid) > _MARKER_EDGE_MM:
         return False
     # The object's own extent (above 30% of its peak), not the noise-relative region a
