@@ -104,3 +104,33 @@ def test_unknown_spacing_is_flagged_and_still_works():
     bone = find_bone(s.radiograph)
     assert "spacing_unknown" in bone.flags
     assert bone.n_bones == 1
+
+
+def test_a_flare_widens_both_sides_alike_and_a_lump_on_it_does_not():
+    from hoimg.segment._bone_fit import _symmetric_is_flare
+
+    n = 200
+    x = np.arange(n, dtype=np.float64)
+    # Both sides widen towards the last rows (a metaphysis): 0 up to row 140, then 0.2 px
+    # per row out to the end (12 px).
+    flare = np.clip(x - 140.0, 0.0, None) * 0.2
+    none = np.zeros(n, bool)
+
+    def cleared(run, this):
+        bulge = none.copy()
+        bulge[run[0]:run[1]] = True
+        out_hi, _ = _symmetric_is_flare(bulge, none, bulge.copy(), none.copy(), this, flare, 5.0)
+        return int((bulge & ~out_hi).sum())
+
+    # One side's bulge run over the flare, the other side widening alike: the flare.
+    assert cleared((150, 200), flare) == 50
+    # Up to max_excess (5 px) wider on this side is still a flare (bones are not exact
+    # mirror images).
+    assert cleared((150, 200), flare + 4.0) == 50
+    # A lump 10 px high over a third of the run stands out of the flare: a POS on a
+    # metaphysis stays an outlier, however much the other side widens.
+    lump = flare.copy()
+    lump[160:178] += 10.0
+    assert cleared((150, 200), lump) == 0
+    # Mid-shaft, a bulge is never a flare.
+    assert cleared((80, 120), flare) == 0
