@@ -19,8 +19,9 @@ import numpy as np
 # A metaphyseal flare widens both sides of a shaft alike. Where one side of a bulge run
 # stands more than this (mm) further out than the other on over a tenth of its rows, the
 # run is mineral on the cortex, flare or not: dev POS on flaring ends stood out 4-15 mm;
-# before this test they were drawn into the bone (dev seeds 12/45: POS found +4 of ~110,
-# false positives +3 in 400 images).
+# before this test they were drawn into the bone. The edge under such a lump follows the
+# flare (the other side's widening, mirrored), not the straight trend, or the flare's rim
+# is left outside the bone.
 _FLARE_EXCESS_MM = 2.0
 
 
@@ -140,7 +141,7 @@ def _symmetric_is_flare(
     shaft by at least half as much as this side does, and alike: this side lies at most
     ``max_excess`` (frame pixels) further out than the other on 90% of the run's rows. A
     lump on a flaring end (a POS on a metaphysis) stands out of that. Returns the outlier
-    masks with flare rows cleared.
+    masks with flare rows cleared, and the rows of such lumps on a flare.
     """
     out_hi, out_lo = out_hi.copy(), out_lo.copy()
     n = bulge_hi.size
@@ -149,14 +150,19 @@ def _symmetric_is_flare(
     end_zone = np.zeros(n, bool)
     end_zone[: int(0.3 * n)] = True
     end_zone[n - int(0.3 * n) :] = True
-    for bulge, out, this, other in ((bulge_hi, out_hi, wide_hi, wide_lo),
-                                    (bulge_lo, out_lo, wide_lo, wide_hi)):
+    on_flare_hi = np.zeros(n, bool)
+    on_flare_lo = np.zeros(n, bool)
+    for bulge, out, on_flare, this, other in ((bulge_hi, out_hi, on_flare_hi, wide_hi, wide_lo),
+                                              (bulge_lo, out_lo, on_flare_lo, wide_lo, wide_hi)):
         for a, b in contiguous_runs(bulge, min_len=1):
-            if (end_zone[a:b].mean() >= 0.5
-                    and np.median(other[a:b]) >= max(0.5 * np.median(this[a:b]), 1e-9)
-                    and np.percentile(this[a:b] - other[a:b], 90) <= max_excess):
+            if not (end_zone[a:b].mean() >= 0.5
+                    and np.median(other[a:b]) >= max(0.5 * np.median(this[a:b]), 1e-9)):
+                continue
+            if np.percentile(this[a:b] - other[a:b], 90) <= max_excess:
                 out[a:b] &= ~bulge[a:b]
-    return out_hi, out_lo
+            else:
+                on_flare[a:b] = bulge[a:b]
+    return out_hi, out_lo, on_flare_hi, on_flare_lo
 
 
 def _running_median(y: np.ndarray, window: int) -> np.ndarray:
@@ -308,14 +314,19 @@ def fit_frame(
     mid_rows = np.abs(x - np.median(x)) <= 0.25 * max(np.ptp(x), 1.0)
     wide_hi = _widening(x, hi[rows], mid_rows)
     wide_lo = _widening(x, -lo[rows], mid_rows)
-    out_hi, out_lo = _symmetric_is_flare(
+    out_hi, out_lo, on_flare_hi, on_flare_lo = _symmetric_is_flare(
         out_hi & (dev_hi > 0), out_lo & (dev_lo > 0), out_hi, out_lo, wide_hi, wide_lo,
         _FLARE_EXCESS_MM / px_mm,
     )
     bulge_hi[rows] = out_hi
     bulge_lo[rows] = out_lo
-    hi[rows[out_hi]] = fit_hi[out_hi]
-    lo[rows[out_lo]] = -fit_lo[out_lo]
+    # Under a lump on a flaring end the bone still flares: the edge there is the measured
+    # one less the lump's excess over the other side's widening (the flare mirrored),
+    # never inside the trend.
+    flare_hi = np.maximum(fit_hi, hi[rows] - np.maximum(wide_hi - wide_lo, 0.0))
+    flare_lo = np.maximum(fit_lo, -lo[rows] - np.maximum(wide_lo - wide_hi, 0.0))
+    hi[rows[out_hi]] = np.where(on_flare_hi, flare_hi, fit_hi)[out_hi]
+    lo[rows[out_lo]] = -np.where(on_flare_lo, flare_lo, fit_lo)[out_lo]
     if x_gap.size:
         g = x_gap.astype(int)
         hi[g], lo[g] = gap_hi, -gap_lo
