@@ -10,7 +10,7 @@ Reports medians (ms) of, in the same run and on one core:
    ``scipy.ndimage.distance_transform_edt`` + ``np.bincount`` for the profiles, a vectorised
    nearest-pixel ray march + ``map_coordinates(order=1)`` for the cleft normals);
 3. photutils' ``RadialProfile`` over the same lesions (profiles only), if installed
-   (``.venv/bin/pip install photutils``; not a hoimg dependency);
+   (the ``bench`` extra, which ``make bench`` installs; not a hoimg dependency);
 4. the memory floor: one pass over the same pixels (sum of every lesion window).
 
 and the ratios of 2-4 to 1, as median wall time and median CPU time. Usage::
