@@ -353,6 +353,9 @@ _MARKER_STEP_SIGMA = 60.0
 # dev seeds 12 and 44, 51 markers measured 0.35-1.55 mm (thin strokes and corners widen
 # it). A broad, very dense POS, flat-topped against the local fit, measured 4.0 mm.
 _MARKER_EDGE_MM = 2.5
+# A piece split off a too-long component must peak this many times above the level that
+# cut it (on dev seeds 12/43/44, 1.5 kept more strip fragments for the same lesions).
+_PIECE_RISE = 2.0
 
 
 def _edge_rise_mm(residual: np.ndarray, comp: np.ndarray, peak: float, grid: WorkGrid) -> float:
@@ -366,9 +369,6 @@ def _edge_rise_mm(residual: np.ndarray, comp: np.ndarray, peak: float, grid: Wor
     contours, _ = cv2.findContours(mid, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
     length_px = sum(cv2.arcLength(c, True) for c in contours)
     return band_px / max(length_px, 1.0) * grid.pixel_mm
-# A piece split off a too-long component must peak this many times above the level that
-# cut it (on dev seeds 12/43/44, 1.5 kept more strip fragments for the same lesions).
-_PIECE_RISE = 2.0
 
 
 def _is_bone_sliver(comp: np.ndarray, bone: BoneModel, grid: WorkGrid) -> bool:
