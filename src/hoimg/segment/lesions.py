@@ -324,26 +324,25 @@ def _is_marker(
     very_dense = z_peak >= _MARKER_STEP_SIGMA
     if peak <= 0 or not (dense or very_dense):
         return False
-    if _edge_rise_mm(residual, comp, peak, grid) > _MARKER_EDGE_MM:
-        return False
     # The object's own extent (above 30% of its peak), not the noise-relative region a
     # very dense object grows into through its blur and scatter halo.
     body = vals[vals >= 0.3 * peak]
-    plateau = float(np.mean(body >= 0.9 * peak))
-    if plateau >= 0.45:
-        return True
-    if area_mm2 > 400.0:
-        return False
-    # Over soft tissue a marker's top is not flat in the residual (the tissue under it
-    # varies), but it is still a step, mostly above 70% of its (robust) peak. A body of
-    # mineral projects a dome: a centre-dense one has ~1/3 of its body there, a shell
-    # less, and the densest phantom lesions (60-160 sigmas) at most 0.50, where letters
-    # give 0.55-0.8.
-    robust_peak = float(np.percentile(vals, 98.0))
-    step = float(np.mean(body >= 0.7 * robust_peak))
-    if np.isfinite(bone_peak) and robust_peak >= 1.5 * bone_peak and step >= 0.45:
-        return True
-    return bool(very_dense and step >= 0.55)
+    plateau = float(np.mean(body >= 0.9 * peak)) >= 0.45
+    if not plateau:
+        if area_mm2 > 400.0:
+            return False
+        # Over soft tissue a marker's top is not flat in the residual (the tissue under it
+        # varies), but it is still a step, mostly above 70% of its (robust) peak. A body of
+        # mineral projects a dome: a centre-dense one has ~1/3 of its body there, a shell
+        # less, and the densest phantom lesions (60-160 sigmas) at most 0.50, where letters
+        # give 0.55-0.8.
+        robust_peak = float(np.percentile(vals, 98.0))
+        step = float(np.mean(body >= 0.7 * robust_peak))
+        if not ((np.isfinite(bone_peak) and robust_peak >= 1.5 * bone_peak and step >= 0.45)
+                or (very_dense and step >= 0.55)):
+            return False
+    # A marker's shape; the edge (contours, the costlier test) only for those.
+    return _edge_rise_mm(residual, comp, peak, grid) <= _MARKER_EDGE_MM
 
 
 # A letter-sized step this many local noise sigmas above the tissue is lead, not mineral.
@@ -363,9 +362,9 @@ def _edge_rise_mm(residual: np.ndarray, comp: np.ndarray, peak: float, grid: Wor
     90% of ``peak``: the band's area over the length of the 60% outline."""
     import cv2
 
-    r = np.where(comp, residual, 0.0)
-    band_px = np.count_nonzero(r >= 0.3 * peak) - np.count_nonzero(r >= 0.9 * peak)
-    mid = (r >= 0.6 * peak).astype(np.uint8)
+    vals = residual[comp]
+    band_px = np.count_nonzero((vals >= 0.3 * peak) & (vals < 0.9 * peak))
+    mid = (comp & (residual >= 0.6 * peak)).astype(np.uint8)
     contours, _ = cv2.findContours(mid, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
     length_px = sum(cv2.arcLength(c, True) for c in contours)
     return band_px / max(length_px, 1.0) * grid.pixel_mm
