@@ -24,6 +24,8 @@ FLAGS = MappingProxyType(
         # lesion-level: shape and position
         "small": "smaller than the smallest lesion the signs are defined for",
         "linear": "long and thin, like vascular calcification",
+        "tubular": "its dense part is a straight band of constant width, like a calcified "
+        "vessel's walls",
         "round_small": "small and round, like a phlebolith",
         "punctate": "a cluster-sized dot of mineral",
         "near_image_edge": "touches the image or collimation edge, so it may be cut off",

@@ -52,7 +52,7 @@ def test_conflicting_signs_are_indeterminate():
     assert "the two signs disagree" in res.reasons
 
 
-@pytest.mark.parametrize("flag", ["small", "linear", "round_small", "punctate"])
+@pytest.mark.parametrize("flag", ["small", "linear", "tubular", "round_small", "punctate"])
 def test_mimics_are_never_called_confidently(flag):
     res = classify(features(**{**MATURE_HO.__dict__, "flags": (flag,)}))
     assert res.label == IND
@@ -82,6 +82,17 @@ def test_a_small_centre_dense_lesion_fused_to_the_cortex_is_not_a_mimic():
     res = classify(features(**{**MATURE_HO.__dict__, "length_mm": 5.0, "attachment_mm": 4.0,
                                "flags": ("small",)}))
     assert res.label == IND
+
+
+def test_a_tubular_lesion_is_a_vessel_unless_fused_to_the_cortex():
+    # a straight band beside the cortex with a complete cleft: a calcified vessel
+    res = classify(features(**{**MATURE_HO.__dict__, "flags": ("tubular",)}))
+    assert res.label == IND
+    assert "likely mimic (tubular), not a HO/POS pattern" in res.reasons
+    # a slender POS attached along 25 of its 40 mm: the attachment carries the call
+    slender_pos = features(**{**POS_LESION.__dict__, "attachment_mm": 25.0, "flags": ("tubular",)})
+    res = classify(slender_pos)
+    assert res.label == POS and not any("mimic" in r for r in res.reasons)
 
 
 def test_central_without_bone_looks_like_neither():

@@ -13,9 +13,9 @@ A share of probability is then reserved for *indeterminate*, each for a stated r
 (a) the two signs disagree, both with conviction (a pattern that reads uniform carries no
 zonal sign: its lean against the cleft is then no conflict, and the cleft alone makes the
 call, unless the lesion is narrow enough to be a vessel beside the cortex or its width is
-unknown); (b) the lesion looks like a mimic (small,
-linear, round-small, punctate; small alone not when fused to the cortex along half its
-length, a small juxtacortical lesion); (c) a central pattern with no bone
+unknown); (b) the lesion looks like a mimic (small, linear, tubular, round-small, punctate;
+small or tubular not when fused to the cortex along half its length: a small or slender
+juxtacortical lesion, since a vessel does not fuse with the cortex); (c) a central pattern with no bone
 within reach (neither the HO nor the POS pattern); (d) unknown spacing where a size criterion
 matters; (e) a lesion too short to show HO's zoning (under half HO's smallest typical size,
 DOMAIN.md: 3-6 cm) and not attached to the cortex, so that neither sign can carry a call;
@@ -35,7 +35,9 @@ from dataclasses import dataclass
 from .model import LogisticModel, default_model, feature_vector
 
 HO, POS, IND = "heterotopic_ossification", "parosteal_osteosarcoma", "indeterminate"
-MIMIC_FLAGS = ("small", "linear", "round_small", "punctate")
+MIMIC_FLAGS = ("small", "linear", "tubular", "round_small", "punctate")
+# Shapes that are no mimic sign in mineral fused to the cortex (see :func:`classify`).
+_ATTACHED_SHAPES = ("small", "tubular")
 
 
 @dataclass(frozen=True)
@@ -197,11 +199,12 @@ def classify(
             withhold.append(1.0 - math.exp(-min(abs(zonal_e), abs(cleft_e)) / conflict_scale))
             reasons.append("the two signs disagree")
     mimic = [f for f in MIMIC_FLAGS if f in features.flags]
-    if mimic == ["small"] and _fused_to_cortex(features):
-        # Small alone is no mimic sign when the mineral is fused to the cortex over half its
-        # length: that is a small juxtacortical lesion (a phlebolith is round_small and
-        # lies in the soft tissue, vascular calcification is linear).
-        mimic = []
+    if _fused_to_cortex(features):
+        # Small or tubular is no mimic sign when the mineral is fused to the cortex over
+        # half its length: that is a small or slender juxtacortical lesion (a phlebolith is
+        # round_small and lies in the soft tissue; a calcified vessel runs beside the
+        # cortex, never fused with it).
+        mimic = [f for f in mimic if f not in _ATTACHED_SHAPES]
     if mimic:
         withhold.append(0.95)
         reasons.append(f"likely mimic ({', '.join(mimic).replace('_', ' ')}), not a HO/POS pattern")
