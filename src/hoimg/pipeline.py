@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -334,10 +334,8 @@ def analyze_segmented(image: Radiograph, bone, candidates, *, config=None) -> An
             spacing_known=image.has_spacing,
             width_mm=_nan(rec.width_mm),
         )
-        result = classify(features, min_confidence=config.classify.min_confidence,
-                          min_pattern_length_mm=config.classify.min_pattern_length_mm,
-                          max_vessel_width_mm=config.classify.max_vessel_width_mm,
-                          min_single_sign_width_mm=config.classify.min_single_sign_width_mm)
+        # Every ClassifyConfig field is a keyword of classify() (a test holds them equal).
+        result = classify(features, **asdict(config.classify))
         reported = {name: getattr(features, name) for name in _FEATURES_ON_LESION}
         sizes = {"area_mm2": _nan(rec.area_mm2), "length_mm": _nan(rec.length_mm),
                  "width_mm": _nan(rec.width_mm)}

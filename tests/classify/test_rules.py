@@ -244,3 +244,15 @@ def test_uniform_density_away_from_bone_shows_neither_sign():
     assert ("neither sign can be read: uniform density and no cortex within reach"
             in res.reasons)
     assert not any("rests on the cleft" in r for r in res.reasons)  # there is no cleft sign
+
+
+def test_every_classify_setting_is_a_classify_argument_with_the_same_default():
+    # the pipeline passes AnalysisConfig.classify to classify() as keywords
+    import dataclasses
+    import inspect
+
+    from hoimg.config import ClassifyConfig
+
+    params = inspect.signature(classify).parameters
+    for setting in dataclasses.fields(ClassifyConfig):
+        assert params[setting.name].default == setting.default, setting.name

@@ -196,13 +196,18 @@ def _pad(h: int, w: int) -> int:
 
 def legend_box(shape, font: float) -> tuple[int, int, int, int]:
     """The legend's background rectangle (x0, y0, x1, y1) in the top-right corner."""
+    return _legend_layout(shape, font)[0]
+
+
+def _legend_layout(shape, font: float) -> tuple[tuple[int, int, int, int], int]:
+    """The legend's rectangle and its text height (px): a row is the height plus 8."""
     import cv2
 
     h, w = shape[:2]
     pad = _pad(h, w)
     (_, th), _ = cv2.getTextSize("Hg", cv2.FONT_HERSHEY_SIMPLEX, font, 1)
     x0 = w - round(16 * th) - pad
-    return x0 - 4, pad - 4, w - pad + 4, pad + (th + 8) * len(LEGEND) + 4
+    return (x0 - 4, pad - 4, w - pad + 4, pad + (th + 8) * len(LEGEND) + 4), th
 
 
 def _draw_furniture(canvas, analysis, scale, font, line, hide: bool) -> None:
@@ -228,9 +233,8 @@ def _draw_furniture(canvas, analysis, scale, font, line, hide: bool) -> None:
     else:
         _text(canvas, "spacing unknown: sizes assume a typical detector", (pad, h - pad), font,
               (240, 228, 66))
-    (_, th), _ = cv2.getTextSize("Hg", cv2.FONT_HERSHEY_SIMPLEX, font, 1)
+    (bx0, by0, bx1, by1), th = _legend_layout(canvas.shape, font)
     row_h = th + 8
-    bx0, by0, bx1, by1 = legend_box(canvas.shape, font)
     x0, y0 = bx0 + 4, by0 + 4
     cv2.rectangle(canvas, (bx0, by0), (bx1, by1), TEXT_BG, -1)
     for i, (name, colour) in enumerate(LEGEND):
