@@ -486,8 +486,8 @@ def _is_tubular(residual: np.ndarray, comp: np.ndarray, grid: WorkGrid) -> bool:
     cy, cx = float(ys.mean()), float(xs.mean())
     along = (ys - cy) * d[0] + (xs - cx) * d[1]
     across = (ys - cy) * n[0] + (xs - cx) * n[1]
-    t = np.arange(along.min() + 1.0, along.max() - 1.0, 1.0 / px)
-    if t.size * 1.0 < _TUBE_MIN_LENGTH_MM:
+    t = np.arange(along.min() + 1.0, along.max() - 1.0, 1.0 / px)  # a station per mm
+    if t.size < _TUBE_MIN_LENGTH_MM:
         return False
     step = 0.25  # px across
     s = np.arange(across.min() - 1.0, across.max() + 1.0 + step, step)
@@ -501,7 +501,7 @@ def _is_tubular(residual: np.ndarray, comp: np.ndarray, grid: WorkGrid) -> bool:
     vals = np.where(inside, vals, -np.inf)
     peak = vals.max(axis=1)
     ok = np.isfinite(peak) & (peak > 0)
-    if ok.sum() * 1.0 < _TUBE_MIN_LENGTH_MM:
+    if np.count_nonzero(ok) < _TUBE_MIN_LENGTH_MM:
         return False
     band = vals[ok] >= 0.5 * peak[ok, None]
     first = band.argmax(axis=1)
