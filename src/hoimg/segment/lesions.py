@@ -143,7 +143,8 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
         z_along = None  # the excess over the along-limb tissue, read once if needed
         if level > seg.lesion_threshold_sigma:
             # A piece of a split (below) must stand well above the level that cut it (a
-            # strip's noise breaks into pieces just over it). A piece of a big lesion is
+            # strip's noise breaks into pieces just over it): ``_PIECE_RISE`` times its
+            # own level, which is twice the cut level. A piece of a big lesion is
             # flat-topped against the local fit, which follows the lesion's broad dome:
             # the marker test reads it against the along-limb tissue instead.
             z_along = prep.z_along(box)
@@ -354,8 +355,10 @@ _MARKER_STEP_SIGMA = 60.0
 # dev seeds 12 and 44, 51 markers measured 0.35-1.55 mm (thin strokes and corners widen
 # it). A broad, very dense POS, flat-topped against the local fit, measured 4.0 mm.
 _MARKER_EDGE_MM = 2.5
-# A piece split off a too-long component must peak this many times above the level that
-# cut it (on dev seeds 12/43/44, 1.5 kept more strip fragments for the same lesions).
+# A piece split off a too-long component must peak this many times above its own level,
+# which is twice the level that cut it: four times the cut level. (On dev seeds 12/43/44,
+# 1.5 kept more strip fragments for the same lesions; so did 2.0 against the cut level
+# itself: FP 0.145 -> 0.190 on dev 12, +2 mature HO, no POS.)
 _PIECE_RISE = 2.0
 
 
