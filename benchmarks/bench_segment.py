@@ -188,7 +188,6 @@ def main(argv=None) -> int:
         base.append(time.perf_counter() - t0)
 
     med = statistics.median(totals)
-    bmed = statistics.median(base)
     print(f"image {rad.shape[0]}x{rad.shape[1]} @ {rad.pixel_size_mm:.3f} mm, one core; "
           f"{bone.n_bones} bone(s), {len(cands)} candidate(s)")
     print(f"hoimg find_bone + find_lesions: median {med * 1000:.0f} ms over {args.repeat} "
@@ -199,8 +198,11 @@ def main(argv=None) -> int:
     print(f"breakdown (median ms, {'process CPU' if args.cpu else 'wall'} time):")
     for key in steps[0]:
         print(f"  {key:<38} {statistics.median(s[key] for s in steps) * 1000:8.1f}")
-    print(f"plain SciPy/scikit-image baseline: median {bmed * 1000:.0f} ms over {args.baseline_repeat}")
-    print(f"speed-up vs baseline: {bmed / med:.1f}x")
+    if base:  # --baseline-repeat 0 skips it (A/B runs of hoimg alone)
+        bmed = statistics.median(base)
+        print(f"plain SciPy/scikit-image baseline: median {bmed * 1000:.0f} ms over "
+              f"{args.baseline_repeat}")
+        print(f"speed-up vs baseline: {bmed / med:.1f}x")
     return 0
 
 
