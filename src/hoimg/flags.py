@@ -20,6 +20,8 @@ FLAGS = MappingProxyType(
         "display_window_untrusted": "the header window lies outside the stored pixel range",
         "burned_in_annotation": "(0028,0301) Burned In Annotation is YES: the pixels may show "
         "identifiers, so overlays hide them unless report.show_burned_in is set",
+        "modality_out_of_scope": "the DICOM Modality (CT, MR, MG, ...) is not a projection "
+        "radiograph of the skeleton: nothing on it is called HO or POS",
         "no_bone_found": "no bone was found, so no cleft can be measured",
         # lesion-level: shape and position
         "small": "smaller than the smallest lesion the signs are defined for",

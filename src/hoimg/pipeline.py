@@ -36,8 +36,10 @@ _MM_ON_LESION = ("cleft_width_mm", "attachment_mm", "distance_to_cortex_mm")
 # Smaller images cannot hold a bone and a lesion at any plausible pixel pitch.
 MIN_IMAGE_PX = 64
 
-# Image-level flags copied onto every lesion, because they change how its mm values read.
-_IMAGE_FLAGS_ON_LESIONS = ("spacing_detector_plane", "spacing_unknown", "spacing_invalid")
+# Image-level flags copied onto every lesion, because they change how its mm values read
+# or whether it may be called at all.
+_IMAGE_FLAGS_ON_LESIONS = ("spacing_detector_plane", "spacing_unknown", "spacing_invalid",
+                           "modality_out_of_scope")
 
 
 @dataclass(frozen=True, eq=False)

@@ -95,6 +95,14 @@ def test_a_tubular_lesion_is_a_vessel_unless_fused_to_the_cortex():
     assert res.label == POS and not any("mimic" in r for r in res.reasons)
 
 
+def test_nothing_is_called_on_an_image_that_is_no_skeletal_radiograph():
+    for lesion in (MATURE_HO, POS_LESION):
+        res = classify(features(**{**lesion.__dict__, "flags": ("modality_out_of_scope",)}))
+        assert res.label == IND
+        assert res.probabilities[IND] == 1.0
+        assert any("DICOM Modality" in r for r in res.reasons)
+
+
 def test_central_without_bone_looks_like_neither():
     res = classify(features(zonal_index=-0.4, zonal_pattern="central", cleft="not_applicable",
                             cleft_fraction=math.nan, attachment_mm=math.nan))

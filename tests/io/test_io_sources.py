@@ -107,3 +107,13 @@ def test_paths_that_are_not_images(tmp_path: Path) -> None:
         load(tmp_path)
     with pytest.raises(errors.InvalidInputError, match="source must be"):
         load(42)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("modality, flagged", [("CT", True), ("MR", True), ("MG", True),
+                                               ("DX", False), ("CR", False), ("OT", False)])
+def test_dicom_modality_outside_skeletal_radiography_is_flagged(tmp_path: Path, modality, flagged):
+    from _io_factory import write_dicom
+
+    img = load(write_dicom(tmp_path / "m.dcm", modality=modality, PixelSpacing=[0.2, 0.2]))
+    assert ("modality_out_of_scope" in img.flags) is flagged
+    assert img.meta["modality"] == modality

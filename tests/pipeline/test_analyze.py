@@ -73,3 +73,19 @@ def test_lesion_keeps_what_the_classifier_read(calibrated):
         assert les.features.zonal_index == les.zonal_index
         # mm values were measured at the fallback pitch and classified; only the report hides them
         assert math.isnan(les.length_mm) and math.isfinite(les.features.length_mm)
+
+
+def test_a_ct_slice_is_measured_but_nothing_on_it_is_called(calibrated, tmp_path):
+    import pydicom
+
+    ds = pydicom.dcmread(SAMPLE)
+    ds.Modality = "CT"  # the same pixels, declared a cross-sectional image
+    ds.save_as(tmp_path / "ct.dcm")
+    ct = hoimg.analyze(tmp_path / "ct.dcm")
+    assert "modality_out_of_scope" in ct.image.flags
+    assert any(les.label != "indeterminate" for les in calibrated.lesions)
+    assert len(ct.lesions) == len(calibrated.lesions) > 0
+    for les, ref in zip(ct.lesions, calibrated.lesions):
+        assert les.zonal_index == ref.zonal_index  # measured as before
+        assert les.label == "indeterminate" and les.probabilities["indeterminate"] == 1.0
+        assert "modality_out_of_scope" in les.flags

@@ -22,7 +22,9 @@ DOMAIN.md: 3-6 cm) and not attached to the cortex, so that neither sign can carr
 (f) faint, narrow mineral with no cortex within reach: the cleft sign cannot be read, and
 the zonal sign alone cannot tell HO's rim from a calcified vessel, whose two thin walls
 project as parallel lines along both long sides (tram lines) and so read rim-dense;
-(g) a uniform pattern with no cortex within reach: neither sign can be read.
+(g) a uniform pattern with no cortex within reach: neither sign can be read; (h) the image
+is not a projection radiograph of the skeleton (flag ``modality_out_of_scope``: a CT or MR
+slice, a mammogram), where neither sign is defined.
 The label is the more probable of HO and POS if it reaches ``min_confidence``, else
 indeterminate.
 """
@@ -231,6 +233,10 @@ def classify(
     if not features.spacing_known and mimic:
         withhold.append(0.5)
         reasons.append("pixel spacing unknown, so the size criteria are unreliable")
+    if "modality_out_of_scope" in features.flags:
+        withhold.append(1.0)
+        reasons.append("the image is not a radiograph of the skeleton (its DICOM Modality): "
+                       "HO and POS are not called on it")
     p_keep = 1.0
     for strength in withhold:
         p_keep *= 1.0 - strength

@@ -30,6 +30,12 @@ from .spacing import SpacingResult, user_spacing
 
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R BT.601, as OpenCV
 
+# (0008,0060) Modality values that are not a projection radiograph of the skeleton:
+# cross-sectional images (a CT or MR slice has no projected cortex or cleft), mammograms,
+# angiograms and dental films. Their pixels load as usual, flagged, and nothing on them is
+# called HO or POS. CR, DX, RG, RF and OT (or no Modality) are read as radiographs.
+OUT_OF_SCOPE_MODALITIES = frozenset({"CT", "MR", "US", "NM", "PT", "MG", "XA", "IO", "PX"})
+
 
 def load_dicom(
     data: bytes,
@@ -58,6 +64,8 @@ def load_dicom(
             if str(ds.get("BurnedInAnnotation", "")).strip().upper() == "YES":
                 # (0028,0301): identifiers may be written into the pixels themselves
                 flags = [*flags, "burned_in_annotation"]
+            if str(ds.get("Modality", "")).strip().upper() in OUT_OF_SCOPE_MODALITIES:
+                flags = [*flags, "modality_out_of_scope"]
             spacing = spacing_override or header.spacing_from_dataset(ds, index, path)
             meta = _safe_meta(ds, fmt, route, index)
             image_id = _image_id(ds, data, fmt, index)
