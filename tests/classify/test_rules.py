@@ -147,6 +147,19 @@ def test_reasons_quote_no_millimetres_when_spacing_is_unknown():
     assert not any(" mm" in r for r in res.reasons)
 
 
+def test_unknown_spacing_withholds_where_a_size_decides():
+    # small and round at the fallback pitch: whether it is phlebolith-sized is unknown
+    flagged = features(**{**MATURE_HO.__dict__, "flags": ("round_small",), "spacing_known": False})
+    res = classify(flagged)
+    assert res.label == IND
+    assert "pixel spacing unknown, so the size criteria are unreliable" in res.reasons
+    # with the spacing known the mimic alone withholds; without a size flag spacing is no issue
+    assert "pixel spacing unknown, so the size criteria are unreliable" not in classify(
+        features(**{**flagged.__dict__, "spacing_known": True})).reasons
+    plain = classify(features(**{**MATURE_HO.__dict__, "spacing_known": False}))
+    assert plain.label == HO and not any("spacing unknown" in r for r in plain.reasons)
+
+
 def test_a_detached_lesion_too_short_for_zoning_is_withheld():
     # A 12 mm rim-dense cluster with a complete cleft: under half HO's smallest typical
     # size, so its zoning carries no call.

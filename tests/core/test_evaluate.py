@@ -1,5 +1,6 @@
 import json
 import math
+import re
 
 import pandas as pd
 import pytest
@@ -86,3 +87,35 @@ def test_bad_truth_is_a_clear_error(tmp_path):
     path.write_text(json.dumps(bad))
     with pytest.raises(InvalidInputError, match="class 'tumour' is not one of"):
         evaluate(pd.DataFrame([]), path)
+
+
+def test_cli_prints_the_table_and_writes_evaluation_json(tmp_path, capsys):
+    from hoimg.cli import main
+
+    results = tmp_path / "results"
+    results.mkdir()
+    pd.DataFrame([
+        row("a.dcm", 52, 48, "heterotopic_ossification"),
+        row("a.dcm", 500, 500, "indeterminate", lid=3),  # false positive
+        row("sub/b.dcm", 100, 101, "parosteal_osteosarcoma", zonal="central", cleft="partial"),
+    ]).to_csv(results / "lesions.csv", index=False)
+    truth = tmp_path / "truth.json"
+    truth.write_text(json.dumps(TRUTH))
+    assert main(["evaluate", str(results), str(truth)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^false positives per image +0\.333$", out, re.M)
+    assert re.search(r"^label accuracy \(HO/POS\) +1\.000$", out, re.M)
+    written = json.loads((results / "evaluation.json").read_text())
+    assert written["false_positives_per_image"] == pytest.approx(1 / 3)
+    assert written["label_accuracy"] == 1.0
+    assert not list(results.glob("*.tmp"))  # written atomically
+
+
+def test_cli_without_results_is_a_one_line_error(tmp_path, capsys):
+    from hoimg.cli import main
+
+    truth = tmp_path / "truth.json"
+    truth.write_text(json.dumps(TRUTH))
+    assert main(["evaluate", str(tmp_path), str(truth)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "no lesions.csv" in err and "run hoimg analyze first" in err

@@ -112,3 +112,65 @@ def truth_like(image, phantom):
 
     bone = BoneModel(labels=phantom.bone_labels.astype(np.int32))
     return analyze_segmented(image, bone, candidates_from_labels(phantom.lesion_labels, image.pixel_size_mm))
+
+
+def test_the_dicom_window_sets_the_grey_levels_else_robust_percentiles():
+    from hoimg.radiograph import Radiograph
+
+    ramp = np.tile(np.linspace(0.0, 2000.0, 201, dtype=np.float32), (10, 1))  # 10 units a column
+    windowed = Radiograph(ramp, spacing_mm=(0.1, 0.1), spacing_source="user",
+                          display_window=(1000.0, 400.0))
+    grey = overlay._windowed_grey(windowed, 1.0)[0, :, 0]
+    assert grey[80] == 0 and grey[120] == 255  # 800 and 1200: the window's ends
+    assert grey[100] == 127  # the centre: (1000 - 800) * 255 / 400 = 127.5, truncated
+    # no window: the 1st and 99.5th percentiles of the picture are black and white
+    plain = overlay._windowed_grey(Radiograph(ramp, spacing_mm=(0.1, 0.1), spacing_source="user"), 1.0)
+    lo, hi = np.percentile(ramp, [1.0, 99.5])
+    col = int(np.searchsorted(ramp[0], (lo + hi) / 2))
+    assert plain[0, 0, 0] == 0 and plain[0, -1, 0] == 255
+    assert abs(int(plain[0, col, 0]) - 128) <= 2
+
+
+def test_zones_cleft_tag_legend_and_version_are_drawn(monkeypatch):
+    from pathlib import Path
+
+    import hoimg
+
+    sample = Path(__file__).resolve().parents[2] / "data" / "samples" / "sample_01_mature_ho.dcm"
+    res = hoimg.analyze(sample)  # detected bone: the cleft is scanned
+    (les,) = res.lesions
+    assert les.cleft == "complete"
+    drawn = []
+    real = overlay._text
+    monkeypatch.setattr(overlay, "_text", lambda c, t, *a, **k: (drawn.append(t), real(c, t, *a, **k)))
+    rgb = render(res, max_px=max(res.image.shape))
+    assert rgb.shape[:2] == res.image.shape  # no downsampling: display = image pixels
+    inside = res.lesion_labels == les.id
+    # the rim zone (s >= 0.8, white) and core zone (s <= 0.4, grey) are dotted along their
+    # inner edges: every 6th point of each edge's contour
+    import cv2
+    from scipy import ndimage
+
+    dist = ndimage.distance_transform_edt(inside)
+    for s_edge, colour in ((res.config.profile.rim_start, overlay.RIM_COLOUR),
+                           (res.config.profile.core_end, overlay.CORE_COLOUR)):
+        zone = (dist >= (1.0 - s_edge) * dist.max()).astype(np.uint8)
+        (edge,), _ = cv2.findContours(zone, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+        dots = edge.reshape(-1, 2)[::6]
+        at_dots = np.zeros(inside.shape, bool)
+        at_dots[dots[:, 1], dots[:, 0]] = True
+        assert _has_colour(rgb, colour, at_dots) > 0.9
+    # each cleft normal's base on the cortex is a dot of the cleft colour (a complete cleft)
+    base = np.rint(np.asarray(les.cleft_scan.base_rc)[np.asarray(les.cleft_scan.has_cleft)]).astype(int)
+    assert base.size
+    at_base = np.zeros(inside.shape, bool)
+    at_base[base[:, 0], base[:, 1]] = True
+    assert _has_colour(rgb, overlay.CLEFT_COLOUR, at_base) > 0.9
+    assert f"{les.id} {overlay.LABEL_SHORT[les.label]} {les.probability:.2f}" in drawn
+    assert any(t.startswith(f"hoimg {hoimg.__version__}") for t in drawn)
+    # the legend's swatches, in its box
+    font = max(0.35, min(rgb.shape[:2]) / 1400)
+    x0, y0, x1, y1 = overlay.legend_box(rgb.shape, font)
+    box = rgb[y0:y1 + 1, x0:x1 + 1].reshape(-1, 3)
+    for _, colour in overlay.LEGEND:
+        assert np.all(box == np.asarray(colour, np.uint8), axis=-1).any()
