@@ -220,12 +220,12 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
         box = (slice(y0, y0 + h), slice(x0, x0 + w))
         comp = lab[box] == k
         flags = flags_of(comp, box) + _fragment_flags(comp & (z_fine[box] > seg.lesion_threshold_sigma), grid)
-        if _is_tubular(residual[box], comp, grid):
-            flags.append("tubular")
         # Growth can follow a fat/muscle interface far along the limb: the tests for
         # lines and for size hold for the grown shape as for the core.
         if _grown_line(comp, flags, bone, grid, seg):
             continue
+        if _is_tubular(residual[box], comp, grid):
+            flags.append("tubular")
         rec = _record(labels, comp, (y0, x0), grid, len(records) + 1, flags, seg, bone_in)
         if rec is not None:
             records.append(rec)
@@ -483,7 +483,7 @@ def _is_tubular(residual: np.ndarray, comp: np.ndarray, grid: WorkGrid) -> bool:
         return False
     px = grid.pixel_mm
     ys, xs = np.nonzero(comp)
-    major = _principal_axes(comp)[1]
+    major = _axes_of_points(ys, xs)[1]
     d = major / max(float(np.hypot(*major)), 1e-12)
     n = np.array([-d[1], d[0]])
     cy, cx = float(ys.mean()), float(xs.mean())
@@ -567,7 +567,11 @@ def _moment_extent_mm(eigenvalue: float, grid: WorkGrid) -> float:
 
 def _principal_axes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Second-moment eigenvalues (minor, major; px^2) and the major axis (row, col) of a mask."""
-    ys, xs = np.nonzero(mask)
+    return _axes_of_points(*np.nonzero(mask))
+
+
+def _axes_of_points(ys: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_principal_axes` of the pixels at rows ``ys``, columns ``xs``."""
     lam, vec = np.linalg.eigh(np.cov(np.stack([ys, xs]).astype(np.float64)))
     return lam, vec[:, 1]
 
