@@ -31,6 +31,15 @@ def test_a_hanging_warm_up_is_abandoned(monkeypatch):
     assert time.monotonic() - t0 < 5
 
 
+def test_the_pool_waits_for_a_warm_up_as_long_as_it_may_take():
+    # A worker still warming up (a cold Numba compile) must not be replaced as crashed,
+    # and the warm-up limit must leave room for a cold compile on shared cores (~1-2 min).
+    from hoimg.batch import pool
+
+    assert worker._WARM_UP_LIMIT_S >= 300
+    assert pool._START_TIMEOUT_S > worker._WARM_UP_LIMIT_S
+
+
 def test_error_message_is_one_line_and_names_the_row_not_the_path():
     task = {"path": "/data/DOE_JANE/img.dcm", "file": "img.dcm"}
     hoimg_err = CorruptFileError("bad\nheader", path=task["path"])

@@ -27,8 +27,9 @@ __all__ = ["ProcessPool"]
 
 log = logging.getLogger("hoimg.batch")
 
-# A worker that does not finish starting within this time is treated as crashed.
-_START_TIMEOUT_S = 120.0
+# A worker that does not finish starting within this time is treated as crashed: longer
+# than the warm-up may take (:data:`hoimg.batch.worker._WARM_UP_LIMIT_S`, a cold compile).
+_START_TIMEOUT_S = 660.0
 # After the last task, how long workers get to exit before they are killed.
 _STOP_GRACE_S = 5.0
 

@@ -177,8 +177,11 @@ def _warm_up() -> None:
 
 
 # A warm-up that takes longer than this is abandoned (a pipeline bug must not keep every
-# worker from starting); the real images then report whatever is wrong.
-_WARM_UP_LIMIT_S = 60
+# worker from starting); the real images then report whatever is wrong. On a cold Numba
+# cache the warm-up compiles every kernel: about a minute of one core here, and more when
+# the cores are shared (a 60 s limit was seen to fire). An abandoned compile is not
+# resumed but restarted by the first image, so the limit is set well above it.
+_WARM_UP_LIMIT_S = 600
 
 
 def _bounded_warm_up() -> None:
