@@ -53,8 +53,9 @@ def limb_direction(smooth: np.ndarray, valid: np.ndarray, grid: WorkGrid) -> np.
         return np.array([1.0, 0.0])
     mag = np.hypot(gr, gc)
     # Strong edges only, and capped, so one marker or lesion cannot steer the tensor.
-    cap = np.percentile(mag, 99.0)
-    keep = mag >= np.percentile(mag, 90.0)
+    # Both percentiles from one selection.
+    p90, cap = np.percentile(mag, [90.0, 99.0])
+    keep = mag >= p90
     w = np.minimum(mag[keep], cap) / np.maximum(mag[keep], 1e-12)
     a, b = gr[keep] * w, gc[keep] * w
     tensor = np.array([[np.sum(a * a), np.sum(a * b)], [np.sum(a * b), np.sum(b * b)]])

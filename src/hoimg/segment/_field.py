@@ -211,7 +211,7 @@ def air_mask(coarse: np.ndarray, field: np.ndarray) -> np.ndarray:
     return _members(lab, n, keep)
 
 
-def outside_mask(work: np.ndarray, grid: WorkGrid, *, parts: bool = False):
+def outside_mask(work: np.ndarray, grid: WorkGrid, *, parts: bool = False, flat: np.ndarray | None = None):
     """Return the (working-grid) bool mask of collimation borders and open-field air.
 
     1. Collimator bands: :func:`collimation_depths` (leaky or blanked, each side).
@@ -220,6 +220,7 @@ def outside_mask(work: np.ndarray, grid: WorkGrid, *, parts: bool = False):
     3. Open-field air inside the exposed field: :func:`air_mask`.
 
     With ``parts=True`` returns ``(outside, collimated)``, the second being 1 and 2 only.
+    ``flat`` is :func:`flat_mask` of ``work`` when the caller has it already.
     """
     import cv2
 
@@ -230,7 +231,7 @@ def outside_mask(work: np.ndarray, grid: WorkGrid, *, parts: bool = False):
     out[rows - bottom :, :] = True
     out[:, :left] = True
     out[:, cols - right :] = True
-    const = constant_mask(work, _percentile_range(work))
+    const = flat_mask(work) if flat is None else flat
     n, lab = cv2.connectedComponents(const.astype(np.uint8), connectivity=8)
     border = np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]])
     keep = np.unique(border[border > 0])
@@ -275,11 +276,19 @@ def saturated_mask(pixels: np.ndarray, grid: WorkGrid) -> np.ndarray:
     return cv2.dilate(small.astype(np.uint8), ellipse(grid.px(1.0))) > 0
 
 
-def plateau_mask(work: np.ndarray, outside: np.ndarray) -> np.ndarray:
-    """Exactly flat regions not already outside: burned-in text and clipped markers."""
+def flat_mask(work: np.ndarray) -> np.ndarray:
+    """:func:`constant_mask` at the tolerance of ``work``'s own percentile range: what
+    both :func:`outside_mask` and :func:`plateau_mask` read, computed once by a caller
+    that needs both."""
+    return constant_mask(work, _percentile_range(work))
+
+
+def plateau_mask(work: np.ndarray, outside: np.ndarray, *, flat: np.ndarray | None = None) -> np.ndarray:
+    """Exactly flat regions not already outside: burned-in text and clipped markers
+    (``flat``: :func:`flat_mask` of ``work`` when the caller has it already)."""
     import cv2
 
-    flat = constant_mask(work, _percentile_range(work)) & ~outside
+    flat = (flat_mask(work) if flat is None else flat) & ~outside
     # A single flat pixel is chance; text strokes and markers are several pixels wide.
     flat = cv2.morphologyEx(flat.astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
     return flat > 0

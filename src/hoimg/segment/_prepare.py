@@ -17,7 +17,7 @@ from ..config import LoadConfig, SegmentConfig
 from ..radiograph import Radiograph
 from ._background import running_percentile, soft_tissue_background
 from ._bone_detect import bone_blobs
-from ._field import outside_mask, plateau_mask, saturated_mask
+from ._field import flat_mask, outside_mask, plateau_mask, saturated_mask
 from ._grid import WorkGrid, downsample, ellipse, gaussian, make_grid, morphology
 
 
@@ -74,8 +74,9 @@ def _compute(radiograph: Radiograph, seg: SegmentConfig, load: LoadConfig) -> Pr
     if not np.all(np.isfinite(work)):
         work = np.nan_to_num(work, nan=float(np.nanmedian(work)), posinf=0.0, neginf=0.0)
     smooth = gaussian(work, grid.px(seg.smoothing_mm))
-    outside, collimated = outside_mask(work, grid, parts=True)
-    markers = plateau_mask(work, outside) | (saturated_mask(radiograph.pixels, grid) & ~outside)
+    flat = flat_mask(work)  # read by both: computed once
+    outside, collimated = outside_mask(work, grid, parts=True, flat=flat)
+    markers = plateau_mask(work, outside, flat=flat) | (saturated_mask(radiograph.pixels, grid) & ~outside)
     margin = ellipse(grid.px(seg.field_margin_mm))
     # Masks are dilated through _grid.morphology (bounding box, disc as rectangles: exact).
     near_field = morphology((outside | markers).astype(np.uint8), cv2.MORPH_DILATE, margin) > 0
@@ -196,4 +197,5 @@ def along_limb_background(
     rows, cols = smooth.shape
     bg = cv2.warpAffine(rows_f, fwd, (cols, rows), flags=inv, borderValue=0.0)
     ok = cv2.warpAffine(ok_f, fwd, (cols, rows), flags=inv, borderValue=0.0) > 0.99
-    return np.where(ok, bg, np.nan).astype(np.float32)
+    bg[~ok] = np.nan  # bg is the warp's own float32 array
+    return bg
