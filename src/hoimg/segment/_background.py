@@ -70,7 +70,7 @@ def normalized_blur(
             out[none] = float(band_median(image[weight > 0]))
     if step > 1:
         out = cv2.resize(out, (cols, rows), interpolation=cv2.INTER_LINEAR)
-    return out.astype(np.float32)
+    return out.astype(np.float32, copy=False)
 
 
 def _blur_in_box(image: np.ndarray, sigma_px: float, box) -> np.ndarray:

@@ -120,10 +120,10 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
     # The cortex's density above soft tissue: a lead marker is denser still.
     bone_peak = float(np.percentile(residual[bone_w], 99.0)) if bone_w.any() else np.inf
     # Distance to the field's edge (collimation, air, markers) and to the collimation,
-    # the image border counting as either.
-    edge_dist = _distance_to(field)
-    col_dist = _distance_to(prep.collimated)
+    # the image border counting as either, is read per candidate (_distance_to) and only
+    # against these limits.
     band = grid.px(seg.field_band_mm)
+    edge_reach = max(band, grid.px(6.0))
     touch_zone = morphology(bone_w.astype(np.uint8), cv2.MORPH_DILATE,
                             ellipse(grid.px(seg.bone_margin_mm + 1.0))) > 0
 
@@ -175,9 +175,10 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
         # Hugging the collimator edge: scatter falls off there, so a band along it looks
         # denser than it is. Along the skin only thin streaks are edge effects (a lesion
         # may well lie under the skin).
-        if float(np.mean(col_dist[box][comp] < 2.0 * band)) >= 0.7:
+        if float(np.mean(_distance_to(prep.collimated, box, 2.0 * band)[comp] < 2.0 * band)) >= 0.7:
             continue
-        if float(np.mean(edge_dist[box][comp] < band)) >= 0.7 and _elongation(comp) > 3.0:
+        edge_dist = _distance_to(field, box, edge_reach)[comp]
+        if float(np.mean(edge_dist < band)) >= 0.7 and _elongation(comp) > 3.0:
             continue
         flags = flags_of(comp, box)
         # Small and faint is what noise looks like; a real focus is either larger or
@@ -187,7 +188,7 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
             continue
         if "touches_bone" in flags and _is_bone_sliver(comp, bone, grid):
             continue
-        if ("touches_bone" in flags and float(edge_dist[box][comp].min()) <= grid.px(6.0)
+        if ("touches_bone" in flags and float(edge_dist.min()) <= grid.px(6.0)
                 and _is_bone_end(comp, (y0, x0), bone, grid)):
             continue
         if _is_anatomical_line(comp, bone, grid):
@@ -274,22 +275,42 @@ def _seeds(
     bones) that neither estimate can tell from mineral. (On dev seeds 43 and 44, seeding
     there from the local fit alone added FPs and found no lesion.)
     """
-    if along is None:
-        top = background
-    else:
-        top = np.where(np.isnan(along), np.inf, np.maximum(background, along))
+    # np.maximum keeps along's NaN, and an excess over NaN is never above a threshold:
+    # nothing seeds there (as over an infinite soft tissue) without a pass to mark it.
+    top = background if along is None else np.maximum(background, along)
     return (((fine - top) > seg.lesion_threshold_sigma * noise)
             | ((coarse - top) > seg.coarse_threshold_sigma * sigma_coarse))
 
 
-def _distance_to(region: np.ndarray) -> np.ndarray:
-    """Distance (px) of every pixel to ``region`` or the image border (0 on them)."""
+def _distance_to(region: np.ndarray, box: tuple[slice, slice], reach: float) -> np.ndarray:
+    """Distance (px) to ``region`` or the image border (0 on them) of the pixels in
+    ``box``: the whole grid's value where it is below ``reach``, at least ``reach`` elsewhere.
+
+    OpenCV's 3 x 3 chamfer distance (``DIST_L2``, mask 3) is the length of the shortest
+    path of axial (0.955) and diagonal (1.3693) steps, in exact fixed point. A pixel
+    nearer than ``reach`` has its nearest region pixel within ``reach / 0.955`` rows and
+    columns, so the transform of the box padded by that much (with the image border
+    where the padding reaches it) gives its whole-grid distance; a farther pixel sees
+    fewer region pixels and comes out at least ``reach``. A candidate's box is a small
+    part of the grid.
+    """
     import cv2
 
-    outside = (~region).astype(np.uint8)
-    outside[[0, -1], :] = 0
-    outside[:, [0, -1]] = 0
-    return cv2.distanceTransform(outside, cv2.DIST_L2, 3)
+    rows, cols = region.shape
+    pad = int(math.ceil(reach / 0.955)) + 1
+    r0, r1 = max(box[0].start - pad, 0), min(box[0].stop + pad, rows)
+    c0, c1 = max(box[1].start - pad, 0), min(box[1].stop + pad, cols)
+    outside = (~region[r0:r1, c0:c1]).astype(np.uint8)
+    if r0 == 0:
+        outside[0, :] = 0
+    if r1 == rows:
+        outside[-1, :] = 0
+    if c0 == 0:
+        outside[:, 0] = 0
+    if c1 == cols:
+        outside[:, -1] = 0
+    dist = cv2.distanceTransform(outside, cv2.DIST_L2, 3)
+    return dist[box[0].start - r0 : box[0].stop - r0, box[1].start - c0 : box[1].stop - c0]
 
 
 def _to_work(mask: np.ndarray, grid: WorkGrid) -> np.ndarray:
