@@ -130,3 +130,13 @@ def test_label_with_stats_numbers_components_as_on_the_whole_grid():
         np.testing.assert_array_equal(stats[1:], stats_ref[1:])
     n, lab, _ = label_with_stats(np.zeros((5, 6), bool))
     assert n == 1 and not lab.any()
+
+
+def test_members_is_a_lookup_of_the_labels():
+    from hoimg.segment._grid import members
+
+    rng = np.random.default_rng(2)
+    for n in (1, 5, 256, 257, 3000):
+        lab = rng.integers(0, n, (40, 50)).astype(np.int32)
+        keep = rng.choice(n, size=min(n, 7), replace=False)
+        np.testing.assert_array_equal(members(lab, n, keep), np.isin(lab, keep))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._grid import WorkGrid, ellipse
+from ._grid import WorkGrid, ellipse, members
 
 
 def _robust_sigma(x: np.ndarray) -> float:
@@ -44,13 +44,6 @@ def _pair_noise(img: np.ndarray) -> float:
     from ._background import band_median
 
     return float(band_median(np.abs(d)) / 0.6745 / np.sqrt(2.0)) if d.size else 0.0
-
-
-def _members(lab: np.ndarray, n: int, keep: np.ndarray) -> np.ndarray:
-    """Pixels whose label (of ``n``) is in ``keep``: a lookup table, not ``np.isin``."""
-    lut = np.zeros(n, bool)
-    lut[keep] = True
-    return lut[lab]
 
 
 def _side_views(img: np.ndarray) -> list[np.ndarray]:
@@ -208,7 +201,7 @@ def air_mask(coarse: np.ndarray, field: np.ndarray) -> np.ndarray:
     rim[:, [0, -1]] |= field[:, [0, -1]]
     keep = np.unique(lab[rim & (cand > 0)])
     keep = keep[keep > 0]
-    return _members(lab, n, keep)
+    return members(lab, n, keep)
 
 
 def outside_mask(work: np.ndarray, grid: WorkGrid, *, parts: bool = False, flat: np.ndarray | None = None):
@@ -236,7 +229,7 @@ def outside_mask(work: np.ndarray, grid: WorkGrid, *, parts: bool = False, flat:
     border = np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]])
     keep = np.unique(border[border > 0])
     if keep.size:
-        out |= _members(lab, n, keep)
+        out |= members(lab, n, keep)
     collimated = out.copy()
     f = max(int(round(1.0 / grid.pixel_mm)), 1)
     small = (max(cols // f, 1), max(rows // f, 1))

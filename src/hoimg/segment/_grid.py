@@ -253,6 +253,22 @@ def nonzero_box(mask: np.ndarray, pad: int) -> tuple[slice, slice] | None:
     return (slice(max(y - pad, 0), min(y + h + pad, rows)), slice(max(x - pad, 0), min(x + w + pad, cols)))
 
 
+def members(labels: np.ndarray, n: int, keep: np.ndarray) -> np.ndarray:
+    """Bool mask of the pixels whose label (of ``n``, from OpenCV's labelling) is in
+    ``keep``: a lookup table, not ``np.isin``. When the labels fit in a byte (a few
+    components, as a field mask or a large-lesion mask has) OpenCV's 8-bit table lookup
+    does it at about a third of the cost of NumPy's indexing."""
+    import cv2
+
+    if n <= 256:
+        lut = np.zeros(256, np.uint8)
+        lut[keep] = 1
+        return cv2.LUT(labels.astype(np.uint8), lut) > 0
+    lut = np.zeros(n, bool)
+    lut[keep] = True
+    return lut[labels]
+
+
 def label_with_stats(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
     """``cv2.connectedComponentsWithStats(mask, connectivity=8)``'s count, labels and
     statistics, at a fraction of the cost when ``mask`` fills a small part of the grid.

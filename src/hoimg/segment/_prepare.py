@@ -18,7 +18,7 @@ from ..radiograph import Radiograph
 from ._background import running_percentile, soft_tissue_background
 from ._bone_detect import bone_blobs
 from ._field import flat_mask, outside_mask, plateau_mask, saturated_mask
-from ._grid import WorkGrid, downsample, ellipse, gaussian, make_grid, morphology
+from ._grid import WorkGrid, downsample, ellipse, gaussian, make_grid, members, morphology
 
 
 @dataclass(frozen=True, eq=False)
@@ -138,9 +138,7 @@ def _large_faint(
         near_bone = morphology(bone_zone.astype(np.uint8), cv2.MORPH_DILATE, ellipse(grid.px(3.0)))
         n, lab = cv2.connectedComponents(extra, connectivity=8)
         hit = np.unique(lab[(near_bone > 0) & (extra > 0)])
-        keep = np.zeros(n, np.uint8)
-        keep[hit[hit > 0]] = 1
-        blob |= keep[lab]
+        blob |= members(lab, n, hit[hit > 0])
     blob = morphology(blob, cv2.MORPH_OPEN, ellipse(grid.px(3.0)))
     return morphology(blob, cv2.MORPH_DILATE, ellipse(grid.px(2.0))) > 0
 

@@ -34,7 +34,7 @@ import numpy as np
 
 from ..radiograph import Radiograph
 from ._background import fill_holes, local_sigma, normalized_blur
-from ._grid import WorkGrid, ellipse, label_with_stats, morphology, resolve_config
+from ._grid import WorkGrid, ellipse, label_with_stats, members, morphology, resolve_config
 from ._prepare import prepare
 from ._refine import refine_masks
 from .model import BoneModel, LesionCandidate, LesionCandidates
@@ -105,10 +105,8 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
     grow_coarse = morphology(grow_coarse.astype(np.uint8), cv2.MORPH_ERODE, ellipse(sig_c)) > 0
     grow = (grow_fine | grow_coarse).astype(np.uint8)
     n, lab = cv2.connectedComponents(grow, connectivity=8)
-    keep = np.zeros(n, bool)
-    keep[np.unique(lab[seeds & (grow > 0)])] = True
-    keep[0] = False
-    mask = keep[lab]
+    hit = np.unique(lab[seeds & (grow > 0)])
+    mask = members(lab, n, hit[hit > 0])
     grown = mask.copy()  # before closing: a marker's letter shape, not its filled hull
     # On the candidates' bounding box (the same closing at a fraction of the cost).
     mask = morphology(mask.astype(np.uint8), cv2.MORPH_CLOSE, ellipse(grid.px(seg.rim_closing_mm)))
@@ -216,8 +214,6 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
             best[c] = k
     chosen = set(best.values())
     labels = np.zeros(grid.input_shape, np.int32)
-    # Lesions reach the periosteal edge: the upsampled outline must not spill over it.
-    bone_in = bone.labels > 0
     records: list[LesionCandidate] = []
     for k in range(1, n):
         if k not in chosen or stats[k, cv2.CC_STAT_AREA] < min_px:
@@ -232,7 +228,7 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
             continue
         if _is_tubular(residual[box], comp, grid):
             flags.append("tubular")
-        rec = _record(labels, comp, (y0, x0), grid, len(records) + 1, flags, seg, bone_in)
+        rec = _record(labels, comp, (y0, x0), grid, len(records) + 1, flags, seg, bone.labels)
         if rec is not None:
             records.append(rec)
     return LesionCandidates(labels=labels, records=tuple(records))
@@ -649,7 +645,7 @@ def _record(
     lesion_id: int,
     flags: list[str],
     seg,
-    bone_in: np.ndarray,
+    bone_labels: np.ndarray,
 ) -> LesionCandidate | None:
     """Upsample one working-grid component into ``labels`` and measure it there."""
     import cv2
@@ -676,7 +672,9 @@ def _record(
     map_y = np.broadcast_to(map_r[:, None], (rr.size, cc.size))
     up = cv2.remap(src, np.ascontiguousarray(map_x), np.ascontiguousarray(map_y),
                    interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    sub = (up >= 0.5) & (labels[r0:r1, c0:c1] == 0) & ~bone_in[r0:r1, c0:c1]
+    # Lesions reach the periosteal edge: the upsampled outline must not spill over it
+    # (the bone read in this box only, not thresholded over the whole input grid).
+    sub = (up >= 0.5) & (labels[r0:r1, c0:c1] == 0) & (bone_labels[r0:r1, c0:c1] <= 0)
     area_px = int(sub.sum())
     if area_px == 0:
         return None
