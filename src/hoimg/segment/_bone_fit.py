@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._grid import nonzero_box
+
 # A metaphyseal flare widens both sides of a shaft alike. Where one side of a bulge run
 # stands more than this (mm) further out than the other on over a tenth of its rows, the
 # run is mineral on the cortex, flare or not: dev POS on flaring ends stood out 4-15 mm;
@@ -207,9 +209,16 @@ def fit_frame(
     """
     import cv2
 
-    rr, cc = np.nonzero(component)
+    # The component's pixels, found in its bounding box (a bone is a small part of the
+    # grid); same row-major order as over the whole grid.
+    box = nonzero_box(component, 0)
+    if box is None:
+        return None
+    rr, cc = np.nonzero(component[box])
     if rr.size < 20:
         return None
+    rr += box[0].start
+    cc += box[1].start
     center, along, across = principal_axes(rr, cc)
     u = (rr - center[0]) * along[0] + (cc - center[1]) * along[1]
     v = (rr - center[0]) * across[0] + (cc - center[1]) * across[1]

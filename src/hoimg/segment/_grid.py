@@ -238,6 +238,16 @@ def _rectangles(kernel: np.ndarray) -> list[np.ndarray] | None:
     return rects
 
 
+def _as_uint8(mask: np.ndarray) -> np.ndarray:
+    """A mask as uint8 0/1 for OpenCV: a bool mask is viewed as such (the same bytes,
+    no copy), any other type compared with zero."""
+    if mask.dtype == np.uint8:
+        return mask
+    if mask.dtype == bool:
+        return mask.view(np.uint8)
+    return (mask != 0).astype(np.uint8)
+
+
 def nonzero_box(mask: np.ndarray, pad: int) -> tuple[slice, slice] | None:
     """Bounding box of the nonzero pixels of ``mask`` grown by ``pad``, clipped to it.
 
@@ -245,8 +255,7 @@ def nonzero_box(mask: np.ndarray, pad: int) -> tuple[slice, slice] | None:
     """
     import cv2
 
-    m = mask if mask.dtype == np.uint8 else (mask != 0).astype(np.uint8)
-    x, y, w, h = cv2.boundingRect(np.ascontiguousarray(m))
+    x, y, w, h = cv2.boundingRect(np.ascontiguousarray(_as_uint8(mask)))
     if w == 0 or h == 0:
         return None
     rows, cols = mask.shape
@@ -288,7 +297,7 @@ def label_with_stats(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
     """
     import cv2
 
-    m = mask if mask.dtype == np.uint8 else (mask != 0).astype(np.uint8)
+    m = _as_uint8(mask)
     labels = np.zeros(m.shape, np.int32)
     box = nonzero_box(m, 0)
     if box is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -36,6 +37,13 @@ class Prepared:
     bone_blobs: np.ndarray  # int32 labels of bone candidates (marrow included)
     collimated: np.ndarray  # the collimated / blanked part of `outside` (bool)
     along: np.ndarray | None  # soft tissue along the limb (NaN where unknown; None: no tissue)
+
+    @cached_property
+    def residual(self) -> np.ndarray:
+        """``smooth - background`` (read-only): read by both find_bone and find_lesions."""
+        out = self.smooth - self.background
+        out.setflags(write=False)
+        return out
 
     @property
     def z(self) -> np.ndarray:

@@ -85,7 +85,7 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
                            ellipse(grid.px(seg.bone_margin_mm))) > 0
     field = prep.outside | prep.markers
 
-    residual = prep.smooth - prep.background
+    residual = prep.residual
     z_fine = residual / prep.noise
     weight = prep.valid & ~bone_near
     sig_c = grid.px(seg.coarse_smoothing_mm)
