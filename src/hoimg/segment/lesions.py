@@ -274,8 +274,14 @@ def _seeds(
     # np.maximum keeps along's NaN, and an excess over NaN is never above a threshold:
     # nothing seeds there (as over an infinite soft tissue) without a pass to mark it.
     top = background if along is None else np.maximum(background, along)
-    return (((fine - top) > seg.lesion_threshold_sigma * noise)
-            | ((coarse - top) > seg.coarse_threshold_sigma * sigma_coarse))
+    # The same differences and thresholds (float32 maps), in two reused buffers.
+    excess = np.subtract(fine, top)
+    limit = np.multiply(noise, seg.lesion_threshold_sigma)
+    seeds = excess > limit
+    np.subtract(coarse, top, out=excess)
+    np.multiply(sigma_coarse, seg.coarse_threshold_sigma, out=limit)
+    seeds |= excess > limit
+    return seeds
 
 
 def _distance_to(region: np.ndarray, box: tuple[slice, slice], reach: float) -> np.ndarray:
