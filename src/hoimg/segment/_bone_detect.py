@@ -93,7 +93,7 @@ def _nan_median_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Sorting puts NaN last, so the median of the n valid values is at (n - 1) // 2; much
     faster than np.nanmedian, which goes through masked arrays.
     """
-    srt = np.sort(x.astype(np.float32), axis=1)
+    srt = np.sort(x.astype(np.float32, copy=False), axis=1)  # np.sort copies anyway
     n = np.sum(np.isfinite(x), axis=1)
     k = np.clip((n - 1) // 2, 0, x.shape[1] - 1)
     med = np.take_along_axis(srt, k[:, None, :], axis=1)[:, 0, :]
