@@ -75,8 +75,8 @@ def _steps(rad):
     from hoimg.segment import _prepare, find_bone, find_lesions, lesions
     from hoimg.segment._background import soft_tissue_background
     from hoimg.segment._bone_detect import bone_blobs
-    from hoimg.segment._field import outside_mask, plateau_mask, saturated_mask
-    from hoimg.segment._grid import downsample, ellipse, gaussian, make_grid
+    from hoimg.segment._field import flat_mask, outside_mask, plateau_mask, saturated_mask
+    from hoimg.segment._grid import downsample, ellipse, gaussian, make_grid, morphology
 
     seg, load = SegmentConfig(), LoadConfig()
     t = {}
@@ -88,9 +88,11 @@ def _steps(rad):
     smooth = gaussian(work, grid.px(seg.smoothing_mm))
     t["downsample+smooth"] = _CLOCK[0]() - t0
     t0 = _CLOCK[0]()
-    outside, _ = outside_mask(work, grid, parts=True)
-    markers = plateau_mask(work, outside) | (saturated_mask(rad.pixels, grid) & ~outside)
-    valid = ~(cv2.dilate((outside | markers).astype(np.uint8), ellipse(grid.px(seg.field_margin_mm))) > 0)
+    flat = flat_mask(work)
+    outside, _ = outside_mask(work, grid, parts=True, flat=flat)
+    markers = plateau_mask(work, outside, flat=flat) | (saturated_mask(rad.pixels, grid) & ~outside)
+    valid = ~(morphology((outside | markers).astype(np.uint8), cv2.MORPH_DILATE,
+                         ellipse(grid.px(seg.field_margin_mm))) > 0)
     b = max(int(round(grid.px(1.0))), 1)
     valid[:b, :] = valid[-b:, :] = False
     valid[:, :b] = valid[:, -b:] = False
@@ -99,7 +101,7 @@ def _steps(rad):
     blobs = bone_blobs(smooth, valid, grid, seg)
     t["bone candidates (edge pairs)"] = _CLOCK[0]() - t0
     t0 = _CLOCK[0]()
-    zone = cv2.dilate((blobs > 0).astype(np.uint8), ellipse(grid.px(1.0))) > 0
+    zone = morphology((blobs > 0).astype(np.uint8), cv2.MORPH_DILATE, ellipse(grid.px(1.0))) > 0
     along = _prepare.along_limb_background(smooth, valid & ~zone, grid)
     t["along-limb background"] = _CLOCK[0]() - t0
     t0 = _CLOCK[0]()

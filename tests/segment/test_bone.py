@@ -138,3 +138,18 @@ def test_a_flare_widens_both_sides_alike_and_a_lump_on_it_does_not():
     assert cleared((150, 200), lump, lump_rows=50) == 0
     # Mid-shaft, a bulge is never a flare.
     assert cleared((80, 120), flare) == 0
+
+
+def test_argmax_in_row_ranges_equals_the_slices():
+    from hoimg.segment._bone_fit import _argmax_in
+
+    rng = np.random.default_rng(11)
+    img = rng.integers(0, 6, (50, 30)).astype(np.float32)  # many ties: the first wins
+    rows = rng.integers(0, 50, 400)
+    j0 = rng.integers(-5, 29, 400)
+    j1 = j0 + rng.integers(1, 12, 400)
+    # Negative starts count from the row's end, as in a slice; empty slices have no argmax.
+    keep = np.array([img[r, a:c].size > 0 for r, a, c in zip(rows, j0, j1)])
+    rows, j0, j1 = rows[keep], j0[keep], j1[keep]
+    want = [a + int(np.argmax(img[r, a:c])) for r, a, c in zip(rows, j0, j1)]
+    np.testing.assert_array_equal(_argmax_in(img, rows, j0, j1), want)

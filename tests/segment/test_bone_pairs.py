@@ -172,3 +172,22 @@ def test_a_dense_lesion_beside_the_bone_does_not_hide_it():
         on = np.nonzero(labels[r])[0]
         # The band is the shaft plus its 2 mm margin (5 columns; the coarse grid rounds).
         assert 118 <= on.min() <= 125 and 175 <= on.max() <= 182, (r, on.min(), on.max())
+
+
+def test_small_array_statistics_are_numpys():
+    from hoimg.segment._bone_detect import _mean_of, _median_of, _percentile_of
+
+    rng = np.random.default_rng(0)
+    for trial in range(3000):
+        n = int(rng.integers(1, 80))
+        dtype = np.float32 if trial % 4 else np.float64
+        if trial % 3 == 0:
+            x = (rng.standard_normal(n) * 10.0 ** rng.uniform(-3, 4)).astype(dtype)
+        elif trial % 3 == 1:
+            x = (rng.integers(-5, 5, n) * 0.1).astype(dtype)  # ties
+        else:
+            x = (rng.random(n) * 1000 + 500).astype(dtype)
+        for got, want in [(_mean_of(x), np.mean(x)), (_median_of(x), np.median(x))] + [
+            (_percentile_of(x, q), np.percentile(x, q)) for q in (10.0, 25.0, 50.0, 90.0)
+        ]:
+            assert got == want and type(got) is type(want)

@@ -84,3 +84,14 @@ def test_saturated_mask_ignores_a_blanked_border_over_5_percent():
     img[:, :60] = img.max() + 1.0  # a blanked collimation strip, 10% of the image
     rad = Radiograph(img, spacing_mm=(0.4, 0.4), spacing_source="user")
     assert not saturated_mask(img, make_grid(rad, SegmentConfig(), LoadConfig())).any()
+
+
+def test_the_64_bin_histogram_is_the_256_bin_one_regrouped():
+    # _valley_depth reads 64 bins off air_mask's 256-bin histogram.
+    rng = np.random.default_rng(9)
+    for n in (150, 1000, 25000):
+        v = np.concatenate([rng.normal(100, 5, n), rng.normal(900, 40, n)]).astype(np.float32)
+        h256, e256 = np.histogram(v, bins=256)
+        h64, e64 = np.histogram(v, bins=64)
+        np.testing.assert_array_equal(h256.reshape(64, 4).sum(axis=1), h64)
+        np.testing.assert_array_equal(e256[::4], e64)

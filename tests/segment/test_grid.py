@@ -109,3 +109,34 @@ def test_nonzero_box_is_the_padded_clipped_bounding_box():
     assert nonzero_box(m, 3) is None
     m[10:20, 55:58] = True
     assert nonzero_box(m, 3) == (slice(7, 23), slice(52, 60))
+
+
+def test_label_with_stats_numbers_components_as_on_the_whole_grid():
+    import cv2
+
+    from hoimg.segment._grid import label_with_stats
+
+    rng = np.random.default_rng(3)
+    for trial in range(200):
+        m = np.zeros((120, 140), np.uint8)
+        # Sparse specks at an odd or even offset: labels follow OpenCV's 2 x 2 block
+        # order, which a box at an odd offset would change.
+        y, x = rng.integers(0, 80), rng.integers(0, 90)
+        m[y : y + 37, x : x + 45] = rng.random((37, 45)) < rng.uniform(0.05, 0.5)
+        n, lab, stats = label_with_stats(m > 0 if trial % 2 else m)
+        n_ref, lab_ref, stats_ref, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
+        assert n == n_ref
+        np.testing.assert_array_equal(lab, lab_ref)
+        np.testing.assert_array_equal(stats[1:], stats_ref[1:])
+    n, lab, _ = label_with_stats(np.zeros((5, 6), bool))
+    assert n == 1 and not lab.any()
+
+
+def test_members_is_a_lookup_of_the_labels():
+    from hoimg.segment._grid import members
+
+    rng = np.random.default_rng(2)
+    for n in (1, 5, 256, 257, 3000):
+        lab = rng.integers(0, n, (40, 50)).astype(np.int32)
+        keep = rng.choice(n, size=min(n, 7), replace=False)
+        np.testing.assert_array_equal(members(lab, n, keep), np.isin(lab, keep))

@@ -136,3 +136,27 @@ def test_a_lesion_on_a_long_fascial_interface_is_split_off_and_found(interface):
     assert len(cands) == 1
     (hit,) = _match(s.lesions[0], cands.records, 0.15)
     assert abs(hit.length_mm - 48.0) <= 8.0
+
+
+def test_distance_in_a_box_is_the_whole_grids_below_its_reach():
+    import cv2
+
+    from hoimg.segment.lesions import _distance_to
+
+    rng = np.random.default_rng(5)
+    for _ in range(40):
+        region = np.zeros((150, 170), bool)
+        for _k in range(rng.integers(0, 4)):
+            y, x = rng.integers(0, 150), rng.integers(0, 170)
+            region[y : y + rng.integers(1, 30), x : x + rng.integers(1, 30)] = True
+        full = (~region).astype(np.uint8)
+        full[[0, -1], :] = 0
+        full[:, [0, -1]] = 0
+        ref = cv2.distanceTransform(full, cv2.DIST_L2, 3)
+        y0, x0 = rng.integers(0, 140), rng.integers(0, 160)
+        box = (slice(y0, y0 + rng.integers(1, 40)), slice(x0, x0 + rng.integers(1, 40)))
+        reach = float(rng.uniform(3.0, 45.0))
+        got = _distance_to(region, box, reach)
+        near = ref[box] < reach
+        np.testing.assert_array_equal(got[near], ref[box][near])
+        assert np.all(got[~near] >= reach)

@@ -49,7 +49,7 @@ def normalized_blur(
     sig = sigma_px / step
     # Both sums vanish beyond the kernel's reach of every weight: blur only the weights'
     # bounding box grown by that reach (same values there, zeros elsewhere, less work).
-    box = nonzero_box(w_s > 0, int(np.ceil(4.0 * sig * max(fallback, 1.0))) + 2)
+    box = nonzero_box(w_s > 0, int(np.ceil(4.0 * sig * max(fallback, 1.0))) + 2)  # None: no weight
     num = _blur_in_box(img_s, sig, box)
     den = _blur_in_box(w_s, sig, box)
     eps = 1e-6
@@ -62,15 +62,15 @@ def normalized_blur(
         alpha = np.clip(den / 0.2, 0.0, 1.0)
         out = alpha * out + (1 - alpha) * broad
         den = den2
-    if not np.any(w_s > 0):
+    if box is None:
         out[:] = float(np.median(image))
     else:
         none = den < eps
         if np.any(none):
-            out[none] = float(band_median(image[weight > 0]))
+            out[none] = float(band_median(image[weight if weight.dtype == bool else weight > 0]))
     if step > 1:
         out = cv2.resize(out, (cols, rows), interpolation=cv2.INTER_LINEAR)
-    return out.astype(np.float32)
+    return out.astype(np.float32, copy=False)
 
 
 def _blur_in_box(image: np.ndarray, sigma_px: float, box) -> np.ndarray:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._grid import nonzero_box
+
 # A metaphyseal flare widens both sides of a shaft alike. Where one side of a bulge run
 # stands more than this (mm) further out than the other on over a tenth of its rows, the
 # run is mineral on the cortex, flare or not: dev POS on flaring ends stood out 4-15 mm;
@@ -207,9 +209,16 @@ def fit_frame(
     """
     import cv2
 
-    rr, cc = np.nonzero(component)
+    # The component's pixels, found in its bounding box (a bone is a small part of the
+    # grid); same row-major order as over the whole grid.
+    box = nonzero_box(component, 0)
+    if box is None:
+        return None
+    rr, cc = np.nonzero(component[box])
     if rr.size < 20:
         return None
+    rr += box[0].start
+    cc += box[1].start
     center, along, across = principal_axes(rr, cc)
     u = (rr - center[0]) * along[0] + (cc - center[1]) * along[1]
     v = (rr - center[0]) * across[0] + (cc - center[1]) * across[1]
@@ -270,11 +279,12 @@ def fit_frame(
     ext_hi = (res_f >= thr_hi[:, None]) & wide & (cols[None, :] >= mid[:, None])
     jl = np.argmax(above_lo[rows], axis=1)
     jh = w - 1 - np.argmax(above_hi[rows, ::-1], axis=1)
-    for n, r in enumerate(rows):
-        gap = np.nonzero(~ext_lo[r, : jl[n]])[0]
-        jl[n] = gap[-1] + 1 if gap.size else 0
-        gap = np.nonzero(~ext_hi[r, jh[n] + 1 :])[0]
-        jh[n] = jh[n] + gap[0] if gap.size else w - 1
+    # Per row at once: the last gap in the extended run before jl (0 if none), the
+    # first one after jh (w - 1 if none).
+    gap = ~ext_lo[rows] & (cols[None, :] < jl[:, None])
+    jl = np.where(gap.any(axis=1), w - np.argmax(gap[:, ::-1], axis=1), 0)
+    gap = ~ext_hi[rows] & (cols[None, :] > jh[:, None])
+    jh = np.where(gap.any(axis=1), np.argmax(gap, axis=1) - 1, w - 1)
     t = thr_lo[rows]
     a = res_f[rows, jl]
     b = res_f[rows, np.maximum(jl - 1, 0)]
@@ -337,20 +347,38 @@ def fit_frame(
     # from the periosteal edge to the row's inner maximum is the cortex.
     thick_lo = np.full(h, np.nan)
     thick_hi = np.full(h, np.nan)
-    for r in rows:
-        a, b = lo[r], hi[r]
-        half = 0.5 * (b - a)
-        if half < 2:
-            continue
-        j0, j1 = int(np.floor(a)), int(np.ceil(a + half))
-        if not bulge_lo[r] and j1 > j0:
-            thick_lo[r] = j0 + int(np.argmax(res_f[r, j0:j1])) - a
-        j0, j1 = int(np.floor(b - half)), int(np.ceil(b)) + 1
-        if not bulge_hi[r] and j1 > j0:
-            thick_hi[r] = b - (j0 + int(np.argmax(res_f[r, j0:j1])))
+    a, b = lo[rows], hi[rows]
+    half = 0.5 * (b - a)
+    wide_enough = half >= 2
+    j0, j1 = np.floor(a).astype(np.int64), np.ceil(a + half).astype(np.int64)
+    sel = wide_enough & ~bulge_lo[rows] & (j1 > j0)
+    thick_lo[rows[sel]] = _argmax_in(res_f, rows[sel], j0[sel], j1[sel]) - a[sel]
+    j0, j1 = np.floor(b - half).astype(np.int64), np.ceil(b).astype(np.int64) + 1
+    sel = wide_enough & ~bulge_hi[rows] & (j1 > j0)
+    thick_hi[rows[sel]] = b[sel] - _argmax_in(res_f, rows[sel], j0[sel], j1[sel])
     thick_lo = np.where(thick_lo >= 0, thick_lo, np.nan)
     thick_hi = np.where(thick_hi >= 0, thick_hi, np.nan)
     return FrameFit(center, along, across, u0, v0, lo, hi, bulge_lo, bulge_hi, thick_lo, thick_hi)
+
+
+def _argmax_in(img: np.ndarray, rows: np.ndarray, j0: np.ndarray, j1: np.ndarray) -> np.ndarray:
+    """``j0 + np.argmax(img[r, j0:j1])`` for each row ``r`` of ``rows`` (``j1 > j0``).
+
+    One masked argmax over the rows instead of a slice each: the same column (the first
+    of equal maxima; ``img`` is finite, so -inf outside the range never wins). A start
+    outside the row (a slice would count a negative one from the row's end) takes the
+    slice itself.
+    """
+    w = img.shape[1]
+    out = np.empty(rows.size, np.int64)
+    odd = (j0 < 0) | (j0 >= w)
+    for n in np.nonzero(odd)[0]:
+        out[n] = j0[n] + int(np.argmax(img[rows[n], j0[n] : j1[n]]))
+    ok = ~odd
+    cols = np.arange(w)
+    inside = (cols[None, :] >= j0[ok, None]) & (cols[None, :] < j1[ok, None])
+    out[ok] = np.argmax(np.where(inside, img[rows[ok]], -np.inf), axis=1)
+    return out
 
 
 def contiguous_runs(ok: np.ndarray, min_len: int = 2) -> list[tuple[int, int]]:

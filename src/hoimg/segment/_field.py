@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._grid import WorkGrid, ellipse
+from ._grid import WorkGrid, ellipse, members
 
 
 def _robust_sigma(x: np.ndarray) -> float:
@@ -40,17 +40,15 @@ def _percentile_range(work: np.ndarray) -> float:
 
 def _pair_noise(img: np.ndarray) -> float:
     """Noise sigma of an image from its neighbour differences (robust to edges)."""
-    d = np.concatenate([np.diff(img, axis=0).ravel(), np.diff(img, axis=1).ravel()])
     from ._background import band_median
 
-    return float(band_median(np.abs(d)) / 0.6745 / np.sqrt(2.0)) if d.size else 0.0
-
-
-def _members(lab: np.ndarray, n: int, keep: np.ndarray) -> np.ndarray:
-    """Pixels whose label (of ``n``) is in ``keep``: a lookup table, not ``np.isin``."""
-    lut = np.zeros(n, bool)
-    lut[keep] = True
-    return lut[lab]
+    # Both differences (np.diff's values) and their magnitudes in one buffer.
+    rows, cols = img.shape
+    n_down = max(rows - 1, 0) * cols
+    d = np.empty(n_down + rows * max(cols - 1, 0), img.dtype)
+    np.subtract(img[1:], img[:-1], out=d[:n_down].reshape(max(rows - 1, 0), cols))
+    np.subtract(img[:, 1:], img[:, :-1], out=d[n_down:].reshape(rows, max(cols - 1, 0)))
+    return float(band_median(np.abs(d, out=d)) / 0.6745 / np.sqrt(2.0)) if d.size else 0.0
 
 
 def _side_views(img: np.ndarray) -> list[np.ndarray]:
@@ -142,9 +140,9 @@ def _edge_depth(view: np.ndarray, h: int, kmax: int, noise: float) -> int:
     return int(ks[best]) + 1
 
 
-def _otsu(values: np.ndarray) -> tuple[float, float]:
-    """Otsu threshold of ``values`` and its effectiveness (between / total variance)."""
-    hist, edges = np.histogram(values, bins=256)
+def _otsu(hist: np.ndarray, edges: np.ndarray) -> tuple[float, float]:
+    """Otsu threshold and its effectiveness (between / total variance) from the 256-bin
+    histogram ``np.histogram(values, bins=256)``."""
     p = hist.astype(np.float64) / max(hist.sum(), 1)
     centres = 0.5 * (edges[:-1] + edges[1:])
     w0 = np.cumsum(p)
@@ -158,9 +156,15 @@ def _otsu(values: np.ndarray) -> tuple[float, float]:
     return float(edges[i + 1]), float(between[i] / total) if total > 0 else 0.0
 
 
-def _valley_depth(values: np.ndarray, threshold: float) -> float:
-    """Histogram minimum between the two modes, relative to the smaller mode (0 = empty)."""
-    hist, edges = np.histogram(values, bins=64)
+def _valley_depth(hist: np.ndarray, edges: np.ndarray, threshold: float) -> float:
+    """Histogram minimum between the two modes, relative to the smaller mode (0 = empty).
+
+    Read on 64 bins, from the 256-bin histogram: every 4th edge of 256 equal bins over
+    the values' range is an edge of 64 such bins (the same float32 linspace values), and
+    NumPy places a value between the edges it lies between, so 4 fine bins sum to the
+    coarse one exactly (``np.histogram(values, bins=64)``, a second pass, gave the same).
+    """
+    hist, edges = hist.reshape(64, 4).sum(axis=1), edges[::4]
     h = np.convolve(hist.astype(np.float64), np.ones(3) / 3.0, mode="same")
     centres = 0.5 * (edges[1:] + edges[:-1])
     below = centres < threshold
@@ -191,9 +195,10 @@ def air_mask(coarse: np.ndarray, field: np.ndarray) -> np.ndarray:
     vals = vals[(vals >= p1) & (vals <= p98)]
     if vals.size < 100 or p98 <= p1:
         return np.zeros_like(field)
-    t, eta = _otsu(vals)
+    hist, edges = np.histogram(vals, bins=256)
+    t, eta = _otsu(hist, edges)
     low = vals < t
-    valley = _valley_depth(vals, t)
+    valley = _valley_depth(hist, edges, t)
     # Either clearly two classes, or a little less so with an almost empty valley.
     bimodal = (eta >= 0.82 and valley <= 0.2) or (eta >= 0.78 and valley <= 0.12)
     if not bimodal or low.mean() < 0.02 or low.mean() > 0.85:
@@ -208,10 +213,10 @@ def air_mask(coarse: np.ndarray, field: np.ndarray) -> np.ndarray:
     rim[:, [0, -1]] |= field[:, [0, -1]]
     keep = np.unique(lab[rim & (cand > 0)])
     keep = keep[keep > 0]
-    return _members(lab, n, keep)
+    return members(lab, n, keep)
 
 
-def outside_mask(work: np.ndarray, grid: WorkGrid, *, parts: bool = False):
+def outside_mask(work: np.ndarray, grid: WorkGrid, *, parts: bool = False, flat: np.ndarray | None = None):
     """Return the (working-grid) bool mask of collimation borders and open-field air.
 
     1. Collimator bands: :func:`collimation_depths` (leaky or blanked, each side).
@@ -220,6 +225,7 @@ def outside_mask(work: np.ndarray, grid: WorkGrid, *, parts: bool = False):
     3. Open-field air inside the exposed field: :func:`air_mask`.
 
     With ``parts=True`` returns ``(outside, collimated)``, the second being 1 and 2 only.
+    ``flat`` is :func:`flat_mask` of ``work`` when the caller has it already.
     """
     import cv2
 
@@ -230,12 +236,12 @@ def outside_mask(work: np.ndarray, grid: WorkGrid, *, parts: bool = False):
     out[rows - bottom :, :] = True
     out[:, :left] = True
     out[:, cols - right :] = True
-    const = constant_mask(work, _percentile_range(work))
+    const = flat_mask(work) if flat is None else flat
     n, lab = cv2.connectedComponents(const.astype(np.uint8), connectivity=8)
     border = np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]])
     keep = np.unique(border[border > 0])
     if keep.size:
-        out |= _members(lab, n, keep)
+        out |= members(lab, n, keep)
     collimated = out.copy()
     f = max(int(round(1.0 / grid.pixel_mm)), 1)
     small = (max(cols // f, 1), max(rows // f, 1))
@@ -275,11 +281,19 @@ def saturated_mask(pixels: np.ndarray, grid: WorkGrid) -> np.ndarray:
     return cv2.dilate(small.astype(np.uint8), ellipse(grid.px(1.0))) > 0
 
 
-def plateau_mask(work: np.ndarray, outside: np.ndarray) -> np.ndarray:
-    """Exactly flat regions not already outside: burned-in text and clipped markers."""
+def flat_mask(work: np.ndarray) -> np.ndarray:
+    """:func:`constant_mask` at the tolerance of ``work``'s own percentile range: what
+    both :func:`outside_mask` and :func:`plateau_mask` read, computed once by a caller
+    that needs both."""
+    return constant_mask(work, _percentile_range(work))
+
+
+def plateau_mask(work: np.ndarray, outside: np.ndarray, *, flat: np.ndarray | None = None) -> np.ndarray:
+    """Exactly flat regions not already outside: burned-in text and clipped markers
+    (``flat``: :func:`flat_mask` of ``work`` when the caller has it already)."""
     import cv2
 
-    flat = constant_mask(work, _percentile_range(work)) & ~outside
+    flat = (flat_mask(work) if flat is None else flat) & ~outside
     # A single flat pixel is chance; text strokes and markers are several pixels wide.
     flat = cv2.morphologyEx(flat.astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
     return flat > 0

@@ -238,6 +238,16 @@ def _rectangles(kernel: np.ndarray) -> list[np.ndarray] | None:
     return rects
 
 
+def _as_uint8(mask: np.ndarray) -> np.ndarray:
+    """A mask as uint8 0/1 for OpenCV: a bool mask is viewed as such (the same bytes,
+    no copy), any other type compared with zero."""
+    if mask.dtype == np.uint8:
+        return mask
+    if mask.dtype == bool:
+        return mask.view(np.uint8)
+    return (mask != 0).astype(np.uint8)
+
+
 def nonzero_box(mask: np.ndarray, pad: int) -> tuple[slice, slice] | None:
     """Bounding box of the nonzero pixels of ``mask`` grown by ``pad``, clipped to it.
 
@@ -245,9 +255,57 @@ def nonzero_box(mask: np.ndarray, pad: int) -> tuple[slice, slice] | None:
     """
     import cv2
 
-    m = mask if mask.dtype == np.uint8 else (mask != 0).astype(np.uint8)
-    x, y, w, h = cv2.boundingRect(np.ascontiguousarray(m))
+    x, y, w, h = cv2.boundingRect(np.ascontiguousarray(_as_uint8(mask)))
     if w == 0 or h == 0:
         return None
     rows, cols = mask.shape
     return (slice(max(y - pad, 0), min(y + h + pad, rows)), slice(max(x - pad, 0), min(x + w + pad, cols)))
+
+
+def members(labels: np.ndarray, n: int, keep: np.ndarray) -> np.ndarray:
+    """Bool mask of the pixels whose label (of ``n``, from OpenCV's labelling) is in
+    ``keep``: a lookup table, not ``np.isin``. When the labels fit in a byte (a few
+    components, as a field mask or a large-lesion mask has) OpenCV's 8-bit table lookup
+    does it at about a third of the cost of NumPy's indexing."""
+    import cv2
+
+    if n <= 256:
+        lut = np.zeros(256, np.uint8)
+        lut[keep] = 1
+        return cv2.LUT(labels.astype(np.uint8), lut) > 0
+    lut = np.zeros(n, bool)
+    lut[keep] = True
+    return lut[labels]
+
+
+def label_with_stats(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """``cv2.connectedComponentsWithStats(mask, connectivity=8)``'s count, labels and
+    statistics, at a fraction of the cost when ``mask`` fills a small part of the grid.
+
+    OpenCV's statistics cost about ten times its labelling per pixel of the image, while
+    lesion masks fill a fraction of the grid: the labelling runs on the bounding box of
+    the nonzero pixels, its origin rounded down to even rows and columns. OpenCV labels
+    2 x 2 blocks in raster order, so on a box aligned to them the components come out
+    numbered as on the whole grid. Statistics are in whole-grid coordinates, except for
+    the background's row 0 (it counts the box only).
+
+    Returns
+    -------
+    n : int
+    labels : (M, N) ndarray of int32
+    stats : (n, 5) ndarray of int32
+    """
+    import cv2
+
+    m = _as_uint8(mask)
+    labels = np.zeros(m.shape, np.int32)
+    box = nonzero_box(m, 0)
+    if box is None:
+        return 1, labels, np.array([[0, 0, m.shape[1], m.shape[0], m.size]], np.int32)
+    y0, x0 = box[0].start & ~1, box[1].start & ~1
+    win = (slice(y0, box[0].stop), slice(x0, box[1].stop))
+    n, sub, stats, _ = cv2.connectedComponentsWithStats(np.ascontiguousarray(m[win]), connectivity=8)
+    labels[win] = sub
+    stats[1:, cv2.CC_STAT_LEFT] += x0
+    stats[1:, cv2.CC_STAT_TOP] += y0
+    return n, labels, stats

@@ -48,7 +48,7 @@ def find_bone(radiograph: Radiograph, config=None) -> BoneModel:
     seg, load = resolve_config(config)
     prep = prepare(radiograph, seg, load)
     grid = prep.grid
-    residual = prep.smooth - prep.background
+    residual = prep.residual
     flags = ["spacing_unknown"] if grid.spacing_assumed else []
 
     fits: list[FrameFit] = []

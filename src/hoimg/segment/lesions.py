@@ -34,7 +34,7 @@ import numpy as np
 
 from ..radiograph import Radiograph
 from ._background import fill_holes, local_sigma, normalized_blur
-from ._grid import WorkGrid, ellipse, resolve_config
+from ._grid import WorkGrid, ellipse, label_with_stats, members, morphology, resolve_config
 from ._prepare import prepare
 from ._refine import refine_masks
 from .model import BoneModel, LesionCandidate, LesionCandidates
@@ -79,10 +79,13 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
         bone_w = _to_work(bone.labels > 0, grid)
     # The bone's blurred edge (detector blur, scatter tail) reaches ~1.5 mm into soft
     # tissue above the background: no seeds or growth there.
-    bone_near = cv2.dilate(bone_w.astype(np.uint8), ellipse(grid.px(seg.bone_margin_mm))) > 0
+    # Masks are dilated and eroded through _grid.morphology: the same result on the
+    # mask's bounding box, with a disc as a few rectangles (a fraction of the cost).
+    bone_near = morphology(bone_w.astype(np.uint8), cv2.MORPH_DILATE,
+                           ellipse(grid.px(seg.bone_margin_mm))) > 0
     field = prep.outside | prep.markers
 
-    residual = prep.smooth - prep.background
+    residual = prep.residual
     z_fine = residual / prep.noise
     weight = prep.valid & ~bone_near
     sig_c = grid.px(seg.coarse_smoothing_mm)
@@ -91,36 +94,36 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
     sigma_coarse = local_sigma(coarse, weight & ~prep.dense, block)
     z_coarse = coarse / sigma_coarse
 
-    seeds = _seeds(prep.smooth, coarse + prep.background, prep.background, prep.along,
-                   prep.noise, sigma_coarse, seg)
+    coarse_map = coarse + prep.background  # the coarse-smoothed image (seeds, refine pass)
+    seeds = _seeds(prep.smooth, coarse_map, prep.background, prep.along, prep.noise, sigma_coarse, seg)
     seeds &= weight
     # Growth stays off the bone's blurred edge and off the field margin: both carry a
     # positive residual that would otherwise creep along them as a thin ring.
     grow_fine = (z_fine > seg.lesion_grow_sigma) & weight
     # The coarse map is blurred by sig_c: shrink it back so it cannot bridge a cleft.
     grow_coarse = (z_coarse > seg.lesion_grow_sigma) & weight
-    grow_coarse = cv2.erode(grow_coarse.astype(np.uint8), ellipse(sig_c)) > 0
+    grow_coarse = morphology(grow_coarse.astype(np.uint8), cv2.MORPH_ERODE, ellipse(sig_c)) > 0
     grow = (grow_fine | grow_coarse).astype(np.uint8)
     n, lab = cv2.connectedComponents(grow, connectivity=8)
-    keep = np.zeros(n, bool)
-    keep[np.unique(lab[seeds & (grow > 0)])] = True
-    keep[0] = False
-    mask = keep[lab]
+    hit = np.unique(lab[seeds & (grow > 0)])
+    mask = members(lab, n, hit[hit > 0])
     grown = mask.copy()  # before closing: a marker's letter shape, not its filled hull
-    mask = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, ellipse(grid.px(seg.rim_closing_mm)))
+    # On the candidates' bounding box (the same closing at a fraction of the cost).
+    mask = morphology(mask.astype(np.uint8), cv2.MORPH_CLOSE, ellipse(grid.px(seg.rim_closing_mm)))
     mask = fill_holes(mask > 0, seg.max_hole_mm2 / grid.pixel_mm**2) & ~bone_w & ~field
     min_px = seg.min_lesion_area_mm2 / grid.pixel_mm**2
-    edge_zone = cv2.dilate(field.astype(np.uint8), ellipse(grid.px(2.0))) > 0
+    edge_zone = morphology(field.astype(np.uint8), cv2.MORPH_DILATE, ellipse(grid.px(2.0))) > 0
     edge_zone[[0, -1], :] = True
     edge_zone[:, [0, -1]] = True
     # The cortex's density above soft tissue: a lead marker is denser still.
     bone_peak = float(np.percentile(residual[bone_w], 99.0)) if bone_w.any() else np.inf
     # Distance to the field's edge (collimation, air, markers) and to the collimation,
-    # the image border counting as either.
-    edge_dist = _distance_to(field)
-    col_dist = _distance_to(prep.collimated)
+    # the image border counting as either, is read per candidate (_distance_to) and only
+    # against these limits.
     band = grid.px(seg.field_band_mm)
-    touch_zone = cv2.dilate(bone_w.astype(np.uint8), ellipse(grid.px(seg.bone_margin_mm + 1.0))) > 0
+    edge_reach = max(band, grid.px(6.0))
+    touch_zone = morphology(bone_w.astype(np.uint8), cv2.MORPH_DILATE,
+                            ellipse(grid.px(seg.bone_margin_mm + 1.0))) > 0
 
     def flags_of(comp, box):
         flags = []
@@ -170,9 +173,10 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
         # Hugging the collimator edge: scatter falls off there, so a band along it looks
         # denser than it is. Along the skin only thin streaks are edge effects (a lesion
         # may well lie under the skin).
-        if float(np.mean(col_dist[box][comp] < 2.0 * band)) >= 0.7:
+        if float(np.mean(_distance_to(prep.collimated, box, 2.0 * band)[comp] < 2.0 * band)) >= 0.7:
             continue
-        if float(np.mean(edge_dist[box][comp] < band)) >= 0.7 and _elongation(comp) > 3.0:
+        edge_dist = _distance_to(field, box, edge_reach)[comp]
+        if float(np.mean(edge_dist < band)) >= 0.7 and _elongation(comp) > 3.0:
             continue
         flags = flags_of(comp, box)
         # Small and faint is what noise looks like; a real focus is either larger or
@@ -182,7 +186,7 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
             continue
         if "touches_bone" in flags and _is_bone_sliver(comp, bone, grid):
             continue
-        if ("touches_bone" in flags and float(edge_dist[box][comp].min()) <= grid.px(6.0)
+        if ("touches_bone" in flags and float(edge_dist.min()) <= grid.px(6.0)
                 and _is_bone_end(comp, (y0, x0), bone, grid)):
             continue
         if _is_anatomical_line(comp, bone, grid):
@@ -191,9 +195,9 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
 
     # The first pass finds cores; grow them to whole lesions against a background
     # refitted without them (:mod:`._refine`).
-    mask = refine_masks(accepted, prep.smooth, coarse + prep.background, sigma_coarse,
+    mask = refine_masks(accepted, prep.smooth, coarse_map, sigma_coarse,
                         prep.noise, weight, bone_near & prep.valid, bone_w | field, grid, seg)
-    n, lab, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    n, lab, stats = label_with_stats(mask)
     # A cut (bone, field, the zone boundary between cores) can break a grown lesion into
     # pieces: each core keeps its largest piece, so growth adds no candidates.
     _, core_lab = cv2.connectedComponents(accepted.astype(np.uint8), connectivity=8)
@@ -210,8 +214,6 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
             best[c] = k
     chosen = set(best.values())
     labels = np.zeros(grid.input_shape, np.int32)
-    # Lesions reach the periosteal edge: the upsampled outline must not spill over it.
-    bone_in = bone.labels > 0
     records: list[LesionCandidate] = []
     for k in range(1, n):
         if k not in chosen or stats[k, cv2.CC_STAT_AREA] < min_px:
@@ -226,7 +228,7 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
             continue
         if _is_tubular(residual[box], comp, grid):
             flags.append("tubular")
-        rec = _record(labels, comp, (y0, x0), grid, len(records) + 1, flags, seg, bone_in)
+        rec = _record(labels, comp, (y0, x0), grid, len(records) + 1, flags, seg, bone.labels)
         if rec is not None:
             records.append(rec)
     return LesionCandidates(labels=labels, records=tuple(records))
@@ -237,7 +239,7 @@ def _components(mask: np.ndarray, min_px: float, level: float, origin: tuple[int
     ``(component within its bounding box, (row0, col0) of the box, level)``."""
     import cv2
 
-    n, lab, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    n, lab, stats = label_with_stats(mask)
     items = []
     for k in range(1, n):
         if stats[k, cv2.CC_STAT_AREA] < min_px:
@@ -269,22 +271,48 @@ def _seeds(
     bones) that neither estimate can tell from mineral. (On dev seeds 43 and 44, seeding
     there from the local fit alone added FPs and found no lesion.)
     """
-    if along is None:
-        top = background
-    else:
-        top = np.where(np.isnan(along), np.inf, np.maximum(background, along))
-    return (((fine - top) > seg.lesion_threshold_sigma * noise)
-            | ((coarse - top) > seg.coarse_threshold_sigma * sigma_coarse))
+    # np.maximum keeps along's NaN, and an excess over NaN is never above a threshold:
+    # nothing seeds there (as over an infinite soft tissue) without a pass to mark it.
+    top = background if along is None else np.maximum(background, along)
+    # The same differences and thresholds (float32 maps), in two reused buffers.
+    excess = np.subtract(fine, top)
+    limit = np.multiply(noise, seg.lesion_threshold_sigma)
+    seeds = excess > limit
+    np.subtract(coarse, top, out=excess)
+    np.multiply(sigma_coarse, seg.coarse_threshold_sigma, out=limit)
+    seeds |= excess > limit
+    return seeds
 
 
-def _distance_to(region: np.ndarray) -> np.ndarray:
-    """Distance (px) of every pixel to ``region`` or the image border (0 on them)."""
+def _distance_to(region: np.ndarray, box: tuple[slice, slice], reach: float) -> np.ndarray:
+    """Distance (px) to ``region`` or the image border (0 on them) of the pixels in
+    ``box``: the whole grid's value where it is below ``reach``, at least ``reach`` elsewhere.
+
+    OpenCV's 3 x 3 chamfer distance (``DIST_L2``, mask 3) is the length of the shortest
+    path of axial (0.955) and diagonal (1.3693) steps, in exact fixed point. A pixel
+    nearer than ``reach`` has its nearest region pixel within ``reach / 0.955`` rows and
+    columns, so the transform of the box padded by that much (with the image border
+    where the padding reaches it) gives its whole-grid distance; a farther pixel sees
+    fewer region pixels and comes out at least ``reach``. A candidate's box is a small
+    part of the grid.
+    """
     import cv2
 
-    outside = (~region).astype(np.uint8)
-    outside[[0, -1], :] = 0
-    outside[:, [0, -1]] = 0
-    return cv2.distanceTransform(outside, cv2.DIST_L2, 3)
+    rows, cols = region.shape
+    pad = int(math.ceil(reach / 0.955)) + 1
+    r0, r1 = max(box[0].start - pad, 0), min(box[0].stop + pad, rows)
+    c0, c1 = max(box[1].start - pad, 0), min(box[1].stop + pad, cols)
+    outside = (~region[r0:r1, c0:c1]).astype(np.uint8)
+    if r0 == 0:
+        outside[0, :] = 0
+    if r1 == rows:
+        outside[-1, :] = 0
+    if c0 == 0:
+        outside[:, 0] = 0
+    if c1 == cols:
+        outside[:, -1] = 0
+    dist = cv2.distanceTransform(outside, cv2.DIST_L2, 3)
+    return dist[box[0].start - r0 : box[0].stop - r0, box[1].start - c0 : box[1].stop - c0]
 
 
 def _to_work(mask: np.ndarray, grid: WorkGrid) -> np.ndarray:
@@ -623,7 +651,7 @@ def _record(
     lesion_id: int,
     flags: list[str],
     seg,
-    bone_in: np.ndarray,
+    bone_labels: np.ndarray,
 ) -> LesionCandidate | None:
     """Upsample one working-grid component into ``labels`` and measure it there."""
     import cv2
@@ -650,7 +678,9 @@ def _record(
     map_y = np.broadcast_to(map_r[:, None], (rr.size, cc.size))
     up = cv2.remap(src, np.ascontiguousarray(map_x), np.ascontiguousarray(map_y),
                    interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    sub = (up >= 0.5) & (labels[r0:r1, c0:c1] == 0) & ~bone_in[r0:r1, c0:c1]
+    # Lesions reach the periosteal edge: the upsampled outline must not spill over it
+    # (the bone read in this box only, not thresholded over the whole input grid).
+    sub = (up >= 0.5) & (labels[r0:r1, c0:c1] == 0) & (bone_labels[r0:r1, c0:c1] <= 0)
     area_px = int(sub.sum())
     if area_px == 0:
         return None
