@@ -71,8 +71,15 @@ def _median(a, n):
         upper = select_kth(work, m, k)
     if n % 2 == 1:
         return upper
-    # the lower middle value: `upper` itself when fewer than half the values lie below
-    # it, otherwise the largest of those
+    # the lower middle value (rank half - 1). The values left in work[:m] are those of
+    # the buckets kept, and every value dropped below them lies in a lower bucket, so
+    # when `upper` is not the smallest of them (k >= 1) it is their rank k - 1 (the
+    # select reorders work[:m] but keeps its values): a select among a few dozen values
+    # instead of a pass over all n (a third of the median's time for n = 1024)
+    if k >= 1:
+        return (select_kth(work, m, k - 1) + upper) / 2
+    # otherwise `upper` itself when fewer than half the values lie below it, else the
+    # largest of those
     below = 0
     lower = -np.inf
     for i in range(n):
