@@ -13,6 +13,9 @@ from numba import njit
 
 from ._prefetch import _prefetch
 
+# normals per chunk in _cleft_batch's reach test
+_CHUNK = 32
+
 
 @njit(cache=True, error_model="numpy")
 def _resample_edges(points, normals, starts, sp_r, sp_c, step_mm):
@@ -333,6 +336,34 @@ def _cleft_batch(image, labels, label_offset_rc, label_ids, bboxes, base_rc, nor
     for j in range(k):
         if t_max_px[j] > reach:
             reach = t_max_px[j]
+    # the normals in chunks of _CHUNK consecutive ones (neighbours along a cortex edge),
+    # each with the bounding box of its edge points (infinite if one is NaN): a lesion
+    # tests the points of the chunks whose box comes within its reach only, not all K
+    # (which cost more than the casts where few lesions face a cortex)
+    n_chunk = (k + _CHUNK - 1) // _CHUNK
+    ch_box = np.empty((n_chunk, 4), dtype=np.float64)  # row min, row max, col min, col max
+    for ch in range(n_chunk):
+        r_lo = np.inf
+        r_hi = -np.inf
+        c_lo = np.inf
+        c_hi = -np.inf
+        for j in range(ch * _CHUNK, min(k, (ch + 1) * _CHUNK)):
+            br = base_rc[j, 0]
+            bc = base_rc[j, 1]
+            if br != br or bc != bc:
+                r_lo = -np.inf
+                r_hi = np.inf
+                c_lo = -np.inf
+                c_hi = np.inf
+                break
+            r_lo = min(r_lo, br)
+            r_hi = max(r_hi, br)
+            c_lo = min(c_lo, bc)
+            c_hi = max(c_hi, bc)
+        ch_box[ch, 0] = r_lo
+        ch_box[ch, 1] = r_hi
+        ch_box[ch, 2] = c_lo
+        ch_box[ch, 3] = c_hi
     # kept hits, one row each: lesion, normal, gap_mm, dip, has_cleft, contact (grown by
     # copying in a loop: slice assignment would compile Numba's shape-error formatting)
     res = np.empty((256, 6), dtype=np.float64)
@@ -361,19 +392,26 @@ def _cleft_batch(image, labels, label_offset_rc, label_ids, bboxes, base_rc, nor
         # the normals that hit the lesion, first: then the image around the next hit can be
         # fetched while the current one is sampled (those rows are rarely cached)
         n_hit = 0
-        for j in range(k):
-            br = base_rc[j, 0]
-            bc = base_rc[j, 1]
-            # no ray from outside the box grown by the reach can get there
-            if br < lo_r - reach or br > hi_r + reach or bc < lo_c - reach or bc > hi_c + reach:
+        for ch in range(n_chunk):
+            # a chunk wholly on the far side of one of the reach box's edges: each of its
+            # points fails the test below on that edge
+            if (ch_box[ch, 1] < lo_r - reach or ch_box[ch, 0] > hi_r + reach
+                    or ch_box[ch, 3] < lo_c - reach or ch_box[ch, 2] > hi_c + reach):
                 continue
-            th = _cast_one(labels, label_ids[i], br - off_r, bc - off_c, normal_rc[j, 0],
-                           normal_rc[j, 1], t_max_px[j], lo_r - off_r, lo_c - off_c,
-                           hi_r - off_r, hi_c - off_c, step_px)
-            if not np.isnan(th):
-                h_smp[n_hit] = j
-                h_t[n_hit] = th
-                n_hit += 1
+            for j in range(ch * _CHUNK, min(k, (ch + 1) * _CHUNK)):
+                br = base_rc[j, 0]
+                bc = base_rc[j, 1]
+                # no ray from outside the box grown by the reach can get there
+                if (br < lo_r - reach or br > hi_r + reach or bc < lo_c - reach
+                        or bc > hi_c + reach):
+                    continue
+                th = _cast_one(labels, label_ids[i], br - off_r, bc - off_c, normal_rc[j, 0],
+                               normal_rc[j, 1], t_max_px[j], lo_r - off_r, lo_c - off_c,
+                               hi_r - off_r, hi_c - off_c, step_px)
+                if not np.isnan(th):
+                    h_smp[n_hit] = j
+                    h_t[n_hit] = th
+                    n_hit += 1
         gap_min = np.inf
         for m in range(n_hit):
             if m + 1 < n_hit:
