@@ -13,6 +13,9 @@ from numba import njit
 
 from ._prefetch import _prefetch
 
+# normals per chunk in _cleft_batch's reach test
+_CHUNK = 32
+
 
 @njit(cache=True, error_model="numpy")
 def _resample_edges(points, normals, starts, sp_r, sp_c, step_mm):
@@ -218,13 +221,20 @@ def _line_mean(image, br, bc, nr, nc, lateral_px, n_lateral, ta, tb, dt):
 @njit(cache=True, error_model="numpy")
 def _prefetch_normal(image, br, bc, nr, nc, lateral_px, n_lateral, ta, tb):
     """Prefetch the image around the ``n_lateral`` lines of a normal, t in [ta, tb]: the
-    two rows of a bilinear sample every 2 px (clamped like :func:`_line_mean`)."""
+    two rows of a bilinear sample at steps that advance at most 2 rows and 16 columns
+    (one 64-byte line of float32; clamped like :func:`_line_mean`).
+
+    Every cache line a line touches is fetched once or twice: a fixed 2 px step asked for
+    each line of a near-horizontal normal (the common case: cortex edges of long bones run
+    along the rows or columns) eight times over, which cost more than it saved.
+    """
     h, w = image.shape
-    n_t = int((tb - ta) / 2.0) + 2
+    step = min(2.0 / max(abs(nr), 1e-3), 16.0 / max(abs(nc), 1e-3))
+    n_t = int((tb - ta) / step) + 2
     for j in range(n_lateral):
         off = 0.0 if n_lateral == 1 else lateral_px * (2.0 * j / (n_lateral - 1) - 1.0)
         for i in range(n_t):
-            t = min(ta + 2.0 * i, tb)
+            t = min(ta + step * i, tb)
             r = min(max(br - off * nc + t * nr, 0.0), h - 1.0)
             c = min(max(bc + off * nr + t * nc, 0.0), w - 1.0)
             r0 = int(r)
@@ -326,6 +336,34 @@ def _cleft_batch(image, labels, label_offset_rc, label_ids, bboxes, base_rc, nor
     for j in range(k):
         if t_max_px[j] > reach:
             reach = t_max_px[j]
+    # the normals in chunks of _CHUNK consecutive ones (neighbours along a cortex edge),
+    # each with the bounding box of its edge points (infinite if one is NaN): a lesion
+    # tests the points of the chunks whose box comes within its reach only, not all K
+    # (which cost more than the casts where few lesions face a cortex)
+    n_chunk = (k + _CHUNK - 1) // _CHUNK
+    ch_box = np.empty((n_chunk, 4), dtype=np.float64)  # row min, row max, col min, col max
+    for ch in range(n_chunk):
+        r_lo = np.inf
+        r_hi = -np.inf
+        c_lo = np.inf
+        c_hi = -np.inf
+        for j in range(ch * _CHUNK, min(k, (ch + 1) * _CHUNK)):
+            br = base_rc[j, 0]
+            bc = base_rc[j, 1]
+            if br != br or bc != bc:
+                r_lo = -np.inf
+                r_hi = np.inf
+                c_lo = -np.inf
+                c_hi = np.inf
+                break
+            r_lo = min(r_lo, br)
+            r_hi = max(r_hi, br)
+            c_lo = min(c_lo, bc)
+            c_hi = max(c_hi, bc)
+        ch_box[ch, 0] = r_lo
+        ch_box[ch, 1] = r_hi
+        ch_box[ch, 2] = c_lo
+        ch_box[ch, 3] = c_hi
     # kept hits, one row each: lesion, normal, gap_mm, dip, has_cleft, contact (grown by
     # copying in a loop: slice assignment would compile Numba's shape-error formatting)
     res = np.empty((256, 6), dtype=np.float64)
@@ -354,19 +392,26 @@ def _cleft_batch(image, labels, label_offset_rc, label_ids, bboxes, base_rc, nor
         # the normals that hit the lesion, first: then the image around the next hit can be
         # fetched while the current one is sampled (those rows are rarely cached)
         n_hit = 0
-        for j in range(k):
-            br = base_rc[j, 0]
-            bc = base_rc[j, 1]
-            # no ray from outside the box grown by the reach can get there
-            if br < lo_r - reach or br > hi_r + reach or bc < lo_c - reach or bc > hi_c + reach:
+        for ch in range(n_chunk):
+            # a chunk wholly on the far side of one of the reach box's edges: each of its
+            # points fails the test below on that edge
+            if (ch_box[ch, 1] < lo_r - reach or ch_box[ch, 0] > hi_r + reach
+                    or ch_box[ch, 3] < lo_c - reach or ch_box[ch, 2] > hi_c + reach):
                 continue
-            th = _cast_one(labels, label_ids[i], br - off_r, bc - off_c, normal_rc[j, 0],
-                           normal_rc[j, 1], t_max_px[j], lo_r - off_r, lo_c - off_c,
-                           hi_r - off_r, hi_c - off_c, step_px)
-            if not np.isnan(th):
-                h_smp[n_hit] = j
-                h_t[n_hit] = th
-                n_hit += 1
+            for j in range(ch * _CHUNK, min(k, (ch + 1) * _CHUNK)):
+                br = base_rc[j, 0]
+                bc = base_rc[j, 1]
+                # no ray from outside the box grown by the reach can get there
+                if (br < lo_r - reach or br > hi_r + reach or bc < lo_c - reach
+                        or bc > hi_c + reach):
+                    continue
+                th = _cast_one(labels, label_ids[i], br - off_r, bc - off_c, normal_rc[j, 0],
+                               normal_rc[j, 1], t_max_px[j], lo_r - off_r, lo_c - off_c,
+                               hi_r - off_r, hi_c - off_c, step_px)
+                if not np.isnan(th):
+                    h_smp[n_hit] = j
+                    h_t[n_hit] = th
+                    n_hit += 1
         gap_min = np.inf
         for m in range(n_hit):
             if m + 1 < n_hit:

@@ -141,71 +141,97 @@ def scan_lesions(
     has_cleft = res[:, 4] != 0.0
     contact = res[:, 5] != 0.0
     starts = np.searchsorted(les, np.arange(n_les + 1))
+    # the per-normal arrays of all lesions, gathered once; each scan holds its slice
+    base = samples.base_rc[smp]
+    normal = samples.normal_rc[smp]
+    arc_mm = samples.arc_mm[smp]
+    category, fraction, width, median, min_gap, attach, dist = _summaries(
+        les, starts, samples.edge[smp], samples.seq[smp], gap_mm, has_cleft, contact, step_mm,
+        cfg)
     out = []
     for i in range(n_les):
-        sl = slice(starts[i], starts[i + 1])
-        if starts[i] == starts[i + 1]:
+        a, b = starts[i], starts[i + 1]
+        if a == b:
             out.append(none)
             continue
-        idx = smp[sl]
-        out.append(summarise(samples.base_rc[idx], samples.normal_rc[idx], samples.edge[idx],
-                             samples.seq[idx], samples.arc_mm[idx], gap_mm[sl], dip[sl],
-                             has_cleft[sl], contact[sl], step_mm, cfg))
+        out.append(CleftScan(
+            category=category[i],
+            cleft_fraction=fraction[i],
+            cleft_width_mm=width[i],
+            median_gap_mm=median[i],
+            min_gap_mm=min_gap[i],
+            attachment_mm=attach[i],
+            distance_to_cortex_mm=dist[i],
+            n_normals=int(b - a),
+            base_rc=base[a:b],
+            normal_rc=normal[a:b],
+            arc_mm=arc_mm[a:b],
+            gap_mm=gap_mm[a:b],
+            dip_sigma=dip[a:b],
+            has_cleft=has_cleft[a:b],
+            contact=contact[a:b],
+            flags=(),
+            step_mm=float(step_mm),
+        ))
     return out
 
 
-def _quantile(sorted_values: np.ndarray, q: float) -> float:
-    """Linear-interpolation quantile of sorted values (NumPy's default), NaN if empty."""
-    n = sorted_values.size
-    if n == 0:
-        return float("nan")
+def _quantiles(sorted_values: np.ndarray, first: np.ndarray, n: np.ndarray, q: float) -> list:
+    """Linear-interpolation quantiles (NumPy's default) of the groups ``sorted_values[
+    first[i]:first[i] + n[i]]`` (each sorted), NaN for an empty one, as Python floats."""
     pos = q * (n - 1)
-    lo = int(math.floor(pos))
-    hi = min(lo + 1, n - 1)
-    return float(sorted_values[lo] + (pos - lo) * (sorted_values[hi] - sorted_values[lo]))
+    lo = np.floor(pos)
+    lo_i = first + np.maximum(lo, 0).astype(np.int64)
+    hi_i = first + np.minimum(lo + 1, n - 1).astype(np.int64)
+    ok = n > 0
+    v = np.full(n.shape, np.nan)
+    lo_v = sorted_values[lo_i[ok]]
+    v[ok] = lo_v + (pos[ok] - lo[ok]) * (sorted_values[hi_i[ok]] - lo_v)
+    return v.tolist()
 
 
-def summarise(base, normal, edge, seq, arc_mm, gap_mm, dip, has_cleft, contact, step_mm,
-              cfg: ProfileConfig) -> CleftScan:
-    """Interface features and category from the per-normal measurements."""
-    n = int(gap_mm.size)
-    fraction = np.count_nonzero(has_cleft) / n
-    cleft_gaps = np.sort(gap_mm[has_cleft])
-    if fraction >= cfg.cleft_complete_fraction:
-        category = "complete"
-    elif fraction < cfg.cleft_partial_min_fraction:
-        category = "absent"
-    else:
-        category = "partial"
+def _summaries(les, starts, edge, seq, gap_mm, has_cleft, contact, step_mm,
+               cfg: ProfileConfig) -> tuple[list, ...]:
+    """Interface features and category of every lesion from its normals' measurements,
+    vectorised over the lesions (the normals of lesion i are ``starts[i]:starts[i + 1]``,
+    ``les`` their lesion): per lesion, the same values (bit for bit) as taken lesion by
+    lesion with ``np.sort``, ``np.quantile``'s interpolation and ``gap_mm.min()``, as
+    Python lists (meaningless for lesions without normals)."""
+    n_les = starts.shape[0] - 1
+    n = np.diff(starts)
+    n_cleft = np.bincount(les[has_cleft], minlength=n_les)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fraction = n_cleft / n
+    category = np.where(fraction >= cfg.cleft_complete_fraction, "complete",
+                        np.where(fraction < cfg.cleft_partial_min_fraction, "absent",
+                                 "partial")).tolist()
+    # the cleft normals' gaps, sorted within each lesion
+    c_les = les[has_cleft]
+    c_gap = gap_mm[has_cleft]
+    cleft_gaps = c_gap[np.lexsort((c_gap, c_les))]
+    first = np.zeros(n_les, dtype=np.int64)
+    np.cumsum(n_cleft[:-1], out=first[1:])
+    width = _quantiles(cleft_gaps, first, n_cleft, cfg.cleft_width_quantile)
+    median = _quantiles(cleft_gaps, first, n_cleft, 0.5)
+    min_gap = np.full(n_les, np.nan)
+    min_gap[n_cleft > 0] = cleft_gaps[first[n_cleft > 0]]
     # longest run of contact normals that are neighbours on the same edge: a run breaks
-    # before every normal that is not the contact successor of the one before it
-    best = 0
-    if contact.any():
-        link = np.zeros(n, dtype=bool)
-        link[1:] = (contact[1:] & contact[:-1] & (edge[1:] == edge[:-1])
-                    & (seq[1:] == seq[:-1] + 1))
-        run_id = np.cumsum(contact & ~link)  # every contact normal carries its run's number
-        best = int(np.bincount(run_id[contact]).max())
-    nan = float("nan")
-    return CleftScan(
-        category=category,
-        cleft_fraction=fraction,
-        cleft_width_mm=_quantile(cleft_gaps, cfg.cleft_width_quantile),
-        median_gap_mm=_quantile(cleft_gaps, 0.5),
-        min_gap_mm=float(cleft_gaps[0]) if cleft_gaps.size else nan,
-        attachment_mm=best * float(step_mm),
-        distance_to_cortex_mm=float(gap_mm.min()),
-        n_normals=n,
-        base_rc=base,
-        normal_rc=normal,
-        arc_mm=np.asarray(arc_mm, dtype=np.float64),
-        gap_mm=gap_mm,
-        dip_sigma=dip,
-        has_cleft=has_cleft,
-        contact=contact,
-        flags=(),
-        step_mm=float(step_mm),
-    )
+    # before every normal that is not the contact successor of the one before it in the
+    # same lesion
+    link = np.zeros(les.shape[0], dtype=bool)
+    link[1:] = (contact[1:] & contact[:-1] & (edge[1:] == edge[:-1]) & (seq[1:] == seq[:-1] + 1)
+                & (les[1:] == les[:-1]))
+    run_id = np.cumsum(contact & ~link)  # every contact normal carries its run's number
+    run_len = np.bincount(run_id[contact])
+    best = np.zeros(n_les, dtype=np.int64)
+    np.maximum.at(best, les[contact], run_len[run_id[contact]])
+    attach = (best * float(step_mm)).tolist()
+    have = n > 0
+    dist = np.full(n_les, np.nan)
+    if have.any():
+        dist[have] = np.minimum.reduceat(gap_mm, starts[:-1][have])
+    # (the fraction stays a NumPy float, as count_nonzero(...) / n gave it)
+    return category, list(fraction), width, median, min_gap.tolist(), attach, dist.tolist()
 
 
 def cleft_scan(

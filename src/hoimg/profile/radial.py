@@ -155,41 +155,47 @@ def profiles_from_batch(sums, counts, ref_sums, stats, feats, pattern, regrown,
         # scale each reference to a maximum of 1 (lesions without pixels stay NaN)
         peak = np.max(np.where(cnt > 0, ref, -np.inf), axis=1, keepdims=True)
         ref = np.where((cnt > 0) & (peak > 0), ref / np.where(peak > 0, peak, 1.0), np.nan)
-    # Python floats in one go (per-element NumPy scalars cost more than the rest here)
+    # Python floats in one go (per-element NumPy scalars cost more than the rest here),
+    # and each lesion's rows as views in one go too
     feats_l = feats.tolist()
     stats_l = stats.tolist()
     n_px = cnt.sum(axis=1).tolist()
     regrown = np.asarray(regrown).tolist()
     pattern = [ZONAL_PATTERNS[k] for k in np.asarray(pattern).tolist()]
     out = []
-    for i in range(n_les):
-        peak, rim_core, zonal, continuity, gradient, rho, few = feats_l[i]
-        st = stats_l[i]
+    for f, st, v, c, sv, rf, pat, rg, npx in zip(feats_l, stats_l, list(values), list(cnt),
+                                                 list(sector_values), list(ref), pattern, regrown,
+                                                 n_px):
+        peak, rim_core, zonal, continuity, gradient, rho, few = f
         out.append(RadialProfile(
             s=s,
-            values=values[i],
-            counts=cnt[i],
-            sector_values=sector_values[i],
+            values=v,
+            counts=c,
+            sector_values=sv,
             background=st[0],
             noise_sigma=st[1],
-            uniform_reference=ref[i],
+            uniform_reference=rf,
             peak_position=peak,
             rim_core_ratio=rim_core,
             zonal_index=zonal,
             rim_continuity=continuity,
             gradient_index=gradient,
             spearman_rho=rho,
-            zonal_pattern=pattern[i],
-            flags=tuple(name for name, on in (("few_pixels_profile", few),
-                                              ("support_regrown", regrown[i])) if on),
+            zonal_pattern=pat,
+            flags=_FLAGS[bool(few)][rg],
             d_max_px=st[2],
-            n_pixels=int(n_px[i]),
+            n_pixels=int(npx),
             centroid_rc=(st[5], st[6]),
             background_slope_rc=(st[8], st[9]),
             rim_start=cfg.rim_start,
             core_end=cfg.core_end,
         ))
     return out
+
+
+# RadialProfile.flags by (few_pixels_profile, support_regrown)
+_FLAGS = {False: {False: (), True: ("support_regrown",)},
+          True: {False: ("few_pixels_profile",), True: ("few_pixels_profile", "support_regrown")}}
 
 
 def radial_profile(
