@@ -5,8 +5,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.hoimg-installed
-# Numba's on-disk cache lives beside the sources by default; keep it in the venv instead.
-export NUMBA_CACHE_DIR := $(CURDIR)/$(VENV)/numba-cache
+# Numba's on-disk cache lives beside the sources by default; keep it in the venv instead,
+# in a folder named by a hash of the kernel sources. Numba checks only the timestamp of the
+# file of the function it compiled, not of the kernels that function calls from other
+# files: after a `git pull` that changes only a callee, the old machine code would be
+# loaded. (A pip upgrade rewrites every file, so installed copies do not have this trap.)
+KERNEL_HASH := $(shell cat $$(grep -rl --include='*.py' -e numba src/hoimg | sort) | cksum | cut -d' ' -f1)
+export NUMBA_CACHE_DIR := $(CURDIR)/$(VENV)/numba-cache/$(KERNEL_HASH)
 export MPLBACKEND := Agg
 
 .PHONY: demo test bench samples lint clean
