@@ -152,7 +152,8 @@ def morphology(mask: np.ndarray, op: int, kernel: np.ndarray) -> np.ndarray:
 
     Parameters
     ----------
-    mask : (M, N) ndarray of uint8
+    mask : (M, N) ndarray of uint8 or bool
+        A bool mask is read as uint8 0/1 without a copy.
     op : int
         ``cv2.MORPH_DILATE``, ``cv2.MORPH_ERODE``, ``cv2.MORPH_OPEN`` or ``cv2.MORPH_CLOSE``.
     kernel : ndarray of uint8
@@ -166,7 +167,7 @@ def morphology(mask: np.ndarray, op: int, kernel: np.ndarray) -> np.ndarray:
 
     if op not in (cv2.MORPH_DILATE, cv2.MORPH_ERODE, cv2.MORPH_OPEN, cv2.MORPH_CLOSE):
         raise ValueError(f"op must be dilate, erode, open or close, got {op}")
-    mask = np.ascontiguousarray(mask, dtype=np.uint8)
+    mask = np.ascontiguousarray(_as_uint8(mask))
     half = max(kernel.shape) // 2
     box = nonzero_box(mask, 2 * half if op == cv2.MORPH_CLOSE else half)
     out = np.zeros_like(mask)

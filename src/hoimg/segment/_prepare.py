@@ -87,7 +87,7 @@ def _compute(radiograph: Radiograph, seg: SegmentConfig, load: LoadConfig) -> Pr
     markers = plateau_mask(work, outside, flat=flat) | (saturated_mask(radiograph.pixels, grid) & ~outside)
     margin = ellipse(grid.px(seg.field_margin_mm))
     # Masks are dilated through _grid.morphology (bounding box, disc as rectangles: exact).
-    near_field = morphology((outside | markers).astype(np.uint8), cv2.MORPH_DILATE, margin) > 0
+    near_field = morphology(outside | markers, cv2.MORPH_DILATE, margin) > 0
     valid = ~near_field
     # The outermost pixels of the image carry the blur's border reflection.
     b = max(int(round(grid.px(1.0))), 1)
@@ -100,7 +100,7 @@ def _compute(radiograph: Radiograph, seg: SegmentConfig, load: LoadConfig) -> Pr
         max_hole_mm2=seg.max_hole_mm2,
     )
     blobs = bone_blobs(smooth, valid, grid, seg)
-    bone_zone = morphology((blobs > 0).astype(np.uint8), cv2.MORPH_DILATE, ellipse(grid.px(1.0))) > 0
+    bone_zone = morphology(blobs > 0, cv2.MORPH_DILATE, ellipse(grid.px(1.0))) > 0
     along = along_limb_background(smooth, valid & ~bone_zone, grid)
     exclude = bone_zone | _large_faint(smooth, valid, bone_zone, along, grid, seg)
     background, noise, dense = soft_tissue_background(
@@ -143,7 +143,7 @@ def _large_faint(
         # Only where it reaches the bone: what a lesion-scale window absorbs is a broad
         # lesion on the cortex (POS); elsewhere a muscle belly between two fat planes
         # looks the same to this test.
-        near_bone = morphology(bone_zone.astype(np.uint8), cv2.MORPH_DILATE, ellipse(grid.px(3.0)))
+        near_bone = morphology(bone_zone, cv2.MORPH_DILATE, ellipse(grid.px(3.0)))
         n, lab = cv2.connectedComponents(extra, connectivity=8)
         hit = np.unique(lab[(near_bone > 0) & (extra > 0)])
         blob |= members(lab, n, hit[hit > 0])

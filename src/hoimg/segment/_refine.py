@@ -79,7 +79,7 @@ def refine_masks(
     excl = np.zeros_like(cores)
     kern = ellipse(grid.px(seg.refine_exclude_mm))
     for r0, c0, r1, c1 in boxes:
-        excl[r0:r1, c0:c1] = morphology(cores[r0:r1, c0:c1].astype(np.uint8), cv2.MORPH_DILATE, kern) > 0
+        excl[r0:r1, c0:c1] = morphology(cores[r0:r1, c0:c1], cv2.MORPH_DILATE, kern) > 0
     # One fit over the whole grid (its cost is on the coarse grid), read in the windows.
     bg = quadratic_background(smooth, soft & ~excl, grid.px(seg.background_scale_mm))
     out = np.zeros_like(cores)
@@ -180,7 +180,7 @@ def _refine_window(
     grow = (z > np.maximum(seg.refine_grow_sigma, floor / coarse_sigma)) & soft
     # The coarse map is blurred by coarse_smoothing_mm: shrink it back so it cannot
     # bridge a cleft to the bone or to a neighbour. The fine map restores the edge.
-    grow = morphology(grow.astype(np.uint8), cv2.MORPH_ERODE, ellipse(grid.px(seg.coarse_smoothing_mm))) > 0
+    grow = morphology(grow, cv2.MORPH_ERODE, ellipse(grid.px(seg.coarse_smoothing_mm))) > 0
     grow |= (z_fine > np.maximum(seg.lesion_grow_sigma, floor / noise)) & soft
     # A medium map reaches a smooth body's faint flank without the coarse map's blur of a
     # sharp rim. Its noise: white noise falls with the smoothing width (2-D).

@@ -81,7 +81,7 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
     # tissue above the background: no seeds or growth there.
     # Masks are dilated and eroded through _grid.morphology: the same result on the
     # mask's bounding box, with a disc as a few rectangles (a fraction of the cost).
-    bone_near = morphology(bone_w.astype(np.uint8), cv2.MORPH_DILATE,
+    bone_near = morphology(bone_w, cv2.MORPH_DILATE,
                            ellipse(grid.px(seg.bone_margin_mm))) > 0
     field = prep.outside | prep.markers
 
@@ -102,17 +102,17 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
     grow_fine = (z_fine > seg.lesion_grow_sigma) & weight
     # The coarse map is blurred by sig_c: shrink it back so it cannot bridge a cleft.
     grow_coarse = (z_coarse > seg.lesion_grow_sigma) & weight
-    grow_coarse = morphology(grow_coarse.astype(np.uint8), cv2.MORPH_ERODE, ellipse(sig_c)) > 0
+    grow_coarse = morphology(grow_coarse, cv2.MORPH_ERODE, ellipse(sig_c)) > 0
     grow = (grow_fine | grow_coarse).astype(np.uint8)
     n, lab = cv2.connectedComponents(grow, connectivity=8)
     hit = np.unique(lab[seeds & (grow > 0)])
     mask = members(lab, n, hit[hit > 0])
     grown = mask.copy()  # before closing: a marker's letter shape, not its filled hull
     # On the candidates' bounding box (the same closing at a fraction of the cost).
-    mask = morphology(mask.astype(np.uint8), cv2.MORPH_CLOSE, ellipse(grid.px(seg.rim_closing_mm)))
+    mask = morphology(mask, cv2.MORPH_CLOSE, ellipse(grid.px(seg.rim_closing_mm)))
     mask = fill_holes(mask > 0, seg.max_hole_mm2 / grid.pixel_mm**2) & ~bone_w & ~field
     min_px = seg.min_lesion_area_mm2 / grid.pixel_mm**2
-    edge_zone = morphology(field.astype(np.uint8), cv2.MORPH_DILATE, ellipse(grid.px(2.0))) > 0
+    edge_zone = morphology(field, cv2.MORPH_DILATE, ellipse(grid.px(2.0))) > 0
     edge_zone[[0, -1], :] = True
     edge_zone[:, [0, -1]] = True
     # The cortex's density above soft tissue: a lead marker is denser still.
@@ -122,7 +122,7 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
     # against these limits.
     band = grid.px(seg.field_band_mm)
     edge_reach = max(band, grid.px(6.0))
-    touch_zone = morphology(bone_w.astype(np.uint8), cv2.MORPH_DILATE,
+    touch_zone = morphology(bone_w, cv2.MORPH_DILATE,
                             ellipse(grid.px(seg.bone_margin_mm + 1.0))) > 0
 
     def flags_of(comp, box):
