@@ -191,3 +191,23 @@ def test_small_array_statistics_are_numpys():
             (_percentile_of(x, q), np.percentile(x, q)) for q in (10.0, 25.0, 50.0, 90.0)
         ]:
             assert got == want and type(got) is type(want)
+
+
+def test_a_track_riding_along_a_longer_bone_is_dropped():
+    from hoimg.segment._bone_detect import _drop_riders
+
+    def track(b0, b1, a, c):
+        return [(b, a, c, 1.0) for b in range(b0, b1)]
+
+    bone = track(0, 12, 100, 130)
+    rider = track(4, 10, 134, 170)  # two lesions along the cortex, 4 columns off it
+    neighbour = track(0, 12, 150, 175)  # a second bone, 20 columns away (interosseous)
+    touching = track(1, 11, 131, 160)  # as long as the bone: a second bone, kept
+    far = track(2, 6, 300, 330)  # short, but nowhere near: not a rider
+    kept = _drop_riders([bone, rider, far], max_gap=8)
+    assert kept == [bone, far]
+    assert _drop_riders([bone, neighbour], max_gap=8) == [bone, neighbour]
+    assert _drop_riders([touching, bone], max_gap=8) == [touching, bone]
+    # A rider beside only part of its length (< 80% of its blocks) is left alone.
+    half = track(8, 16, 134, 170)
+    assert _drop_riders([bone, half], max_gap=8) == [bone, half]

@@ -39,6 +39,11 @@ _BLOCK_MM = 20.0
 # Blocks either side over which the soft tissue beside a band is read (3 -> 140 mm in all):
 # longer than a lesion lying beside a bone, shorter than a limb's taper.
 _SOFT_REACH_BLOCKS = 3
+# A track within this distance (mm) of a longer one over _RIDER_MIN_SHARE of its blocks,
+# and at most _RIDER_MAX_LENGTH_RATIO as long, is mineral or tissue on that bone.
+_RIDER_GAP_MM = 6.0
+_RIDER_MIN_SHARE = 0.8
+_RIDER_MAX_LENGTH_RATIO = 0.7
 
 
 def limb_direction(smooth: np.ndarray, valid: np.ndarray, grid: WorkGrid) -> np.ndarray:
@@ -119,6 +124,36 @@ def _long_or_leaving(track, ok_f: np.ndarray, block: int, grid: WorkGrid, seg) -
             leaves += 1
     # A short shaft crosses the whole (small) field; a lesion may touch one edge.
     return leaves == 2
+
+
+def _drop_riders(tracks: list, max_gap: int) -> list:
+    """Drop tracks that ride along a longer track, closer than ``max_gap`` (frame columns).
+
+    Dense mineral lying along a bone (two collinear lesions, or a lesion and the dense
+    soft tissue beside it) can make edge pairs of its own that link into a track as long
+    as a shaft. Such a track hugs the bone it lies on (a lesion's cleft is a few mm at
+    most) over most of its length, and is clearly shorter than the bone. Two real bones
+    side by side (forearm, leg) are about as long as each other and keep an interosseous
+    space between their shafts.
+    """
+    order = sorted(tracks, key=len, reverse=True)
+    kept: list = []
+    for t in order:
+        rows = {b: (a, c) for b, a, c, _ in t}
+        rides = False
+        for other in kept:
+            if len(t) > _RIDER_MAX_LENGTH_RATIO * len(other):
+                continue
+            near = sum(
+                1 for b, a2, c2, _ in other
+                if b in rows and max(rows[b][0] - c2, a2 - rows[b][1]) < max_gap
+            )
+            if near >= _RIDER_MIN_SHARE * len(t):
+                rides = True
+                break
+        if not rides:
+            kept.append(t)
+    return [t for t in tracks if any(t is k for k in kept)]
 
 
 def _same_shaft(pa: float, pc: float, a: float, c: float, width: float) -> bool:
@@ -518,6 +553,7 @@ def bone_blobs(smooth: np.ndarray, valid: np.ndarray, grid: WorkGrid, seg) -> np
     # of its own, which must not outrank the bone it lies on.
     keep = [t for t in tracks
             if len(t) >= min_blocks and _long_or_leaving(t, ok_f, block, grid, seg)]
+    keep = _drop_riders(keep, max(int(round(grid.px(_RIDER_GAP_MM))), 1))
     score = {id(t): float(np.median([p[3] for p in t])) for t in keep}
     top = max(score.values(), default=0.0)
     for t in keep:

@@ -281,10 +281,19 @@ def fit_frame(
     jh = w - 1 - np.argmax(above_hi[rows, ::-1], axis=1)
     # Per row at once: the last gap in the extended run before jl (0 if none), the
     # first one after jh (w - 1 if none).
+    # A run still above the threshold where the reach ends did not end in an edge. On a
+    # few rows that is a lesion on the cortex, and the trend replaces those rows below.
+    # On most rows of a side it is tissue as dense as a quarter of the cortex (a thick
+    # limb, the halo of a large lesion), which would capture the trend: there the band's
+    # own edge stands.
     gap = ~ext_lo[rows] & (cols[None, :] < jl[:, None])
-    jl = np.where(gap.any(axis=1), w - np.argmax(gap[:, ::-1], axis=1), 0)
+    end = np.where(gap.any(axis=1), w - 1 - np.argmax(gap[:, ::-1], axis=1), -1)
+    stop = (end < 0) | (res_f[rows, np.maximum(end, 0)] < thr_lo[rows])
+    jl = np.where(stop | (stop.mean() > 0.5), end + 1, jl)
     gap = ~ext_hi[rows] & (cols[None, :] > jh[:, None])
-    jh = np.where(gap.any(axis=1), np.argmax(gap, axis=1) - 1, w - 1)
+    end = np.where(gap.any(axis=1), np.argmax(gap, axis=1), w)
+    stop = (end >= w) | (res_f[rows, np.minimum(end, w - 1)] < thr_hi[rows])
+    jh = np.where(stop | (stop.mean() > 0.5), end - 1, jh)
     t = thr_lo[rows]
     a = res_f[rows, jl]
     b = res_f[rows, np.maximum(jl - 1, 0)]
