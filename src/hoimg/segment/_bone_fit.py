@@ -25,6 +25,8 @@ from ._grid import nonzero_box
 # flare (the other side's widening, mirrored), not the straight trend, or the flare's rim
 # is left outside the bone.
 _FLARE_EXCESS_MM = 2.0
+# Half-width (mm) of the search for a cortex's steepest fall around its band's edge.
+_EDGE_SEARCH_MM = 3.0
 
 
 @dataclass(frozen=True)
@@ -266,6 +268,7 @@ def fit_frame(
     # The edge is the end of the contiguous above-threshold run that starts inside the
     # band, followed up to reach_mm beyond it: that follows a flare, stops at a cleft.
     reach = max(int(round(reach_mm / px_mm)), 1)
+    search = max(int(round(_EDGE_SEARCH_MM / px_mm)), 1)
     wide = cv2.dilate(comp_f.astype(np.uint8), np.ones((1, 2 * reach + 1), np.uint8)) > 0
     above_lo = (res_f >= thr_lo[:, None]) & left
     above_hi = (res_f >= thr_hi[:, None]) & right
@@ -284,24 +287,20 @@ def fit_frame(
     # A run still above the threshold where the reach ends did not end in an edge. On a
     # few rows that is a lesion on the cortex, and the trend replaces those rows below.
     # On most rows of a side it is tissue as dense as a quarter of the cortex (a thick
-    # limb, the halo of a large lesion), which would capture the trend: there the band's
-    # own edge stands.
+    # limb, the halo of a large lesion), which would capture the trend: there the edge is
+    # the steepest outward fall near the band's edge instead.
     gap = ~ext_lo[rows] & (cols[None, :] < jl[:, None])
     end = np.where(gap.any(axis=1), w - 1 - np.argmax(gap[:, ::-1], axis=1), -1)
     stop = (end < 0) | (res_f[rows, np.maximum(end, 0)] < thr_lo[rows])
-    jl = np.where(stop | (stop.mean() > 0.5), end + 1, jl)
+    lo[rows] = _crossing(res_f, rows, end + 1, thr_lo[rows], -1)
+    if stop.mean() <= 0.5:
+        lo[rows[~stop]] = _steepest_fall(res_f, rows[~stop], jl[~stop], search, -1)
     gap = ~ext_hi[rows] & (cols[None, :] > jh[:, None])
     end = np.where(gap.any(axis=1), np.argmax(gap, axis=1), w)
     stop = (end >= w) | (res_f[rows, np.minimum(end, w - 1)] < thr_hi[rows])
-    jh = np.where(stop | (stop.mean() > 0.5), end - 1, jh)
-    t = thr_lo[rows]
-    a = res_f[rows, jl]
-    b = res_f[rows, np.maximum(jl - 1, 0)]
-    lo[rows] = jl - np.clip((a - t) / np.maximum(a - b, 1e-12), 0.0, 1.0)
-    t = thr_hi[rows]
-    a = res_f[rows, jh]
-    b = res_f[rows, np.minimum(jh + 1, w - 1)]
-    hi[rows] = jh + np.clip((a - t) / np.maximum(a - b, 1e-12), 0.0, 1.0)
+    hi[rows] = _crossing(res_f, rows, end - 1, thr_hi[rows], 1)
+    if stop.mean() <= 0.5:
+        hi[rows[~stop]] = _steepest_fall(res_f, rows[~stop], jh[~stop], search, 1)
 
     length_mm = rows.size * px_mm
     deg = 1 if length_mm < 40 else (2 if length_mm < 100 else 3)
@@ -368,6 +367,27 @@ def fit_frame(
     thick_lo = np.where(thick_lo >= 0, thick_lo, np.nan)
     thick_hi = np.where(thick_hi >= 0, thick_hi, np.nan)
     return FrameFit(center, along, across, u0, v0, lo, hi, bulge_lo, bulge_hi, thick_lo, thick_hi)
+
+
+def _crossing(img: np.ndarray, rows: np.ndarray, j: np.ndarray, thr: np.ndarray, out: int) -> np.ndarray:
+    """Sub-pixel column where each row's profile falls through ``thr`` between column ``j``
+    (at or above it) and its outward neighbour ``j + out``."""
+    j = np.clip(j, 0, img.shape[1] - 1)
+    a = img[rows, j]
+    b = img[rows, np.clip(j + out, 0, img.shape[1] - 1)]
+    return j + out * np.clip((a - thr) / np.maximum(a - b, 1e-12), 0.0, 1.0)
+
+
+def _steepest_fall(img: np.ndarray, rows: np.ndarray, j: np.ndarray, half: int, out: int) -> np.ndarray:
+    """Sub-pixel column of each row's steepest fall in the outward direction ``out``
+    (+1: towards higher columns) within ``half`` columns of ``j``: a cortex's outline,
+    where a threshold cannot tell the cortex from tissue nearly as dense."""
+    w = img.shape[1]
+    k = np.arange(-half, half + 1)
+    cols = np.clip(j[:, None] + k[None, :], 0, w - 1)
+    nxt = np.clip(cols + out, 0, w - 1)
+    fall = img[rows[:, None], cols] - img[rows[:, None], nxt]
+    return np.clip(j + k[np.argmax(fall, axis=1)], 0, w - 1) + 0.5 * out
 
 
 def _argmax_in(img: np.ndarray, rows: np.ndarray, j0: np.ndarray, j1: np.ndarray) -> np.ndarray:
