@@ -18,7 +18,8 @@ short and curved, and skin edges bound a band wider than any bone. So:
    to block are linked
    into bones at least ``min_bone_length_mm`` long. Where two bones lie side by side, the
    pair of their outer edges (an envelope of both) is dropped when the soft tissue
-   between them runs along most of the limb's bones (a lesion's cleft is shorter).
+   between them runs along most of the limb's bones (a lesion's cleft is shorter), and
+   a track that rides within a few mm along a clearly longer one is mineral on that bone.
 
 The result is a coarse band per bone (its edges to within a few mm); the exact
 sub-pixel periosteal edges are fitted afterwards (:mod:`._bone_fit`).

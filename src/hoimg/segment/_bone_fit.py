@@ -282,9 +282,9 @@ def fit_frame(
     ext_hi = (res_f >= thr_hi[:, None]) & wide & (cols[None, :] >= mid[:, None])
     jl = np.argmax(above_lo[rows], axis=1)
     jh = w - 1 - np.argmax(above_hi[rows, ::-1], axis=1)
-    # Per row at once: the last gap in the extended run before jl (0 if none), the
-    # first one after jh (w - 1 if none).
-    # A run still above the threshold where the reach ends did not end in an edge. On a
+    # Per row at once: where the extended run ends, the last gap before jl (-1 if
+    # none) and the first one after jh (w if none); the edge is the threshold crossing
+    # there. A run still above the threshold where the reach ends did not end in an edge. On a
     # few rows that is a lesion on the cortex, and the trend replaces those rows below.
     # On most rows of a side it is tissue as dense as a quarter of the cortex (a thick
     # limb, the halo of a large lesion), which would capture the trend: there the edge is
