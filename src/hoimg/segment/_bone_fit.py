@@ -282,25 +282,9 @@ def fit_frame(
     ext_hi = (res_f >= thr_hi[:, None]) & wide & (cols[None, :] >= mid[:, None])
     jl = np.argmax(above_lo[rows], axis=1)
     jh = w - 1 - np.argmax(above_hi[rows, ::-1], axis=1)
-    # Per row at once: where the extended run ends, the last gap before jl (-1 if
-    # none) and the first one after jh (w if none); the edge is the threshold crossing
-    # there. A run still above the threshold where the reach ends did not end in an edge. On a
-    # few rows that is a lesion on the cortex, and the trend replaces those rows below.
-    # On most rows of a side it is tissue as dense as a quarter of the cortex (a thick
-    # limb, the halo of a large lesion), which would capture the trend: there the edge is
-    # the steepest outward fall near the band's edge instead.
-    gap = ~ext_lo[rows] & (cols[None, :] < jl[:, None])
-    end = np.where(gap.any(axis=1), w - 1 - np.argmax(gap[:, ::-1], axis=1), -1)
-    stop = (end < 0) | (res_f[rows, np.maximum(end, 0)] < thr_lo[rows])
-    lo[rows] = _crossing(res_f, rows, end + 1, thr_lo[rows], -1)
-    if stop.mean() <= 0.5:
-        lo[rows[~stop]] = _steepest_fall(res_f, rows[~stop], jl[~stop], search, -1)
-    gap = ~ext_hi[rows] & (cols[None, :] > jh[:, None])
-    end = np.where(gap.any(axis=1), np.argmax(gap, axis=1), w)
-    stop = (end >= w) | (res_f[rows, np.minimum(end, w - 1)] < thr_hi[rows])
-    hi[rows] = _crossing(res_f, rows, end - 1, thr_hi[rows], 1)
-    if stop.mean() <= 0.5:
-        hi[rows[~stop]] = _steepest_fall(res_f, rows[~stop], jh[~stop], search, 1)
+    # The edge of each side, per row at once (:func:`_side_edges`).
+    lo[rows] = _side_edges(res_f, rows, ext_lo[rows], jl, thr_lo[rows], -1, search)
+    hi[rows] = _side_edges(res_f, rows, ext_hi[rows], jh, thr_hi[rows], 1, search)
 
     length_mm = rows.size * px_mm
     deg = 1 if length_mm < 40 else (2 if length_mm < 100 else 3)
@@ -367,6 +351,34 @@ def fit_frame(
     thick_lo = np.where(thick_lo >= 0, thick_lo, np.nan)
     thick_hi = np.where(thick_hi >= 0, thick_hi, np.nan)
     return FrameFit(center, along, across, u0, v0, lo, hi, bulge_lo, bulge_hi, thick_lo, thick_hi)
+
+
+def _side_edges(img: np.ndarray, rows: np.ndarray, ext: np.ndarray, j: np.ndarray, thr: np.ndarray,
+                out: int, search: int) -> np.ndarray:
+    """Sub-pixel edge of one side (``out``: -1 towards lower columns, +1 higher) in each
+    of ``rows``: where the above-threshold run ``ext`` (rows x columns, reach included)
+    that holds the band's first dense column ``j`` ends.
+
+    The run ends at its first gap outward of ``j`` (the frame's border if none); the edge
+    is the threshold crossing there. A run still above the threshold where the reach ends
+    did not end in an edge. On a few rows that is a lesion on the cortex, and the caller's
+    trend replaces those rows. On most rows of a side it is tissue as dense as a quarter
+    of the cortex (a thick limb, the halo of a large lesion), which would capture the
+    trend: there the edge is the steepest outward fall near the band's edge instead.
+    """
+    w = img.shape[1]
+    cols = np.arange(w)
+    if out < 0:
+        gap = ~ext & (cols[None, :] < j[:, None])
+        end = np.where(gap.any(axis=1), w - 1 - np.argmax(gap[:, ::-1], axis=1), -1)
+    else:
+        gap = ~ext & (cols[None, :] > j[:, None])
+        end = np.where(gap.any(axis=1), np.argmax(gap, axis=1), w)
+    stop = (end < 0) | (end >= w) | (img[rows, np.clip(end, 0, w - 1)] < thr)
+    edge = _crossing(img, rows, end - out, thr, out)
+    if stop.mean() <= 0.5:
+        edge[~stop] = _steepest_fall(img, rows[~stop], j[~stop], search, out)
+    return edge
 
 
 def _crossing(img: np.ndarray, rows: np.ndarray, j: np.ndarray, thr: np.ndarray, out: int) -> np.ndarray:
