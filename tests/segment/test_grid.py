@@ -140,3 +140,20 @@ def test_members_is_a_lookup_of_the_labels():
         lab = rng.integers(0, n, (40, 50)).astype(np.int32)
         keep = rng.choice(n, size=min(n, 7), replace=False)
         np.testing.assert_array_equal(members(lab, n, keep), np.isin(lab, keep))
+
+
+def test_components_touching_keeps_whole_components_with_a_marker_pixel():
+    from hoimg.segment._grid import components_touching
+
+    mask = np.zeros((8, 10), bool)
+    mask[1:3, 1:4] = True  # component A
+    mask[5:7, 6:9] = True  # component B
+    mask[3, 4] = True  # joins A diagonally (8-connected)
+    marker = np.zeros_like(mask)
+    marker[3, 4] = True  # on A's diagonal pixel
+    marker[0, 9] = True  # outside every component: selects nothing
+    want = mask.copy()
+    want[5:7, 6:9] = False
+    np.testing.assert_array_equal(components_touching(mask, marker), want)
+    np.testing.assert_array_equal(components_touching(mask.astype(np.uint8), marker), want)
+    assert not components_touching(mask, np.zeros_like(mask)).any()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._grid import WorkGrid, ellipse, members
+from ._grid import WorkGrid, components_touching, ellipse, members
 
 
 def _robust_sigma(x: np.ndarray) -> float:
@@ -206,14 +206,10 @@ def air_mask(coarse: np.ndarray, field: np.ndarray) -> np.ndarray:
     # Air is far below all tissue, not just below the thicker half of the limb.
     if np.median(vals[~low]) - np.median(vals[low]) < 0.45 * (p98 - p1):
         return np.zeros_like(field)
-    cand = ((coarse < t) & field).astype(np.uint8)
-    n, lab = cv2.connectedComponents(cand, connectivity=8)
     rim = field & ~(cv2.erode(field.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0)
     rim[[0, -1], :] |= field[[0, -1], :]
     rim[:, [0, -1]] |= field[:, [0, -1]]
-    keep = np.unique(lab[rim & (cand > 0)])
-    keep = keep[keep > 0]
-    return members(lab, n, keep)
+    return components_touching((coarse < t) & field, rim)
 
 
 def outside_mask(work: np.ndarray, grid: WorkGrid, *, parts: bool = False, flat: np.ndarray | None = None):

@@ -279,6 +279,18 @@ def members(labels: np.ndarray, n: int, keep: np.ndarray) -> np.ndarray:
     return lut[labels]
 
 
+def components_touching(mask: np.ndarray, marker: np.ndarray) -> np.ndarray:
+    """Bool mask of the 8-connected components of ``mask`` that hold a ``marker`` pixel
+    (a binary reconstruction: seeds grown through their components, air reached from the
+    field's rim)."""
+    import cv2
+
+    m = _as_uint8(mask)
+    n, lab = cv2.connectedComponents(m, connectivity=8)
+    hit = np.unique(lab[marker & (m > 0)])
+    return members(lab, n, hit[hit > 0])
+
+
 def label_with_stats(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
     """``cv2.connectedComponentsWithStats(mask, connectivity=8)``'s count, labels and
     statistics, at a fraction of the cost when ``mask`` fills a small part of the grid.

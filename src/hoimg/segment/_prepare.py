@@ -19,7 +19,7 @@ from ..radiograph import Radiograph
 from ._background import running_percentile, soft_tissue_background
 from ._bone_detect import bone_blobs
 from ._field import flat_mask, outside_mask, plateau_mask, saturated_mask
-from ._grid import WorkGrid, downsample, ellipse, gaussian, make_grid, members, morphology
+from ._grid import WorkGrid, components_touching, downsample, ellipse, gaussian, make_grid, morphology
 
 
 @dataclass(frozen=True, eq=False)
@@ -144,9 +144,7 @@ def _large_faint(
         # lesion on the cortex (POS); elsewhere a muscle belly between two fat planes
         # looks the same to this test.
         near_bone = morphology(bone_zone, cv2.MORPH_DILATE, ellipse(grid.px(3.0)))
-        n, lab = cv2.connectedComponents(extra, connectivity=8)
-        hit = np.unique(lab[(near_bone > 0) & (extra > 0)])
-        blob |= members(lab, n, hit[hit > 0])
+        blob |= components_touching(extra, near_bone > 0)
     blob = morphology(blob, cv2.MORPH_OPEN, ellipse(grid.px(3.0)))
     return morphology(blob, cv2.MORPH_DILATE, ellipse(grid.px(2.0))) > 0
 

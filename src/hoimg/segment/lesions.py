@@ -34,7 +34,7 @@ import numpy as np
 
 from ..radiograph import Radiograph
 from ._background import fill_holes, local_sigma, normalized_blur
-from ._grid import WorkGrid, ellipse, label_with_stats, members, morphology, resolve_config
+from ._grid import WorkGrid, components_touching, ellipse, label_with_stats, morphology, resolve_config
 from ._prepare import prepare
 from ._refine import refine_masks
 from .model import BoneModel, LesionCandidate, LesionCandidates
@@ -103,10 +103,7 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
     # The coarse map is blurred by sig_c: shrink it back so it cannot bridge a cleft.
     grow_coarse = (z_coarse > seg.lesion_grow_sigma) & weight
     grow_coarse = morphology(grow_coarse, cv2.MORPH_ERODE, ellipse(sig_c)) > 0
-    grow = (grow_fine | grow_coarse).astype(np.uint8)
-    n, lab = cv2.connectedComponents(grow, connectivity=8)
-    hit = np.unique(lab[seeds & (grow > 0)])
-    mask = members(lab, n, hit[hit > 0])
+    mask = components_touching(grow_fine | grow_coarse, seeds)
     grown = mask.copy()  # before closing: a marker's letter shape, not its filled hull
     # On the candidates' bounding box (the same closing at a fraction of the cost).
     mask = morphology(mask, cv2.MORPH_CLOSE, ellipse(grid.px(seg.rim_closing_mm)))
