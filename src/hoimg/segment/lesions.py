@@ -34,6 +34,7 @@ import numpy as np
 
 from ..radiograph import Radiograph
 from ._background import fill_holes, local_sigma, normalized_blur
+from ._bone_fit import principal_axes
 from ._grid import WorkGrid, components_touching, ellipse, label_with_stats, morphology, resolve_config
 from ._prepare import prepare
 from ._refine import refine_masks
@@ -508,10 +509,7 @@ def _is_tubular(residual: np.ndarray, comp: np.ndarray, grid: WorkGrid) -> bool:
         return False
     px = grid.pixel_mm
     ys, xs = np.nonzero(comp)
-    major = _axes_of_points(ys, xs)[1]
-    d = major / max(float(np.hypot(*major)), 1e-12)
-    n = np.array([-d[1], d[0]])
-    cy, cx = float(ys.mean()), float(xs.mean())
+    (cy, cx), d, n = principal_axes(ys, xs)
     along = (ys - cy) * d[0] + (xs - cx) * d[1]
     across = (ys - cy) * n[0] + (xs - cx) * n[1]
     t = np.arange(along.min() + 1.0, along.max() - 1.0, 1.0 / px)  # a station per mm
@@ -592,11 +590,7 @@ def _moment_extent_mm(eigenvalue: float, grid: WorkGrid) -> float:
 
 def _principal_axes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Second-moment eigenvalues (minor, major; px^2) and the major axis (row, col) of a mask."""
-    return _axes_of_points(*np.nonzero(mask))
-
-
-def _axes_of_points(ys: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_principal_axes` of the pixels at rows ``ys``, columns ``xs``."""
+    ys, xs = np.nonzero(mask)
     lam, vec = np.linalg.eigh(np.cov(np.stack([ys, xs]).astype(np.float64)))
     return lam, vec[:, 1]
 
