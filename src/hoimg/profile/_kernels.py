@@ -124,6 +124,16 @@ def _dilated_rows(row_lo, row_hi, gap, half, rad, tr0, tr1, r_a, lo, hi, simple)
             s_v[j] &= g <= 2 * h and a1 - h1 <= b + h + 1 and a - h <= b1 + h1 + 1
 
 
+@njit(cache=True, error_model="numpy")
+def _or_of(cls_bytes, n):
+    """Bitwise OR of the class bytes ``cls_bytes[:n]``: which classes a row or stretch of
+    blocks holds, in a loop that vectorises (a fraction of a per-block test's cost)."""
+    acc = np.uint8(0)
+    for i in range(n):
+        acc |= cls_bytes[i]
+    return acc
+
+
 @njit(cache=True, error_model="numpy", inline="always")
 def _put_run(runs, i, r, a, b, n_pairs):
     """Row ``i`` of ``runs`` := (r, a, b, n_pairs): a band run of blocks ``a .. b`` of row r."""
@@ -197,10 +207,7 @@ def _exclude_halo(cls, hh, ww, h):
     c_hi = -1
     for r in range(hh):
         c_row = cls[r + 1, 1:ww + 1]
-        any_cls = np.uint8(0)
-        for c in range(ww):
-            any_cls |= c_row[c]
-        if not any_cls & _EXCL:
+        if not _or_of(c_row, ww) & _EXCL:
             continue
         first = ww
         last = -1
@@ -489,10 +496,7 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
             c_row = cls[br + 1, 1:ww + 1]
             # rows without a lesion block (the band's above and below it) are told by an
             # OR over their class bytes, at a fraction of the reductions' cost
-            any_cls = np.uint8(0)
-            for bc in range(ww):
-                any_cls |= c_row[bc]
-            if not any_cls & _INSIDE:
+            if not _or_of(c_row, ww) & _INSIDE:
                 row_lo[br] = -1
                 row_hi[br] = -1
                 row_n[br] = 0
@@ -678,10 +682,7 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
                     # the common case) is one run of both kinds, as the loop below would
                     # find block by block; an OR over its class bytes (which vectorises)
                     # tells, at a fraction of the loop's cost per block
-                    any_cls = np.uint8(0)
-                    for j in range(c_b - c_a + 1):
-                        any_cls |= k_run[j]
-                    if any_cls == 0:
+                    if _or_of(k_run, c_b - c_a + 1) == 0:
                         c = c_b + 1  # the block that closes the runs
                         last = max(min(c * f, w) - (c - 1) * f - 1, 0) if c == ww else pairs_in
                         n_pairs = (c - 1 - c_a) * (pairs_in + 1) + last
