@@ -61,10 +61,19 @@ class SegmentConfig:
     # Seeds must also reach this many sigmas on the coarse map (white noise averages out
     # there, real mineral does not), which keeps the false-positive rate per image low.
     coarse_threshold_sigma: float = 4.0
+    # The local noise map is opened along the limb over this length (mm): a compact lesion
+    # inflates the noise estimate where it lies (its own faint pixels count as spread),
+    # clutter that runs along the limb is longer than this and keeps its level. 0: off.
+    noise_opening_mm: float = 40.0
     # Large faint lesions: excess over a 3x wider background, smoothed at
     # coarse_smoothing_mm, above this many local sigmas, is kept out of the lesion-scale
     # background fit (else a 50 mm centre-dense POS is fitted as soft tissue).
     large_lesion_sigma: float = 3.0
+    # A lesion stands out of the soft tissue around it: the 90th percentile of its excess
+    # over the background, minus the median excess in a ring 2-8 mm outside it, must be at
+    # least this many of the ring's own robust sigmas. Measured against the lesion's
+    # surroundings, not against a noise map the lesion itself may have raised or lowered.
+    ring_contrast_sigma: float = 4.0
     # Lesions smaller than this area are dropped as noise.
     min_lesion_area_mm2: float = 2.0
     # Longer than this (mm, first-pass extent) is not one lesion (HO and POS are at most

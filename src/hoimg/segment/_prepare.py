@@ -17,7 +17,7 @@ import numpy as np
 from ..config import LoadConfig, SegmentConfig
 from ..radiograph import Radiograph
 from ._background import running_percentile, soft_tissue_background
-from ._bone_detect import bone_blobs
+from ._bone_detect import bone_blobs, limb_direction
 from ._field import flat_mask, outside_mask, plateau_mask, saturated_mask
 from ._grid import WorkGrid, components_touching, downsample, ellipse, gaussian, make_grid, morphology
 
@@ -37,6 +37,12 @@ class Prepared:
     bone_blobs: np.ndarray  # int32 labels of bone candidates (marrow included)
     collimated: np.ndarray  # the collimated / blanked part of `outside` (bool)
     along: np.ndarray | None  # soft tissue along the limb (NaN where unknown; None: no tissue)
+    limb_axis: np.ndarray  # unit (row, col) vector along the limb
+    # `noise` opened along the limb (SegmentConfig.noise_opening_mm): what seeds are
+    # measured against, since a lesion raises the plain map where it lies. Growth and
+    # outlines keep the plain map: there the lesion's flanks must stand out of the
+    # spread actually measured around them.
+    seed_noise: np.ndarray
 
     @cached_property
     def residual(self) -> np.ndarray:
@@ -100,18 +106,26 @@ def _compute(radiograph: Radiograph, seg: SegmentConfig, load: LoadConfig) -> Pr
         max_hole_mm2=seg.max_hole_mm2,
     )
     blobs = bone_blobs(smooth, valid, grid, seg)
+    limb_axis = limb_direction(smooth, valid, grid)
     bone_zone = morphology(blobs > 0, cv2.MORPH_DILATE, ellipse(grid.px(1.0))) > 0
     along = along_limb_background(smooth, valid & ~bone_zone, grid)
-    exclude = bone_zone | _large_faint(smooth, valid, bone_zone, along, grid, seg)
-    background, noise, dense = soft_tissue_background(
-        smooth, valid, grid, exclude=exclude, iterations=2, **kw
+    exclude = bone_zone | _large_faint(smooth, valid, bone_zone, along, limb_axis, grid, seg)
+    background, noise, seed_noise, dense = soft_tissue_background(
+        smooth, valid, grid, exclude=exclude, iterations=2, along=limb_axis,
+        opening_mm=seg.noise_opening_mm, **kw
     )
     return Prepared(grid, smooth, outside, markers, valid, noise, background, dense, blobs, collimated,
-                    along)
+                    along, limb_axis, seed_noise)
 
 
 def _large_faint(
-    smooth: np.ndarray, valid: np.ndarray, bone_zone: np.ndarray, along: np.ndarray | None, grid, seg
+    smooth: np.ndarray,
+    valid: np.ndarray,
+    bone_zone: np.ndarray,
+    along: np.ndarray | None,
+    limb_axis: np.ndarray,
+    grid,
+    seg,
 ) -> np.ndarray:
     """Large, faint mineral that a lesion-scale background would fit as soft tissue.
 
@@ -122,13 +136,15 @@ def _large_faint(
     """
     import cv2
 
-    from ._background import band_median, local_sigma, quadratic_background
+    from ._background import band_median, local_sigma, opening_length, quadratic_background
 
     w = valid & ~bone_zone
     block = max(int(round(grid.px(16.0))), 8)
     wide = quadratic_background(smooth, w, grid.px(3.0 * seg.background_scale_mm))
     resid = gaussian(smooth - wide, grid.px(seg.coarse_smoothing_mm))
-    sigma = local_sigma(resid, w, block)
+    # Blocks and lesions here are twice the lesion-scale ones: so is the opening.
+    sigma = local_sigma(resid, w, block, along=limb_axis,
+                        opening_blocks=opening_length(2.0 * seg.noise_opening_mm, 16.0))
     blob = ((resid > seg.large_lesion_sigma * sigma) & w).astype(np.uint8)
     if along is not None:
         # Where the run is unknown the tissue is taken as it is (no excess).

@@ -33,7 +33,7 @@ import math
 import numpy as np
 
 from ..radiograph import Radiograph
-from ._background import fill_holes, local_sigma, normalized_blur
+from ._background import fill_holes, local_sigma, normalized_blur, opening_length
 from ._bone_fit import principal_axes
 from ._grid import WorkGrid, components_touching, ellipse, label_with_stats, morphology, resolve_config
 from ._prepare import prepare
@@ -92,11 +92,14 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
     sig_c = grid.px(seg.coarse_smoothing_mm)
     coarse = normalized_blur(prep.smooth, weight, sig_c, fallback=1.0) - prep.background
     block = max(int(round(grid.px(8.0))), 8)
-    sigma_coarse = local_sigma(coarse, weight & ~prep.dense, block)
+    seed_sigma_coarse, sigma_coarse = local_sigma(
+        coarse, weight & ~prep.dense, block, along=prep.limb_axis,
+        opening_blocks=opening_length(seg.noise_opening_mm, 8.0), with_plain=True)
     z_coarse = coarse / sigma_coarse
 
     coarse_map = coarse + prep.background  # the coarse-smoothed image (seeds, refine pass)
-    seeds = _seeds(prep.smooth, coarse_map, prep.background, prep.along, prep.noise, sigma_coarse, seg)
+    seeds = _seeds(prep.smooth, coarse_map, prep.background, prep.along, prep.seed_noise,
+                   seed_sigma_coarse, seg)
     seeds &= weight
     # Growth stays off the bone's blurred edge and off the field margin: both carry a
     # positive residual that would otherwise creep along them as a thin ring.
@@ -211,6 +214,12 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
         if c not in best or stats[k, cv2.CC_STAT_AREA] > stats[best[c], cv2.CC_STAT_AREA]:
             best[c] = k
     chosen = set(best.values())
+    # The soft tissue a lesion is compared with in the ring test: the higher of the two
+    # estimates (as for seeds), off the bone's edge, the field and every candidate.
+    excess = prep.smooth - (prep.background if prep.along is None
+                            else np.fmax(prep.background, prep.along))
+    ring_tissue = prep.valid & ~bone_near & ~(
+        morphology(mask, cv2.MORPH_DILATE, ellipse(grid.px(_RING_MM[0]))) > 0)
     labels = np.zeros(grid.input_shape, np.int32)
     records: list[LesionCandidate] = []
     for k in range(1, n):
@@ -224,12 +233,65 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
         # lines and for size hold for the grown shape as for the core.
         if _grown_line(comp, flags, bone, grid, seg):
             continue
+        if _ring_contrast(comp, (y0, x0), excess, ring_tissue, grid) < seg.ring_contrast_sigma:
+            continue
         if _is_tubular(residual[box], comp, grid):
             flags.append("tubular")
         rec = _record(labels, comp, (y0, x0), grid, len(records) + 1, flags, seg, bone.labels)
         if rec is not None:
             records.append(rec)
     return LesionCandidates(labels=labels, records=tuple(records))
+
+
+# The ring a candidate is compared with: from 2 mm outside it (past its blurred edge and
+# the growth's halo) to 8 mm (near enough to share its soft tissue).
+_RING_MM = (2.0, 8.0)
+
+
+def _ring_contrast(comp: np.ndarray, origin: tuple[int, int], excess: np.ndarray,
+                   tissue: np.ndarray, grid) -> float:
+    """A candidate's excess over the soft tissue around it, in that tissue's own sigmas.
+
+    The 90th percentile of ``excess`` over the candidate (its rim, for a lucent-centred
+    lesion) minus the median over the ``tissue`` pixels 2-8 mm outside it, divided by
+    their robust sigma (1.4826 MAD). A lesion is mineral, clearly denser than the tissue
+    beside it; a patch of clutter that passed the noise-map tests is about as dense as
+    its surroundings are uneven. Infinite where the ring holds under 10 mm2 of tissue
+    (nothing to compare with: the candidate stays).
+
+    Parameters
+    ----------
+    comp : (h, w) bool ndarray
+        The candidate within its bounding box, whose top-left is ``origin`` on the grid.
+    origin : (int, int)
+    excess, tissue : (M, N) ndarrays
+        Excess over the soft-tissue estimate, and the pixels that may form the ring.
+    grid : WorkGrid
+
+    Returns
+    -------
+    float
+    """
+    import cv2
+
+    inner, outer = (grid.px(r) for r in _RING_MM)
+    pad = int(math.ceil(outer)) + 1
+    rows, cols = excess.shape
+    y0, x0 = max(origin[0] - pad, 0), max(origin[1] - pad, 0)
+    y1 = min(origin[0] + comp.shape[0] + pad, rows)
+    x1 = min(origin[1] + comp.shape[1] + pad, cols)
+    local = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    oy, ox = origin[0] - y0, origin[1] - x0
+    local[oy : oy + comp.shape[0], ox : ox + comp.shape[1]] = comp
+    near = cv2.dilate(local, ellipse(inner)) > 0
+    ring = (cv2.dilate(local, ellipse(outer)) > 0) & ~near & tissue[y0:y1, x0:x1]
+    if np.count_nonzero(ring) * grid.pixel_mm**2 < 10.0:
+        return math.inf
+    around = excess[y0:y1, x0:x1][ring]
+    level = float(np.median(around))
+    spread = 1.4826 * float(np.median(np.abs(around - level)))
+    peak = float(np.percentile(excess[y0:y1, x0:x1][local > 0], 90.0))
+    return (peak - level) / max(spread, 1e-12)
 
 
 def _components(mask: np.ndarray, min_px: float, level: float, origin: tuple[int, int] = (0, 0)):
