@@ -74,7 +74,7 @@ def _steps(rad):
     from hoimg.config import LoadConfig, SegmentConfig
     from hoimg.segment import _prepare, find_bone, find_lesions, lesions
     from hoimg.segment._background import soft_tissue_background
-    from hoimg.segment._bone_detect import bone_blobs
+    from hoimg.segment._bone_detect import bone_blobs, limb_direction
     from hoimg.segment._field import flat_mask, outside_mask, plateau_mask, saturated_mask
     from hoimg.segment._grid import downsample, ellipse, gaussian, make_grid, morphology
 
@@ -102,15 +102,17 @@ def _steps(rad):
     t["bone candidates (edge pairs)"] = _CLOCK[0]() - t0
     t0 = _CLOCK[0]()
     zone = morphology((blobs > 0).astype(np.uint8), cv2.MORPH_DILATE, ellipse(grid.px(1.0))) > 0
+    limb_axis = limb_direction(smooth, valid, grid)
     along = _prepare.along_limb_background(smooth, valid & ~zone, grid)
     t["along-limb background"] = _CLOCK[0]() - t0
     t0 = _CLOCK[0]()
-    zone |= _prepare._large_faint(smooth, valid, zone, along, grid, seg)
+    zone |= _prepare._large_faint(smooth, valid, zone, along, limb_axis, grid, seg)
     t["large faint lesions (wide fit)"] = _CLOCK[0]() - t0
     t0 = _CLOCK[0]()
     soft_tissue_background(smooth, valid, grid, exclude=zone, iterations=2,
                            scale_mm=seg.background_scale_mm, dense_sigma=seg.lesion_grow_sigma,
-                           closing_mm=seg.rim_closing_mm, max_hole_mm2=seg.max_hole_mm2)
+                           closing_mm=seg.rim_closing_mm, max_hole_mm2=seg.max_hole_mm2,
+                           along=limb_axis, opening_mm=seg.noise_opening_mm)
     t["background + noise (3 fits)"] = _CLOCK[0]() - t0
     # The remaining steps through the public API on a prepared radiograph.
     fresh = _fresh(rad)
