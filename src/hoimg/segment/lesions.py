@@ -9,7 +9,9 @@ A lesion is soft tissue denser than its *local* surroundings:
 2. Hysteresis: seeds above ``lesion_threshold_sigma`` (fine) or
    ``coarse_threshold_sigma`` (coarse), over both the local background and the soft
    tissue as it runs along the limb (:func:`_seeds`), grow into pixels above
-   ``lesion_grow_sigma`` (local background).
+   ``lesion_grow_sigma`` (local background). Seeds are measured against the sigma map
+   opened along the limb over ``noise_opening_mm`` (a lesion raises the plain map where
+   it lies); growth against the plain map.
    Nothing seeds or grows in bone (plus ``bone_margin_mm``), near the field edge, or on
    markers.
 3. Whole lesions: closing at ``rim_closing_mm`` then hole filling, so a faint rim comes
@@ -21,7 +23,9 @@ A lesion is soft tissue denser than its *local* surroundings:
    along the limb (fat/muscle interfaces), and small faint specks (noise). A component
    longer than ``max_lesion_length_mm`` (growth run along an interface or a cortex) is
    split at its excess over the along-limb tissue, which a lesion has and a strip along
-   the limb has not, and its pieces are tested in turn.
+   the limb has not, and its pieces are tested in turn. Once grown, a candidate less
+   than ``ring_contrast_sigma`` above the tissue 2-8 mm around it is dropped
+   (:func:`_ring_contrast`).
 5. Masks are taken back to the input grid by bilinear interpolation of each candidate's
    working-grid mask (smooth outlines), and measured there.
 """
