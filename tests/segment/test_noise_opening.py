@@ -39,7 +39,7 @@ def patch_and_strip():
     values[raised] *= 3.0
     member = np.ones((rows, cols), bool)
     opened, plain = local_sigma(values, member, block, along=np.array([1.0, 0.0]),
-                                opening_blocks=5, with_plain=True)
+                                opening_px=160, with_plain=True)
     return opened, plain
 
 
@@ -73,7 +73,7 @@ def test_an_opening_across_the_limb_drops_the_strip_too():
     values = _field((rows, cols), seed=1)
     values[:, 352:448] *= 3.0
     member = np.ones((rows, cols), bool)
-    opened = local_sigma(values, member, 32, along=np.array([0.0, 1.0]), opening_blocks=5)
+    opened = local_sigma(values, member, 32, along=np.array([0.0, 1.0]), opening_px=160)
     plain = local_sigma(values, member, 32)
     assert opened[336, 400] < 0.7 * plain[336, 400]
 
@@ -81,7 +81,7 @@ def test_an_opening_across_the_limb_drops_the_strip_too():
 def test_no_direction_means_no_opening():
     values = _field((320, 320), seed=2)
     member = np.ones(values.shape, bool)
-    np.testing.assert_array_equal(local_sigma(values, member, 32, opening_blocks=5),
+    np.testing.assert_array_equal(local_sigma(values, member, 32, opening_px=160),
                                   local_sigma(values, member, 32))
 
 

@@ -186,25 +186,13 @@ def band_median(x: np.ndarray):
     return np.mean(part[[k0 - below, k1 - below]])
 
 
-def fine_noise(image: np.ndarray, valid: np.ndarray, smoothing_px: float) -> float:
-    """Quantum-noise sigma of a smoothed map: robust spread of its fine high-pass.
-
-    The map minus its own blur at twice its smoothing keeps the noise and only the
-    sharpest structure; the median absolute value over ``valid`` ignores the structure.
-    Used where the residual's own spread is inflated by what is being looked for.
-    """
-    hp = image - gaussian(image, max(2.0 * smoothing_px, 1.0))
-    vals = np.abs(hp[valid]) if np.any(valid) else np.abs(hp.ravel())
-    return max(float(np.median(vals)) / 0.6745, 1e-12)
-
-
 def local_sigma(
     values: np.ndarray,
     member: np.ndarray,
     block_px: int,
     *,
     along: np.ndarray | None = None,
-    opening_blocks: int = 0,
+    opening_px: float = 0.0,
     opening_floor: float = 0.6,
     with_plain: bool = False,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
@@ -219,10 +207,11 @@ def local_sigma(
     A lesion's own pixels below the exclusion level stay in the blocks it covers and
     inflate them (measured: 1.3-3 times the spread 12-25 mm away), which hides the lesion
     that inflates them. With ``along`` (a unit (row, col) vector along the limb) and
-    ``opening_blocks`` > 1, the block map is grey-opened with a line of that many blocks
-    along the limb: a raised patch shorter than the line falls to its surroundings, while
-    clutter that runs along the limb (skin, fat planes, the bone's blurred edge) is
-    longer and keeps its level. No block falls below ``opening_floor`` times its own value.
+    ``opening_px`` spanning more than one block, the block map is grey-opened with a line
+    of that length (in whole blocks) along the limb: a raised patch shorter than the line
+    falls to its surroundings, while clutter that runs along the limb (skin, fat planes,
+    the bone's blurred edge) is longer and keeps its level. No block falls below
+    ``opening_floor`` times its own value.
     ``with_plain`` returns ``(opened, plain)``: the plain map as without the opening.
     """
     values_shape = values.shape
@@ -230,7 +219,7 @@ def local_sigma(
     full_values = np.ascontiguousarray(values, dtype=np.float32)
     full_member = np.ascontiguousarray(member, dtype=bool)
     values, member = values[::2, ::2], member[::2, ::2]
-    block_px = block_px / 2
+    block_px_full, block_px = block_px, block_px / 2
     rows, cols = values.shape
     b = max(int(block_px), 4)
     nbr, nbc = max(rows // b, 1), max(cols // b, 1)
@@ -256,6 +245,7 @@ def local_sigma(
         med = np.minimum(med, 3.0 * gm)
     plain = (med / 0.6745).astype(np.float32)
     sig = plain
+    opening_blocks = int(round(opening_px / block_px_full))
     if along is not None and opening_blocks > 1 and max(nbr, nbc) >= opening_blocks:
         sig = np.maximum(_line_opening(plain, along, opening_blocks), opening_floor * plain)
     if with_plain:
@@ -287,11 +277,6 @@ def _line_opening(grid_map: np.ndarray, along: np.ndarray, length: int) -> np.nd
     cv2.line(kernel, (int(round(half - dc)), int(round(half - dr))),
              (int(round(half + dc)), int(round(half + dr))), 1)
     return cv2.morphologyEx(grid_map, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_REPLICATE)
-
-
-def opening_length(opening_mm: float, block_mm: float) -> int:
-    """Blocks of ``block_mm`` in an opening of ``opening_mm`` (0: no opening)."""
-    return int(round(opening_mm / block_mm)) if opening_mm > 0 else 0
 
 
 def running_percentile(values: np.ndarray, half: int, percentile: float, min_count: int) -> np.ndarray:
@@ -381,7 +366,7 @@ def soft_tissue_background(
 
     sig_px = grid.px(scale_mm)
     block = max(int(round(grid.px(8.0))), 8)
-    opening_blocks = opening_length(opening_mm, 8.0)
+    opening_px = grid.px(opening_mm)
     grow = ellipse(grid.px(0.8))
     close = ellipse(grid.px(closing_mm))
     max_hole_px = max_hole_mm2 / grid.pixel_mm**2
@@ -393,10 +378,11 @@ def soft_tissue_background(
         # Only the final fit needs the careful fallback under large exclusions.
         bg = quadratic_background(smooth, w, sig_px, recurse=it == iterations)
         resid = smooth - bg
-        sigma, plain = local_sigma(resid, w, block, along=along, opening_blocks=opening_blocks,
-                                   with_plain=True)
         if it == iterations:
+            sigma, plain = local_sigma(resid, w, block, along=along, opening_px=opening_px,
+                                       with_plain=True)
             break
+        sigma = local_sigma(resid, w, block, along=along, opening_px=opening_px)
         # Far *below* the fit is not soft tissue either (air the field mask missed, the
         # edge of the collimation): leave it out too, or the skin edge biases the fit.
         # Both tests in one pass over the residual.

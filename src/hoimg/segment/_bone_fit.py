@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._grid import nonzero_box
+from ._grid import nonzero_box, robust_sigma
 
 # A metaphyseal flare widens both sides of a shaft alike. Where one side of a bulge run
 # stands more than this (mm) further out than the other on over a tenth of its rows, the
@@ -115,7 +115,7 @@ def _robust_trend(
         keep = new
         coef = np.polyfit(xs[keep], y[keep], deg)
         r = y[keep] - np.polyval(coef, xs[keep])
-        scale = 1.4826 * float(np.median(np.abs(r - np.median(r))))
+        scale = robust_sigma(r)
     jitter = max(jitter, min(scale, tol))
     return np.polyval(coef, xs), jitter, np.polyval(coef, (x_all - x0) / span)
 

@@ -12,13 +12,6 @@ import numpy as np
 from ._grid import WorkGrid, components_touching, ellipse, members
 
 
-def _robust_sigma(x: np.ndarray) -> float:
-    """1.4826 x MAD: the standard deviation of Gaussian noise, robust to outliers."""
-    if x.size == 0:
-        return 0.0
-    return float(1.4826 * np.median(np.abs(x - np.median(x))))
-
-
 def constant_mask(work: np.ndarray, value_range: float) -> np.ndarray:
     """Pixels whose 3x3 neighbourhood is flat to 1e-5 of the image range (clipped/burned-in)."""
     import cv2

@@ -138,6 +138,13 @@ def ellipse(radius_px: float) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
 
 
+def robust_sigma(x: np.ndarray) -> float:
+    """1.4826 x MAD: the standard deviation of Gaussian noise, robust to outliers (0 if empty)."""
+    if x.size == 0:
+        return 0.0
+    return 1.4826 * float(np.median(np.abs(x - np.median(x))))
+
+
 def morphology(mask: np.ndarray, op: int, kernel: np.ndarray) -> np.ndarray:
     """``cv2.morphologyEx(mask, op, kernel)`` of a uint8 mask, at a fraction of the cost.
 

@@ -136,7 +136,7 @@ def _large_faint(
     """
     import cv2
 
-    from ._background import band_median, local_sigma, opening_length, quadratic_background
+    from ._background import band_median, local_sigma, quadratic_background
 
     w = valid & ~bone_zone
     block = max(int(round(grid.px(16.0))), 8)
@@ -144,7 +144,7 @@ def _large_faint(
     resid = gaussian(smooth - wide, grid.px(seg.coarse_smoothing_mm))
     # Blocks and lesions here are twice the lesion-scale ones: so is the opening.
     sigma = local_sigma(resid, w, block, along=limb_axis,
-                        opening_blocks=opening_length(2.0 * seg.noise_opening_mm, 16.0))
+                        opening_px=grid.px(2.0 * seg.noise_opening_mm))
     blob = ((resid > seg.large_lesion_sigma * sigma) & w).astype(np.uint8)
     if along is not None:
         # Where the run is unknown the tissue is taken as it is (no excess).

@@ -4,10 +4,11 @@ Steps (working grid, see :mod:`._grid`):
 
 1. Residual density over the soft-tissue background, in local noise sigmas (shared with
    lesion finding, :mod:`._prepare`).
-2. Bone seeds are far denser than soft tissue (``bone_threshold_sigma``) and grow into
-   everything clearly dense; a component is a bone when it is long
-   (``min_bone_length_mm``), elongated (``min_bone_elongation``) and wide enough
-   (``min_bone_width_mm``). Lesions are compact, markers are removed beforehand.
+2. Candidate bones are bands between two long, parallel, opposite-signed edges that run
+   along the limb (:mod:`._bone_detect`): ``min_bone_width_mm`` to ``max_bone_width_mm``
+   across, linked block to block into tracks at least ``min_bone_length_mm`` long (and
+   ``min_bone_track_mm`` unless they leave the field). A lesion's edges are short and
+   curved; markers are removed beforehand.
 3. Each bone's two periosteal edges are fitted in its own shaft frame
    (:mod:`._bone_fit`) so juxtacortical mineral stays outside the bone.
 4. The bone mask is the polygon between the edges, drawn at the input resolution with

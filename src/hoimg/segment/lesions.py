@@ -37,9 +37,17 @@ import math
 import numpy as np
 
 from ..radiograph import Radiograph
-from ._background import fill_holes, local_sigma, normalized_blur, opening_length
+from ._background import fill_holes, local_sigma, normalized_blur
 from ._bone_fit import principal_axes
-from ._grid import WorkGrid, components_touching, ellipse, label_with_stats, morphology, resolve_config
+from ._grid import (
+    WorkGrid,
+    components_touching,
+    ellipse,
+    label_with_stats,
+    morphology,
+    resolve_config,
+    robust_sigma,
+)
 from ._prepare import prepare
 from ._refine import refine_masks
 from .model import BoneModel, LesionCandidate, LesionCandidates
@@ -98,7 +106,7 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
     block = max(int(round(grid.px(8.0))), 8)
     seed_sigma_coarse, sigma_coarse = local_sigma(
         coarse, weight & ~prep.dense, block, along=prep.limb_axis,
-        opening_blocks=opening_length(seg.noise_opening_mm, 8.0), with_plain=True)
+        opening_px=grid.px(seg.noise_opening_mm), with_plain=True)
     z_coarse = coarse / sigma_coarse
 
     coarse_map = coarse + prep.background  # the coarse-smoothed image (seeds, refine pass)
@@ -293,7 +301,7 @@ def _ring_contrast(comp: np.ndarray, origin: tuple[int, int], excess: np.ndarray
         return math.inf
     around = excess[y0:y1, x0:x1][ring]
     level = float(np.median(around))
-    spread = 1.4826 * float(np.median(np.abs(around - level)))
+    spread = robust_sigma(around)
     peak = float(np.percentile(excess[y0:y1, x0:x1][local > 0], 90.0))
     return (peak - level) / max(spread, 1e-12)
 
