@@ -76,6 +76,11 @@ class SegmentConfig:
     ring_contrast_sigma: float = 4.0
     # Lesions smaller than this area are dropped as noise.
     min_lesion_area_mm2: float = 2.0
+    # A faint first-pass core (its fine peak under twice lesion_threshold_sigma) smaller
+    # than this is dropped as noise before it grows. Larger faint cores grow and face the
+    # ring test (ring_contrast_sigma), which judges a faint lesion's grown shape better
+    # than its core's size does: the seeds of a faint rim are 20-40 mm2 islands.
+    faint_core_min_area_mm2: float = 20.0
     # Longer than this (mm, first-pass extent) is not one lesion (HO and POS are at most
     # ~80 mm): a band of soft tissue, air the field mask missed, or a bone left unmodelled.
     max_lesion_length_mm: float = 120.0
