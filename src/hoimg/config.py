@@ -15,6 +15,7 @@ import hashlib
 import json
 import math
 import os
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -146,12 +147,8 @@ class SegmentConfig:
     # shaft up to this wide are paired into one bone candidate (wider flares are followed
     # by the edge fit, not by the pairing).
     max_bone_width_mm: float = 45.0
-    # Bone seeds: the cortices are the densest extended structures; a pixel seeds a bone
-    # when it is above this many local sigmas (so flat images do not seed noise).
-    bone_threshold_sigma: float = 6.0
-    # A bone is long: at least this length (mm) and this length/width ratio.
+    # A bone is long: at least this length (mm).
     min_bone_length_mm: float = 30.0
-    min_bone_elongation: float = 2.0
     # A dense band shorter than this must leave the field to be a bone: a mature HO is a
     # dense elongated shell up to 80 mm long, a shaft crosses the image.
     min_bone_track_mm: float = 100.0
@@ -320,6 +317,13 @@ def _check_value(section: str, key: str, default: Any, value: Any) -> None:
         raise InvalidInputError(f"{where} is a share and must lie in [0, 1], got {value!r}")
 
 
+# Keys that configured steps hoimg no longer has: a config file that sets them still
+# loads (they are ignored, with a FutureWarning naming them), so it keeps working.
+_RETIRED = {
+    ("segment", "bone_threshold_sigma"): "bone seeds by threshold were replaced by cortex edge pairs",
+    ("segment", "min_bone_elongation"): "bones are recognised by their paired cortices, not by shape",
+}
+
 _SECTIONS = {
     "load": LoadConfig,
     "segment": SegmentConfig,
@@ -369,6 +373,12 @@ class AnalysisConfig:
                 raise InvalidInputError(f"config section {name!r} must be a mapping")
             section_cls = _SECTIONS[name]
             known = {f.name: f for f in dataclasses.fields(section_cls)}
+            values = dict(values)
+            for key in [k for k in values if (name, k) in _RETIRED]:
+                warnings.warn(
+                    f"config {name}.{key} is no longer used and is ignored "
+                    f"({_RETIRED[(name, key)]})", FutureWarning, stacklevel=3)
+                del values[key]
             for key, value in values.items():
                 if key not in known:
                     raise InvalidInputError(

@@ -29,6 +29,19 @@ def test_unknown_key_names_section_and_key():
         AnalysisConfig.from_dict({"bogus": {}})
 
 
+def test_a_retired_key_loads_with_a_warning_and_changes_nothing(tmp_path):
+    # A config file written before bone detection became cortex edge pairs.
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps({"segment": {"bone_threshold_sigma": 4.0, "smoothing_mm": 0.6,
+                                            "min_bone_elongation": 3.0}}))
+    with pytest.warns(FutureWarning) as record:
+        cfg = AnalysisConfig.from_file(path)
+    assert sorted(str(w.message).split(" is ")[0] for w in record) == [
+        "config segment.bone_threshold_sigma", "config segment.min_bone_elongation"]
+    assert cfg == AnalysisConfig().replace(segment={"smoothing_mm": 0.6})
+    assert "bone_threshold_sigma" not in cfg.to_dict()["segment"]
+
+
 def test_wrong_type_is_refused():
     with pytest.raises(InvalidInputError, match="must be a number"):
         AnalysisConfig().replace(profile={"cleft_reach_mm": "far"})
