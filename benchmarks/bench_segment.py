@@ -64,61 +64,36 @@ class _Timed:
 
 
 def _steps(rad):
-    """Time the pipeline's steps one by one (same functions, same order as prepare()).
-
-    The along-limb background (inside ``_large_faint``) and the refine pass (inside
-    ``find_lesions``) are timed by wrapping them, and reported apart from their step.
+    """Time the pipeline's steps: the real ``prepare``, ``find_bone`` and ``find_lesions``,
+    with the functions they call wrapped in timers (so the breakdown cannot drift from
+    the code). What ``prepare`` spends outside the wrapped calls is the field masks
+    (collimation, air, markers), the first smoothing and the valid-pixel mask.
     """
-    import cv2
+    from contextlib import ExitStack
 
     from hoimg.config import LoadConfig, SegmentConfig
     from hoimg.segment import _prepare, find_bone, find_lesions, lesions
-    from hoimg.segment._background import soft_tissue_background
-    from hoimg.segment._bone_detect import bone_blobs, limb_direction
-    from hoimg.segment._field import flat_mask, outside_mask, plateau_mask, saturated_mask
-    from hoimg.segment._grid import downsample, ellipse, gaussian, make_grid, morphology
 
     seg, load = SegmentConfig(), LoadConfig()
-    t = {}
-    t0 = _CLOCK[0]()
-    grid = make_grid(rad, seg, load)
-    work = downsample(rad.pixels, grid)
-    if not np.all(np.isfinite(work)):
-        work = np.nan_to_num(work, nan=float(np.nanmedian(work)), posinf=0.0, neginf=0.0)
-    smooth = gaussian(work, grid.px(seg.smoothing_mm))
-    t["downsample+smooth"] = _CLOCK[0]() - t0
-    t0 = _CLOCK[0]()
-    flat = flat_mask(work)
-    outside, _ = outside_mask(work, grid, parts=True, flat=flat)
-    markers = plateau_mask(work, outside, flat=flat) | (saturated_mask(rad.pixels, grid) & ~outside)
-    valid = ~(morphology((outside | markers).astype(np.uint8), cv2.MORPH_DILATE,
-                         ellipse(grid.px(seg.field_margin_mm))) > 0)
-    b = max(int(round(grid.px(1.0))), 1)
-    valid[:b, :] = valid[-b:, :] = False
-    valid[:, :b] = valid[:, -b:] = False
-    t["field (collimation, air, markers)"] = _CLOCK[0]() - t0
-    t0 = _CLOCK[0]()
-    blobs = bone_blobs(smooth, valid, grid, seg)
-    t["bone candidates (edge pairs)"] = _CLOCK[0]() - t0
-    t0 = _CLOCK[0]()
-    zone = morphology((blobs > 0).astype(np.uint8), cv2.MORPH_DILATE, ellipse(grid.px(1.0))) > 0
-    limb_axis = limb_direction(smooth, valid, grid)
-    along = _prepare.along_limb_background(smooth, valid & ~zone, grid)
-    t["along-limb background"] = _CLOCK[0]() - t0
-    t0 = _CLOCK[0]()
-    zone |= _prepare._large_faint(smooth, valid, zone, along, limb_axis, grid, seg)
-    t["large faint lesions (wide fit)"] = _CLOCK[0]() - t0
-    t0 = _CLOCK[0]()
-    soft_tissue_background(smooth, valid, grid, exclude=zone, iterations=2,
-                           scale_mm=seg.background_scale_mm, dense_sigma=seg.lesion_grow_sigma,
-                           closing_mm=seg.rim_closing_mm, max_hole_mm2=seg.max_hole_mm2,
-                           along=limb_axis, opening_mm=seg.noise_opening_mm)
-    t["background + noise (3 fits)"] = _CLOCK[0]() - t0
-    # The remaining steps through the public API on a prepared radiograph.
+    parts = {  # step name -> function called by _prepare._compute (not nested in another)
+        "downsample": "downsample",
+        "bone candidates (edge pairs)": "bone_blobs",
+        "limb axis": "limb_direction",
+        "along-limb background": "along_limb_background",
+        "large faint lesions (wide fit)": "_large_faint",
+        "background + noise (3 fits)": "soft_tissue_background",
+    }
     fresh = _fresh(rad)
-    _prepare.prepare(fresh, seg, load)
+    t = {}
+    with ExitStack() as stack:
+        timers = {k: stack.enter_context(_Timed(_prepare, f)) for k, f in parts.items()}
+        t0 = _CLOCK[0]()
+        _prepare.prepare(fresh, seg, load)
+        total = _CLOCK[0]() - t0
+    t["field masks + smoothing"] = total - sum(tm.seconds for tm in timers.values())
+    t.update({k: tm.seconds for k, tm in timers.items()})
     t0 = _CLOCK[0]()
-    bone = find_bone(fresh)
+    bone = find_bone(fresh)  # prepare() is cached on the radiograph: the fit alone
     t["bone edge fit + mask"] = _CLOCK[0]() - t0
     with _Timed(lesions, "refine_masks") as refine:
         t0 = _CLOCK[0]()
