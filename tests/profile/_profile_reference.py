@@ -38,8 +38,12 @@ def strided(values, max_samples):
 
 def radial_profile_window(image, labels, label_id, exclude, r0, c0, r1, c1, band_inner,
                           band_outer, n_bins, n_sectors, edges, max_samples, f, grow_sigma=0.0,
-                          exclude_halo=0.0):
-    """Twin of _radial_profile_window (block means, then the same steps array-wise)."""
+                          exclude_halo=0.0, grow_passes=1):
+    """Twin of _radial_profile_window (block means, then the same steps array-wise).
+
+    With ``grow_sigma > 0`` the support is grown ``grow_passes`` times, each from the plane
+    and noise of the measurement before it (unconditionally; the kernel's regrowth rule
+    decides per pass, see the tests)."""
     sums = np.zeros((n_sectors, n_bins))
     counts = np.zeros((n_sectors, n_bins), dtype=np.int64)
     ref_sums = np.zeros(n_bins)
@@ -73,7 +77,7 @@ def radial_profile_window(image, labels, label_id, exclude, r0, c0, r1, c1, band
         yy, xx = np.mgrid[-halo:halo + 1, -halo:halo + 1]
         near = ndi.binary_dilation(excl, structure=yy**2 + xx**2 <= halo**2)
         excl |= near & ~inside & ~other
-    for it in range(2):
+    for it in range(grow_passes + 1):
         prof = inside & ~excl
         if not prof.any():
             return sums, counts, ref_sums, stats
@@ -128,7 +132,7 @@ def radial_profile_window(image, labels, label_id, exclude, r0, c0, r1, c1, band
         if diffs:
             d = strided(np.array(diffs), max_samples)
             stats[1] = 1.482602218505602 * np.median(np.abs(d - np.median(d))) / np.sqrt(2.0)
-        if it == 1 or not grow_sigma > 0 or not stats[1] > 0:
+        if it == grow_passes or not grow_sigma > 0 or not stats[1] > 0:
             break
         thr = grow_sigma * stats[1] / f
         rr_, cc_ = np.mgrid[:hh, :ww]

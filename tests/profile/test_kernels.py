@@ -31,13 +31,13 @@ def _blobs(rng, shape=(70, 80), n=3):
 
 def _profile(image, labels, ids, exclude, windows, blocks, inner, outer, n_bins, n_sectors,
              max_samples, grow=0.0, rim_start=0.8, core_end=0.4, rim_sigma=2.0, min_ppb=10,
-             regrow=0.0, band=0.05, rim_peak_min=0.5, halo=0.0):
+             regrow=0.0, band=0.05, rim_peak_min=0.5, halo=0.0, passes=1):
     """_profile_batch with per-lesion arrays built from lists (no regrowth by default)."""
     return K._profile_batch(
         image, labels, np.asarray(ids, dtype=np.int32), exclude,
         np.asarray(windows, dtype=np.int64).reshape(-1, 4), np.asarray(blocks, dtype=np.int64),
         inner, outer, n_bins, n_sectors, sector_edges(n_sectors), max_samples, grow, rim_start,
-        core_end, rim_sigma, min_ppb, regrow, band, rim_peak_min, halo)
+        core_end, rim_sigma, min_ppb, regrow, passes, band, rim_peak_min, halo)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -451,3 +451,44 @@ def test_sectors_counted_per_row_equal_searchsorted(shape, n_sectors):
         np.testing.assert_array_equal(got[1][0], want[1])
     if shape == "centred_disc":
         assert got[3][0, 5] == 30.0 and got[3][0, 6] == 30.0  # the centroid is the centre pixel
+
+
+def test_regrowth_grows_again_while_the_grown_support_reads_uniform():
+    # A centre-dense lesion (40 (1 - r^2/40^2)^2 over noise 1) masked at r = 18 px: its
+    # first plane is fitted on its flank, so one growth stops short and still reads
+    # uniform. The kernel grows again from each refitted plane until a pass reads a
+    # pattern: the same as the twin grown k times, with k the first count that reads one.
+    rng = np.random.default_rng(31)
+    rr, cc = np.mgrid[:120, :120]
+    r2 = (rr - 60.0) ** 2 + (cc - 60.0) ** 2
+    image = (100.0 + 40.0 * np.clip(1 - r2 / 40.0**2, 0, None) ** 2.0
+             + rng.normal(0, 1.0, (120, 120))).astype(np.float32)
+    labels = (r2 < 18.0**2).astype(np.int32)
+    band = 0.08
+    args = (image, labels, [1], NONE, [(0, 0, 120, 120)], [1], 1.5, 6.0, 10, 8, 256)
+
+    def twin(passes):
+        out = ref.radial_profile_window(image, labels, 1, NONE, 0, 0, 120, 120, 1.5, 6.0, 10,
+                                        8, sector_edges(8), 256, 1, 2.0 if passes else 0.0,
+                                        grow_passes=max(passes, 1))
+        feats = ref.profile_features(*(w[None] for w in out), 0.8, 0.4, 2.0, 10)[0]
+        return out, FK._zonal_pattern(feats[0], feats[2], band, 0.5)
+
+    codes = [twin(k)[1] for k in range(6)]
+    k = next(i for i, c in enumerate(codes) if c != 2)
+    assert codes[:k] == [2] * k and k >= 2 and codes[k] == 1  # central after k growths
+    got = _profile(*args, regrow=2.0, band=band, passes=8)
+    assert got[5][0] == 1 and got[6][0]
+    for g, w in zip(got[:4], twin(k)[0], strict=True):
+        np.testing.assert_allclose(g[0], w, rtol=1e-6, atol=1e-6)
+    # with fewer passes than it needs, growth never reads a pattern: the lesion's own mask
+    # is reported (uniform, not regrown), bit for bit the measurement without growth
+    short = _profile(*args, regrow=2.0, band=band, passes=k - 1)
+    plain = _profile(*args, band=band)
+    assert short[5][0] == 2 and not short[6][0]
+    for g, w in zip(short[:5], plain[:5], strict=True):
+        np.testing.assert_array_equal(g, w)
+    # passes = 0 disables regrowth
+    off = _profile(*args, regrow=2.0, band=band, passes=0)
+    for g, w in zip(off[:5], plain[:5], strict=True):
+        np.testing.assert_array_equal(g, w)

@@ -240,7 +240,7 @@ def _exclude_halo(cls, hh, ww, h):
 @njit(cache=True, error_model="numpy")
 def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_inner_px,
                     band_outer_px, n_bins, sector_edges, max_samples, grow_sigma, regrow_sigma,
-                    zonal_band, rim_peak_min, rim_start, core_end, rim_sigma,
+                    regrow_passes, zonal_band, rim_peak_min, rim_start, core_end, rim_sigma,
                     min_pixels_per_bin, exclude_halo_px, sums, counts, ref_sums, stats):
     """Background-subtracted radial profile sums of one lesion inside a window.
 
@@ -288,7 +288,15 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
         first measurement's plane and noise, and measured again; a rim-dense lesion keeps
         its mask. The same result as measuring it again with ``grow_sigma =
         regrow_sigma``, without repeating the first measurement, unless the grown support
-        reads uniform too: then the first measurement is reported (status 1).
+        reads uniform too: then it is grown again from its own plane and noise and
+        measured again, up to ``regrow_passes`` growths, until a pass reads a pattern
+        (that pass is reported) or nothing more grows or the passes run out (then the
+        first measurement is reported, status 1).
+    regrow_passes : int
+        Most growths of one lesion under ``regrow_sigma`` (0 disables regrowth). A plane
+        fitted on a band that still lies on the lesion's flank stands above the soft
+        tissue, so one growth stops short of the lesion's outline; each pass refits the
+        plane further out.
     zonal_band, rim_peak_min :
         The zonal-pattern thresholds (:func:`._feature_kernels._zonal_pattern`).
     rim_start, core_end, rim_sigma, min_pixels_per_bin :
@@ -323,8 +331,8 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
     Returns
     -------
     int
-        2 when the lesion was regrown (its first profile did not read peripheral, its
-        grown one does not read uniform, or the growth added nothing), 1 when it was not,
+        2 when the lesion was regrown (its first profile did not read peripheral, and a
+        grown one reads a pattern or the first growth added nothing), 1 when it was not,
         0 when it had no profile to decide on (no pixel or no band).
     """
     rows = labels.shape[0]
@@ -474,7 +482,7 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
     row_hi = np.empty(hh, dtype=np.int64)
     row_n = np.empty(hh, dtype=np.int64)  # lesion blocks per block row
     # regrowth after the first profile (not with grow_sigma, which grows every lesion)
-    regrow = regrow_sigma > 0.0 and not grow_sigma > 0.0
+    regrow = regrow_sigma > 0.0 and regrow_passes > 0 and not grow_sigma > 0.0
     feats = np.empty(7, dtype=np.float64)
     # the first measurement, kept while a regrown one is taken (see the end of the loop)
     first_sums = np.empty_like(sums)
@@ -482,7 +490,7 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
     first_ref = np.empty_like(ref_sums)
     first_stats = np.empty_like(stats)
     status = 1
-    for it in range(2):
+    for it in range(1 + max(regrow_passes, 1)):
         # the lesion's tight box and the centroid of its profiled blocks (integer sums:
         # exact in any order, so the row loops vectorise)
         n_px = 0
@@ -980,19 +988,28 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
         stats[8] = pr / f
         stats[9] = pc / f
 
-        if it == 1 and status == 2:
-            # a grown support that still reads uniform showed no pattern; what it added
-            # is the lesion's surroundings (blur halo, tissue towards the cortex), which
-            # flatten the profile and its features: report the lesion's own mask
+        if it >= 1 and status == 2:
+            # a grown support that reads a pattern is reported. One that still reads
+            # uniform is grown again from its own plane (fitted further out, off the
+            # lesion's flank); if it never reads a pattern, what growth added is the
+            # lesion's surroundings (blur halo, tissue towards the cortex), which flatten
+            # the profile and its features: report the lesion's own mask
             _lesion_features(sums, counts, ref_sums, stats, rim_start, core_end, rim_sigma,
                              min_pixels_per_bin, feats)
-            if _zonal_pattern(feats[0], feats[2], zonal_band, rim_peak_min) == 2:  # uniform
+            if _zonal_pattern(feats[0], feats[2], zonal_band, rim_peak_min) != 2:  # not uniform
+                break
+            if it >= regrow_passes or not stats[1] > 0.0 or _grow_support(
+                    cls, img, hh, ww, tr0, tc0, tr1, tc1, pa, pr, pc, cen_r, cen_c,
+                    regrow_sigma * stats[1] / f) == 0:
                 sums[:, :] = first_sums
                 counts[:, :] = first_counts
                 ref_sums[:] = first_ref
                 stats[:] = first_stats
                 status = 1
-        if it == 1 or not regrow:
+                break
+            _clear_measurement(sums, counts, ref_sums, stats)
+            continue
+        if it >= 1 or not regrow:
             break
         # regrow_sigma: a lesion that does not read peripheral is measured again on its
         # support grown from this pass's plane and noise (a detected mask cuts a smooth
@@ -1009,23 +1026,31 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
         if not stats[1] > 0.0 or _grow_support(cls, img, hh, ww, tr0, tc0, tr1, tc1, pa, pr, pc,
                                                cen_r, cen_c, regrow_sigma * stats[1] / f) == 0:
             break
-        for k in range(n_sectors):
-            for b in range(n_bins):
-                sums[k, b] = 0.0
-                counts[k, b] = 0
-        for b in range(n_bins):
-            ref_sums[b] = 0.0
-        for k in range(10):
-            if k != 1:  # the noise stays until the next pass measures it
-                stats[k] = np.nan
+        _clear_measurement(sums, counts, ref_sums, stats)
     return status
+
+
+@njit(cache=True, error_model="numpy")
+def _clear_measurement(sums, counts, ref_sums, stats):
+    """Reset one lesion's outputs before it is measured again on a grown support (the
+    noise, ``stats[1]``, and the block factor, ``stats[10]``, stay until the next pass
+    measures them)."""
+    for k in range(sums.shape[0]):
+        for b in range(sums.shape[1]):
+            sums[k, b] = 0.0
+            counts[k, b] = 0
+    for b in range(ref_sums.shape[0]):
+        ref_sums[b] = 0.0
+    for k in range(10):
+        if k != 1:
+            stats[k] = np.nan
 
 
 @njit(cache=True, error_model="numpy")
 def _profile_batch(image, labels, label_ids, exclude, windows, blocks, band_inner_px,
                    band_outer_px, n_bins, n_sectors, sector_edges, max_samples, grow_sigma,
                    rim_start, core_end, rim_sigma, min_pixels_per_bin, regrow_sigma,
-                   zonal_band, rim_peak_min, exclude_halo_px):
+                   regrow_passes, zonal_band, rim_peak_min, exclude_halo_px):
     """Radial profiles and their features for L lesions of one image in one call.
 
     The single-lesion wrapper calls it too, with L = 1 (one compiled specialisation).
@@ -1043,7 +1068,7 @@ def _profile_batch(image, labels, label_ids, exclude, windows, blocks, band_inne
         As in :func:`_profile_lesion`.
     rim_start, core_end, rim_sigma, min_pixels_per_bin :
         As in :func:`hoimg.profile._feature_kernels._profile_features`.
-    regrow_sigma, zonal_band, rim_peak_min, exclude_halo_px :
+    regrow_sigma, regrow_passes, zonal_band, rim_peak_min, exclude_halo_px :
         As in :func:`_profile_lesion`.
 
     Returns
@@ -1074,12 +1099,12 @@ def _profile_batch(image, labels, label_ids, exclude, windows, blocks, band_inne
         status[i] = _profile_lesion(
             image, labels, label_ids[i], exclude, windows[i, 0], windows[i, 1], windows[i, 2],
             windows[i, 3], blocks[i], band_inner_px, band_outer_px, n_bins, sector_edges,
-            max_samples, grow_sigma, regrow_sigma, zonal_band, rim_peak_min, rim_start,
-            core_end, rim_sigma, min_pixels_per_bin, exclude_halo_px, sums[i], counts[i],
-            ref_sums[i], stats[i])
+            max_samples, grow_sigma, regrow_sigma, regrow_passes, zonal_band, rim_peak_min,
+            rim_start, core_end, rim_sigma, min_pixels_per_bin, exclude_halo_px, sums[i],
+            counts[i], ref_sums[i], stats[i])
     features = _profile_features(sums, counts, ref_sums, stats, rim_start, core_end, rim_sigma,
                                  min_pixels_per_bin)
-    regrow = regrow_sigma > 0.0 and not grow_sigma > 0.0
+    regrow = regrow_sigma > 0.0 and regrow_passes > 0 and not grow_sigma > 0.0
     pattern = np.empty(n, dtype=np.int64)
     regrown = np.zeros(n, dtype=np.bool_)
     for i in range(n):

@@ -22,16 +22,19 @@ Background
     tilt its profile. Excluded (bone) pixels are not profiled; neither they nor the bone's
     blurred edge are background.
 
-Support growth (``ProfileConfig.regrow_sigma``, ``grow_sigma``)
+Support growth (``ProfileConfig.regrow_sigma``, ``regrow_passes``, ``grow_sigma``)
     A detected mask cuts a smooth centre-dense lesion where it fades into the noise, near
     half its peak, and what is left of it reads uniform. So a lesion whose profile does
-    not read peripheral is measured again on its support grown once into connected pixels
+    not read peripheral is measured again on its support grown into connected pixels
     standing ``regrow_sigma`` noise sigmas above the background plane (flag
-    ``support_regrown``). A rim-dense lesion keeps its mask: growth would add its blur
-    halo and dilute the rim. So does a lesion whose grown support still reads uniform:
-    growth showed no pattern, and the tissue it added (towards the cortex, the halo)
+    ``support_regrown``). That plane's band still lies on the lesion's flank, so the plane
+    stands above the soft tissue and one growth stops short of the outline: a grown
+    support that still reads uniform is grown again from the plane refitted around it,
+    up to ``regrow_passes`` growths. A rim-dense lesion keeps its mask: growth would add
+    its blur halo and dilute the rim. So does a lesion whose grown support never reads a
+    pattern: growth showed none, and the tissue it added (towards the cortex, the halo)
     flattens the profile; on dev phantoms it turned mature HO masks uniform and their
-    calls indeterminate or POS. ``grow_sigma > 0`` grows every lesion instead.
+    calls indeterminate or POS. ``grow_sigma > 0`` grows every lesion once instead.
 
 Uniform reference
     A uniform-density body of the same outline projects, per pixel, the chord
@@ -132,7 +135,8 @@ def profile_args(cfg: ProfileConfig, n_bins: int, n_sectors: int, band_inner_px:
     return (float(band_inner_px), float(band_outer_px), int(n_bins), int(n_sectors),
             sector_edges(n_sectors), BAND_MAX_SAMPLES, float(cfg.grow_sigma),
             float(cfg.rim_start), float(cfg.core_end), float(cfg.rim_sigma), MIN_PIXELS_PER_BIN,
-            float(cfg.regrow_sigma), float(cfg.zonal_uniform_band), float(cfg.zonal_rim_peak_min),
+            float(cfg.regrow_sigma), int(cfg.regrow_passes), float(cfg.zonal_uniform_band),
+            float(cfg.zonal_rim_peak_min),
             float(mm_to_px(cfg.bone_halo_mm, spacing)))
 
 
