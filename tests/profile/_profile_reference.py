@@ -351,6 +351,41 @@ def edge_back(image, base, normal, t_hit, threshold, lateral_px, n_lateral, dt):
     return out
 
 
+def edge_out(image, base, normal, t_hit, threshold, dip_below, lateral_px, n_lateral, dt):
+    """Twin of _edge_out: sample the walk out from the cortex edge, find its end."""
+    out = np.zeros(base.shape[0])
+    offs = lateral_px * (2.0 * np.arange(n_lateral) / (n_lateral - 1) - 1.0) if n_lateral > 1 \
+        else np.zeros(1)
+
+    def value(i, t):
+        br, bc = base[i]
+        nr, nc = normal[i]
+        ts = np.array([t - dt, t, t + dt])
+        rr = (br - offs[:, None] * nc) + ts[None, :] * nr
+        cc = (bc + offs[:, None] * nr) + ts[None, :] * nc
+        return bilinear(image, rr.ravel(), cc.ravel()).mean()
+
+    for i in range(base.shape[0]):
+        if np.isnan(threshold[i]):
+            continue
+        th, prev = t_hit[i], value(i, 0.0)
+        if prev < threshold[i]:
+            continue
+        t, res = 0.0, th
+        while t < th:
+            t_new = min(t + dt, th)
+            v = value(i, t_new)
+            if v < threshold[i]:
+                res = t + (t_new - t) * (prev - threshold[i]) / (prev - v)
+                break
+            if v > prev and v < dip_below[i]:
+                res = t
+                break
+            prev, t = v, t_new
+        out[i] = res
+    return out
+
+
 def cast_one(labels, label_id, br, bc, nr, nc, t_max, lo_r, lo_c, hi_r, hi_c, step_px):
     """Plain-Python twin of _cast_one: slab test, march, 10 bisections."""
     t0, t1 = 0.0, t_max
@@ -408,10 +443,21 @@ def cleft_batch(image, labels, offset, label_ids, bboxes, base, normal, t_max, m
 
         largs = (cortex_px, lesion_px, lateral_px, n_lateral, dt)
         levels = normal_levels(image, b, n, t_hit, *largs)
-        contrast = levels[:, 2] - trend(t_hit + 0.5 * lesion_px) - bg
+        cortex_contrast = levels[:, 0] - trend(-0.5 * cortex_px) - bg
         with np.errstate(invalid="ignore"):
-            threshold = np.where(contrast > 0, bg + trend(0.5 * t_hit) + edge_fraction * contrast,
-                                 np.nan)
+            out_thr = np.where(cortex_contrast > 0,
+                               bg + trend(0.0) + edge_fraction * cortex_contrast, np.nan)
+        dip_below = bg + trend(0.0) + 0.5 * cortex_contrast
+        t_b = edge_out(image, b, n, t_hit, out_thr, dip_below, lateral_px, n_lateral, edge_dt)
+        if (t_b > 0).any():
+            b = b + t_b[:, None] * n
+            t_hit = t_hit - t_b
+            moved = t_b > 0
+            levels[moved] = normal_levels(image, b[moved], n[moved], t_hit[moved], *largs)
+        contrast = levels[:, 2] - trend(t_hit + 0.5 * lesion_px, b, n) - bg
+        with np.errstate(invalid="ignore"):
+            threshold = np.where(contrast > 0,
+                                 bg + trend(0.5 * t_hit, b, n) + edge_fraction * contrast, np.nan)
         t_img = edge_back(image, b, n, t_hit, threshold, lateral_px, n_lateral, edge_dt)
         moved = t_img < t_hit - 1.0
         if moved.any():

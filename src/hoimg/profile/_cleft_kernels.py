@@ -263,6 +263,34 @@ def _levels(image, br, bc, nr, nc, th, cortex_px, lesion_px, lateral_px, n_later
 
 
 @njit(cache=True, error_model="numpy")
+def _edge_out(image, br, bc, nr, nc, th, threshold, dip_below, lateral_px, n_lateral, dt):
+    """Where the cortex's outer slope falls below ``threshold``, walking out from its edge.
+
+    From t = 0 along the normal in steps ``dt`` up to ``th`` (the lesion's near edge), the
+    mean of bilinear samples on the ``n_lateral`` lines at t - dt, t and t + dt is
+    compared with ``threshold``. Returns 0 when the value at the edge is already below;
+    else the first crossing (interpolated linearly), or the step before the first rise
+    once the values are below ``dip_below`` (the bottom of a dip that stays above the
+    threshold: a narrow blurred cleft; above it a rise is noise on the cortex), or ``th``
+    when the slope runs on into the lesion (contact).
+    """
+    prev = _line_mean(image, br, bc, nr, nc, lateral_px, n_lateral, -dt, dt, dt)
+    if prev < threshold:
+        return 0.0
+    t = 0.0
+    while t < th:
+        t_new = min(t + dt, th)
+        v = _line_mean(image, br, bc, nr, nc, lateral_px, n_lateral, t_new - dt, t_new + dt, dt)
+        if v < threshold:
+            return t + (t_new - t) * (prev - threshold) / (prev - v)
+        if v > prev and v < dip_below:
+            return t
+        prev = v
+        t = t_new
+    return th
+
+
+@njit(cache=True, error_model="numpy")
 def _cleft_batch(image, labels, label_offset_rc, label_ids, bboxes, base_rc, normal_rc, t_max_px,
                  mm_per_px, plane, step_px, cortex_px, lesion_px, lateral_px, n_lateral, dt,
                  edge_dt, edge_fraction, interface_margin_mm, min_gap_mm, dip_sigma,
@@ -272,7 +300,12 @@ def _cleft_batch(image, labels, label_offset_rc, label_ids, bboxes, base_rc, nor
     For each lesion, every candidate normal is cast at it (:func:`_cast_one`). For a hit:
 
     1. cortex, gap and lesion levels (:func:`_levels`) at the mask edge;
-    2. the edge walk-back: from the mask edge towards the cortex in steps ``edge_dt``,
+    2. the cortex edge walk-out (:func:`_edge_out`): from the edge point towards the lesion
+       to where the image falls below ``background + trend + edge_fraction x cortex
+       contrast`` (the cortex level over the background plane; no walk when it is not
+       positive); a walk that moved moves the normal's base point out by as much, and
+       the levels are sampled again from there;
+    3. the edge walk-back: from the mask edge towards the cortex in steps ``edge_dt``,
        the mean of bilinear samples on the ``n_lateral`` lines at t - edge_dt, t and
        t + edge_dt is compared with ``background + trend + edge_fraction x lesion
        contrast`` (lesion contrast over the background plane at the mask edge; no walk
@@ -280,7 +313,7 @@ def _cleft_batch(image, labels, label_offset_rc, label_ids, bboxes, base_rc, nor
        interpolated linearly; a value at the mask edge already below keeps it; a walk
        that reaches t = 0 gives 0 (contact). A crossing more than a pixel before the mask
        edge replaces it, and the levels are sampled again there;
-    3. the gap in mm (``t * mm_per_px``).
+    4. the gap in mm (``t * mm_per_px``), from the moved base point.
 
     Of a lesion's hits only the facing interface is kept: gaps within
     ``interface_margin_mm`` of its smallest. For those, with excesses taken over the
@@ -376,6 +409,7 @@ def _cleft_batch(image, labels, label_offset_rc, label_ids, bboxes, base_rc, nor
     # per-lesion scratch: hits before the facing-interface cut (at most one per normal)
     h_smp = np.empty(k, dtype=np.int64)
     h_t = np.empty(k, dtype=np.float64)
+    h_tb = np.empty(k, dtype=np.float64)  # how far the edge walk moved the base out
     h_gap = np.empty(k, dtype=np.float64)
     h_lv = np.empty((k, 3), dtype=np.float64)
     for i in range(n_les):
@@ -427,6 +461,24 @@ def _cleft_batch(image, labels, label_offset_rc, label_ids, bboxes, base_rc, nor
             nc = normal_rc[j, 1]
             _levels(image, br, bc, nr, nc, th, cortex_px, lesion_px, lateral_px, n_lateral, dt,
                     lv)
+            # the edge point is the cortex's half-maximum, which lies inside a projected
+            # tube's outline (its thickness rises like a square root there): move it out
+            # to where the image falls below edge_fraction of the cortex's contrast over
+            # the background plane, the level the lesion's edge is found at below
+            h_tb[m] = 0.0
+            cortex_contrast = lv[0] - _trend(br, bc, nr, nc, -0.5 * cortex_px, cen_r, cen_c,
+                                             slope_r, slope_c) - bg
+            if cortex_contrast > 0:
+                level = bg + _trend(br, bc, nr, nc, 0.0, cen_r, cen_c, slope_r, slope_c)
+                t_b = _edge_out(image, br, bc, nr, nc, th, level + edge_fraction * cortex_contrast,
+                                level + 0.5 * cortex_contrast, lateral_px, n_lateral, edge_dt)
+                if t_b > 0.0:
+                    h_tb[m] = t_b
+                    br += t_b * nr
+                    bc += t_b * nc
+                    th -= t_b
+                    _levels(image, br, bc, nr, nc, th, cortex_px, lesion_px, lateral_px,
+                            n_lateral, dt, lv)
             # a mask drawn too tight (its edge inside a faint rim or a dense base) would
             # invent a gap: walk back from the mask edge to where the image falls below
             # edge_fraction of the lesion's contrast over the background plane
@@ -476,6 +528,8 @@ def _cleft_batch(image, labels, label_offset_rc, label_ids, bboxes, base_rc, nor
             bc = base_rc[j, 1]
             nr = normal_rc[j, 0]
             nc = normal_rc[j, 1]
+            br += h_tb[m] * nr
+            bc += h_tb[m] * nc
             gap_excess = h_lv[m, 1] - _trend(br, bc, nr, nc, 0.5 * th, cen_r, cen_c, slope_r,
                                              slope_c)
             lesion_excess = h_lv[m, 2] - _trend(br, bc, nr, nc, th + 0.5 * lesion_px, cen_r,

@@ -9,11 +9,17 @@ Geometry
     (row, col) spacing along that direction.
 
 Edge refinement
-    A lesion mask drawn too tight (inside a faint rim, short of a dense base) would invent
-    a gap, so from the mask edge each normal walks back towards the cortex until the
-    image falls below ``cleft_edge_fraction`` of the lesion's contrast over soft tissue;
-    the crossing becomes the lesion edge when it lies more than a pixel before the mask
-    edge, and a walk that reaches the cortex means contact.
+    Both edges of the gap are put at ``cleft_edge_fraction`` of their own contrast over
+    the soft tissue. The bone model's edge is the cortex's half-maximum, which lies inside
+    a projected tube's outline (its thickness rises like a square root there; dev phantoms
+    with detected bone: gaps ~0.3 mm too wide), so each normal first walks out from it to
+    where the image falls below that fraction of the cortex's contrast (or to the bottom
+    of a dip that stays above it, or to the lesion: contact) and starts there. A lesion
+    mask drawn too tight (inside a faint rim, short of a dense base) would invent a gap,
+    so from the mask edge each normal walks back towards the cortex until the image falls
+    below the fraction of the lesion's contrast; the crossing becomes the lesion edge when
+    it lies more than a pixel before the mask edge, and a walk that reaches the cortex
+    means contact.
 
 Intensity
     Bilinear samples on three parallel lines (a band ``step_mm`` wide, so neighbouring
