@@ -316,9 +316,8 @@ def profile_features(sums, counts, ref_sums, stats, rim_start, core_end, rim_sig
     return out
 
 
-def edge_back(image, base, normal, t_hit, threshold, lateral_px, n_lateral, dt):
-    """Twin of _edge_back: sample the whole walk at once, then find the first crossing."""
-    out = np.full(base.shape[0], np.nan)
+def _walk_sampler(image, base, normal, lateral_px, n_lateral, dt):
+    """value(i, t): mean of bilinear samples at t - dt, t, t + dt on normal i's lines."""
     offs = lateral_px * (2.0 * np.arange(n_lateral) / (n_lateral - 1) - 1.0) if n_lateral > 1 \
         else np.zeros(1)
 
@@ -329,6 +328,14 @@ def edge_back(image, base, normal, t_hit, threshold, lateral_px, n_lateral, dt):
         rr = (br - offs[:, None] * nc) + ts[None, :] * nr
         cc = (bc + offs[:, None] * nr) + ts[None, :] * nc
         return bilinear(image, rr.ravel(), cc.ravel()).mean()
+
+    return value
+
+
+def edge_back(image, base, normal, t_hit, threshold, lateral_px, n_lateral, dt):
+    """Twin of _edge_back: sample the whole walk at once, then find the first crossing."""
+    out = np.full(base.shape[0], np.nan)
+    value = _walk_sampler(image, base, normal, lateral_px, n_lateral, dt)
 
     for i in range(base.shape[0]):
         th = t_hit[i]
@@ -354,16 +361,7 @@ def edge_back(image, base, normal, t_hit, threshold, lateral_px, n_lateral, dt):
 def edge_out(image, base, normal, t_hit, threshold, dip_below, lateral_px, n_lateral, dt):
     """Twin of _edge_out: sample the walk out from the cortex edge, find its end."""
     out = np.zeros(base.shape[0])
-    offs = lateral_px * (2.0 * np.arange(n_lateral) / (n_lateral - 1) - 1.0) if n_lateral > 1 \
-        else np.zeros(1)
-
-    def value(i, t):
-        br, bc = base[i]
-        nr, nc = normal[i]
-        ts = np.array([t - dt, t, t + dt])
-        rr = (br - offs[:, None] * nc) + ts[None, :] * nr
-        cc = (bc + offs[:, None] * nr) + ts[None, :] * nc
-        return bilinear(image, rr.ravel(), cc.ravel()).mean()
+    value = _walk_sampler(image, base, normal, lateral_px, n_lateral, dt)
 
     for i in range(base.shape[0]):
         if np.isnan(threshold[i]):
