@@ -988,43 +988,40 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
         stats[8] = pr / f
         stats[9] = pc / f
 
-        if it >= 1 and status == 2:
-            # a grown support that reads a pattern is reported. One that still reads
-            # uniform is grown again from its own plane (fitted further out, off the
-            # lesion's flank); if it never reads a pattern, what growth added is the
-            # lesion's surroundings (blur halo, tissue towards the cortex), which flatten
-            # the profile and its features: report the lesion's own mask
-            _lesion_features(sums, counts, ref_sums, stats, rim_start, core_end, rim_sigma,
-                             min_pixels_per_bin, feats)
-            if _zonal_pattern(feats[0], feats[2], zonal_band, rim_peak_min) != 2:  # not uniform
+        if not regrow:  # (grow_sigma grew every lesion above, and measured it again)
+            break
+        # regrow_sigma: a lesion that does not read peripheral is measured again on its
+        # support grown from this pass's plane and noise (a detected mask cuts a smooth
+        # centre-dense lesion where it fades into the noise); a rim-dense one keeps its
+        # mask. A grown support that reads a pattern is reported; one that still reads
+        # uniform is grown again from its own plane (fitted further out, off the lesion's
+        # flank). If none ever reads a pattern, what growth added is the lesion's
+        # surroundings (blur halo, tissue towards the cortex), which flatten the profile
+        # and its features: the lesion's own mask is reported.
+        _lesion_features(sums, counts, ref_sums, stats, rim_start, core_end, rim_sigma,
+                         min_pixels_per_bin, feats)
+        pattern = _zonal_pattern(feats[0], feats[2], zonal_band, rim_peak_min)
+        if it == 0:
+            if pattern == 0:  # peripheral
                 break
-            if it >= regrow_passes or not stats[1] > 0.0 or _grow_support(
-                    cls, img, hh, ww, tr0, tc0, tr1, tc1, pa, pr, pc, cen_r, cen_c,
-                    regrow_sigma * stats[1] / f) == 0:
+            status = 2
+            first_sums[:, :] = sums
+            first_counts[:, :] = counts
+            first_ref[:] = ref_sums
+            first_stats[:] = stats
+        elif pattern != 2:  # a grown support that reads a pattern
+            break
+        added = 0
+        if it < regrow_passes and stats[1] > 0.0:
+            added = _grow_support(cls, img, hh, ww, tr0, tc0, tr1, tc1, pa, pr, pc, cen_r,
+                                  cen_c, regrow_sigma * stats[1] / f)
+        if added == 0:
+            if it >= 1:  # grown, but it never read a pattern
                 sums[:, :] = first_sums
                 counts[:, :] = first_counts
                 ref_sums[:] = first_ref
                 stats[:] = first_stats
                 status = 1
-                break
-            _clear_measurement(sums, counts, ref_sums, stats)
-            continue
-        if it >= 1 or not regrow:
-            break
-        # regrow_sigma: a lesion that does not read peripheral is measured again on its
-        # support grown from this pass's plane and noise (a detected mask cuts a smooth
-        # centre-dense lesion where it fades into the noise); a rim-dense one keeps its mask
-        _lesion_features(sums, counts, ref_sums, stats, rim_start, core_end, rim_sigma,
-                         min_pixels_per_bin, feats)
-        if _zonal_pattern(feats[0], feats[2], zonal_band, rim_peak_min) == 0:  # peripheral
-            break
-        status = 2
-        first_sums[:, :] = sums
-        first_counts[:, :] = counts
-        first_ref[:] = ref_sums
-        first_stats[:] = stats
-        if not stats[1] > 0.0 or _grow_support(cls, img, hh, ww, tr0, tc0, tr1, tc1, pa, pr, pc,
-                                               cen_r, cen_c, regrow_sigma * stats[1] / f) == 0:
             break
         _clear_measurement(sums, counts, ref_sums, stats)
     return status

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._grid import WorkGrid, components_touching, ellipse, members
+from ._grid import WorkGrid, components_touching, ellipse
 
 
 def constant_mask(work: np.ndarray, value_range: float) -> np.ndarray:
@@ -225,12 +225,12 @@ def outside_mask(work: np.ndarray, grid: WorkGrid, *, parts: bool = False, flat:
     out[rows - bottom :, :] = True
     out[:, :left] = True
     out[:, cols - right :] = True
+    # Flat regions that reach the image border: blanked collimation.
     const = flat_mask(work) if flat is None else flat
-    n, lab = cv2.connectedComponents(const.astype(np.uint8), connectivity=8)
-    border = np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]])
-    keep = np.unique(border[border > 0])
-    if keep.size:
-        out |= members(lab, n, keep)
+    border = np.zeros_like(const)
+    border[[0, -1], :] = True
+    border[:, [0, -1]] = True
+    out |= components_touching(const, border)
     collimated = out.copy()
     f = max(int(round(1.0 / grid.pixel_mm)), 1)
     small = (max(cols // f, 1), max(rows // f, 1))

@@ -231,8 +231,7 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
     chosen = set(best.values())
     # The soft tissue a lesion is compared with in the ring test: the higher of the two
     # estimates (as for seeds), off the bone's edge, the field and every candidate.
-    excess = prep.smooth - (prep.background if prep.along is None
-                            else np.fmax(prep.background, prep.along))
+    excess = _TissueExcess(prep.smooth, prep.background, prep.along)
     ring_tissue = prep.valid & ~bone_near & ~(
         morphology(mask, cv2.MORPH_DILATE, ellipse(grid.px(_RING_MM[0]))) > 0)
     labels = np.zeros(grid.input_shape, np.int32)
@@ -263,7 +262,21 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
 _RING_MM = (2.0, 8.0)
 
 
-def _ring_contrast(comp: np.ndarray, origin: tuple[int, int], excess: np.ndarray,
+class _TissueExcess:
+    """``smooth - fmax(background, along)`` (``along`` NaN: the background alone), made
+    for the window it is sliced with: the ring test reads a few small windows of it, and
+    a whole-grid map would be made for nothing on most of the grid."""
+
+    def __init__(self, smooth: np.ndarray, background: np.ndarray, along: np.ndarray | None):
+        self.smooth, self.background, self.along = smooth, background, along
+        self.shape = smooth.shape
+
+    def __getitem__(self, win) -> np.ndarray:
+        bg = self.background[win]
+        return self.smooth[win] - (bg if self.along is None else np.fmax(bg, self.along[win]))
+
+
+def _ring_contrast(comp: np.ndarray, origin: tuple[int, int], excess,
                    tissue: np.ndarray, grid) -> float:
     """A candidate's excess over the soft tissue around it, in that tissue's own sigmas.
 
@@ -279,8 +292,10 @@ def _ring_contrast(comp: np.ndarray, origin: tuple[int, int], excess: np.ndarray
     comp : (h, w) bool ndarray
         The candidate within its bounding box, whose top-left is ``origin`` on the grid.
     origin : (int, int)
-    excess, tissue : (M, N) ndarrays
-        Excess over the soft-tissue estimate, and the pixels that may form the ring.
+    excess : (M, N) ndarray or _TissueExcess
+        Excess over the soft-tissue estimate (read in the ring's window only).
+    tissue : (M, N) ndarray of bool
+        The pixels that may form the ring.
     grid : WorkGrid
 
     Returns
@@ -291,7 +306,7 @@ def _ring_contrast(comp: np.ndarray, origin: tuple[int, int], excess: np.ndarray
 
     inner, outer = (grid.px(r) for r in _RING_MM)
     pad = int(math.ceil(outer)) + 1
-    rows, cols = excess.shape
+    rows, cols = tissue.shape
     y0, x0 = max(origin[0] - pad, 0), max(origin[1] - pad, 0)
     y1 = min(origin[0] + comp.shape[0] + pad, rows)
     x1 = min(origin[1] + comp.shape[1] + pad, cols)
@@ -302,10 +317,11 @@ def _ring_contrast(comp: np.ndarray, origin: tuple[int, int], excess: np.ndarray
     ring = (cv2.dilate(local, ellipse(outer)) > 0) & ~near & tissue[y0:y1, x0:x1]
     if np.count_nonzero(ring) * grid.pixel_mm**2 < 10.0:
         return math.inf
-    around = excess[y0:y1, x0:x1][ring]
+    excess = excess[y0:y1, x0:x1]
+    around = excess[ring]
     level = float(np.median(around))
     spread = robust_sigma(around)
-    peak = float(np.percentile(excess[y0:y1, x0:x1][local > 0], 90.0))
+    peak = float(np.percentile(excess[local > 0], 90.0))
     return (peak - level) / max(spread, 1e-12)
 
 
