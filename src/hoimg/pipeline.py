@@ -119,7 +119,8 @@ class Lesion:
         """
         ax = self.profile.plot(ax=ax)
         ax.set_title(
-            f"lesion {self.id}: {self.zonal_pattern}, zonal index {self.zonal_index:+.2f}\n"
+            f"lesion {self.id}: {self.zonal_pattern}, zonal index {self.zonal_index:+.2f}, "
+            f"shape index {self.profile.shape_index:+.2f}\n"
             f"{self.label.replace('_', ' ')} (p={self.probability:.2f})",
             fontsize=9,
         )
@@ -335,6 +336,7 @@ def analyze_segmented(image: Radiograph, bone, candidates, *, config=None) -> An
             flags=flags,
             spacing_known=image.has_spacing,
             width_mm=_nan(rec.width_mm),
+            shape_index=_nan(prof.shape_index),
         )
         # Every ClassifyConfig field is a keyword of classify() (a test holds them equal).
         result = classify(features, **asdict(config.classify))

@@ -265,7 +265,7 @@ def spearman(x, y):
 
 def profile_features(sums, counts, ref_sums, stats, rim_start, core_end, rim_sigma, min_ppb):
     """Twin of _profile_features, written bin-array-wise for one lesion at a time."""
-    out = np.full((sums.shape[0], 7), np.nan)
+    out = np.full((sums.shape[0], 8), np.nan)
     for li in range(sums.shape[0]):
         su, co, rs, st = sums[li], counts[li], ref_sums[li], stats[li]
         n_sec, n_bins = su.shape
@@ -313,7 +313,57 @@ def profile_features(sums, counts, ref_sums, stats, rim_start, core_end, rim_sig
             out[li, 4] = st[3] / st[4]
         fin = np.isfinite(values)
         out[li, 5] = spearman(s[fin], values[fin])
+        if np.isfinite(bg) and st[10] > 0:
+            out[li, 7] = shape_index(values, cnt, rs, st[2] / st[10] - 0.5, core_end)
     return out
+
+
+def shape_index(values, cnt, ref_sums, e_max, core_end):
+    """Twin of _shape_index: the offset found by bisection on the chord ratio, array-wise."""
+    n_bins = cnt.shape[0]
+    s = (np.arange(n_bins) + 0.5) / n_bins
+    if (cnt == 0).any() or not e_max > 0:
+        return np.nan
+    core = s <= core_end
+    mid = (s >= 0.5) & (np.arange(n_bins) < n_bins - 1)
+    if not core.any() or not mid.any():
+        return np.nan
+    core_mean = (values[core] * cnt[core]).sum() / cnt[core].sum()
+    if not core_mean > 0:
+        return np.nan
+    d_max = e_max + 0.5
+    # 8 distances per bin, weighted by a disc's circumference there
+    d = (1.0 - (np.arange(n_bins)[:, None] + (np.arange(8) + 0.5) / 8.0) / n_bins) * d_max
+    e = np.maximum(d - 0.5, 0.0)
+    w = d_max - d
+    own = (w * np.sqrt(e * (2 * e_max - e))).sum(axis=1)
+
+    def scaled(delta):
+        ed = e + delta
+        off = (w * np.sqrt(ed * (2 * (e_max + delta) - ed))).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scale = np.where(own > 0, off / own, 1.0)
+        r = ref_sums * scale
+        return r, (r[-1] / cnt[-1]) / (r[core].sum() / cnt[core].sum())
+
+    target = values[-1] / core_mean
+    r, ratio = scaled(0.0)
+    if target > ratio:
+        lo, hi = 0.0, 50.0 * e_max
+        r, ratio = scaled(hi)
+        if ratio > target:
+            for _ in range(60):
+                m = 0.5 * (lo + hi)
+                if scaled(m)[1] < target:
+                    lo = m
+                else:
+                    hi = m
+            r, _ = scaled(hi)
+    if not (r[core].sum() > 0 and r[mid].sum() > 0):
+        return np.nan
+    x = max((values[mid] * cnt[mid]).sum() / r[mid].sum(), 0.0)
+    y = (values[core] * cnt[core]).sum() / r[core].sum()
+    return (x - y) / (x + y)
 
 
 def _walk_sampler(image, base, normal, lateral_px, n_lateral, dt):

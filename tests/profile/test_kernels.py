@@ -31,13 +31,14 @@ def _blobs(rng, shape=(70, 80), n=3):
 
 def _profile(image, labels, ids, exclude, windows, blocks, inner, outer, n_bins, n_sectors,
              max_samples, grow=0.0, rim_start=0.8, core_end=0.4, rim_sigma=2.0, min_ppb=10,
-             regrow=0.0, band=0.05, rim_peak_min=0.5, halo=0.0, passes=1):
-    """_profile_batch with per-lesion arrays built from lists (no regrowth by default)."""
+             regrow=0.0, band=0.05, rim_peak_min=0.5, halo=0.0, passes=1, shape_band=np.inf):
+    """_profile_batch with per-lesion arrays built from lists (no regrowth by default; the
+    zonal index alone decides the pattern unless ``shape_band`` is finite)."""
     return K._profile_batch(
         image, labels, np.asarray(ids, dtype=np.int32), exclude,
         np.asarray(windows, dtype=np.int64).reshape(-1, 4), np.asarray(blocks, dtype=np.int64),
         inner, outer, n_bins, n_sectors, sector_edges(n_sectors), max_samples, grow, rim_start,
-        core_end, rim_sigma, min_ppb, regrow, passes, band, rim_peak_min, halo)
+        core_end, rim_sigma, min_ppb, regrow, passes, band, shape_band, rim_peak_min, halo)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -233,6 +234,8 @@ def test_profile_features_match_numpy():
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
     assert got[0, 2] > 0 > got[1, 2]
+    # the shape index is NaN exactly where a radial bin is empty (small blobs, 8 bins)
+    np.testing.assert_array_equal(np.isnan(got[:, 7]), (counts.sum(axis=1) == 0).any(axis=1))
 
 
 def test_spearman_handles_ties():
@@ -370,7 +373,8 @@ def test_regrowth_equals_measuring_again_with_growth(f):
     # the pattern codes are those of the reported profiles (regrown: the grown one's)
     assert list(got[5]) == [1, 0, 2]
     for i in range(3):
-        assert got[5][i] == FK._zonal_pattern(got[4][i, 0], got[4][i, 2], band, 0.5)
+        assert got[5][i] == FK._zonal_pattern(got[4][i, 0], got[4][i, 2], got[4][i, 7], band,
+                                              np.inf, 0.5)
     # what the two-step reference does: the twin's first profile and its pattern; for a
     # lesion that did not read peripheral, the twin with growth, kept unless it reads
     # uniform
@@ -410,23 +414,33 @@ def test_block_factor_keeps_enough_blocks_across_the_half_width():
     assert block_factor(np.pi * 300 * 15, (0, 0, 430, 430), 20.0) == 1
 
 
-@pytest.mark.parametrize(("peak", "zonal", "code"), [
-    (0.3, 0.10, 0),  # zonal index at the band: peripheral
-    (0.3, 0.099, 2),  # just below it, no rim peak: uniform
-    (0.5, 0.05, 0),  # a rim peak (s >= 0.5) lowers the bar to half the band
-    (0.5, 0.049, 2),
-    (0.49, 0.05, 2),  # the peak just inside the rim threshold does not
-    (np.nan, 0.2, 0),  # no peak position: the full band still counts
-    (0.3, -0.10, 1),  # at minus the band: central
-    (0.9, -0.099, 2),
-    (0.9, np.nan, 2),  # no zonal index: uniform
+@pytest.mark.parametrize(("peak", "zonal", "shape", "code"), [
+    (0.3, 0.10, np.nan, 0),  # zonal index at the band: peripheral
+    (0.3, 0.099, np.nan, 2),  # just below it, no rim peak: uniform
+    (0.5, 0.05, np.nan, 0),  # a rim peak (s >= 0.5) lowers the bar to half the band
+    (0.5, 0.049, np.nan, 2),
+    (0.49, 0.05, np.nan, 2),  # the peak just inside the rim threshold does not
+    (np.nan, 0.2, np.nan, 0),  # no peak position: the full band still counts
+    (0.3, -0.10, np.nan, 1),  # at minus the band: central
+    (0.9, -0.099, np.nan, 2),
+    (0.9, np.nan, np.nan, 2),  # no zonal index: uniform
+    (0.1, 0.15, -0.019, 0),  # within the shape band (0.02) the zonal index decides
+    (0.1, -0.15, 0.019, 1),
+    (0.1, 0.05, 0.01, 2),
+    (0.1, 0.30, -0.02, 1),  # at minus the shape band: central, whatever the zonal index
+    (0.9, 0.30, -0.05, 1),  # (a rim peak included)
+    (0.1, -0.30, 0.02, 0),  # at the shape band: peripheral
+    (0.1, np.nan, 0.05, 0),
 ])
-def test_zonal_pattern_rule_known_answers(peak, zonal, code):
-    # the one definition of the rule (band 0.1, rim peak from s = 0.5): the kernel decides
-    # regrowth with it and profiles_from_batch reports its codes as ZONAL_PATTERNS names
+def test_zonal_pattern_rule_known_answers(peak, zonal, shape, code):
+    # the one definition of the rule (band 0.1, shape band 0.02, rim peak from s = 0.5):
+    # the kernel decides regrowth with it and profiles_from_batch reports its codes as
+    # ZONAL_PATTERNS names; an infinite shape band is the zonal index's rule alone
     from hoimg.profile.results import ZONAL_PATTERNS
 
-    assert FK._zonal_pattern(peak, zonal, 0.1, 0.5) == code
+    assert FK._zonal_pattern(peak, zonal, shape, 0.1, 0.02, 0.5) == code
+    if not np.isfinite(shape):
+        assert FK._zonal_pattern(peak, zonal, 0.3, 0.1, np.inf, 0.5) == code
     assert ZONAL_PATTERNS[code] == ("peripheral", "central", "uniform")[code]
 
 
@@ -472,7 +486,7 @@ def test_regrowth_grows_again_while_the_grown_support_reads_uniform():
                                         8, sector_edges(8), 256, 1, 2.0 if passes else 0.0,
                                         grow_passes=max(passes, 1))
         feats = ref.profile_features(*(w[None] for w in out), 0.8, 0.4, 2.0, 10)[0]
-        return out, FK._zonal_pattern(feats[0], feats[2], band, 0.5)
+        return out, FK._zonal_pattern(feats[0], feats[2], feats[7], band, np.inf, 0.5)
 
     codes = [twin(k)[1] for k in range(6)]
     k = next(i for i, c in enumerate(codes) if c != 2)
@@ -492,3 +506,38 @@ def test_regrowth_grows_again_while_the_grown_support_reads_uniform():
     off = _profile(*args, regrow=2.0, band=band, passes=0)
     for g, w in zip(off[:5], plain[:5], strict=True):
         np.testing.assert_array_equal(g, w)
+
+
+def test_shape_index_matches_numpy_and_is_zero_for_a_cut_chord():
+    # The kernel against its twin on random profiles (core-dense, rim-dense beyond any
+    # offset, flat), and the known answer: the chord of a ball of radius R sampled on a
+    # mask of radius R - delta (what the mask's own chord sums and counts would be for a
+    # disc) reads 0 for any delta, since the offset outline is found again.
+    rng = np.random.default_rng(17)
+    n_bins = 10
+    for _ in range(30):
+        cnt = rng.integers(50, 500, n_bins)
+        ref_sums = cnt * np.sqrt(np.linspace(1.0, 0.1, n_bins)) * 20.0
+        values = rng.uniform(0.5, 5.0, n_bins) * rng.choice([-1.0, 1.0], n_bins, p=[0.1, 0.9])
+        e_max = float(rng.uniform(5.0, 80.0))
+        got = FK._shape_index(values, cnt, ref_sums, e_max, 0.4)
+        want = ref.shape_index(values, cnt, ref_sums, e_max, 0.4)
+        assert np.isnan(got) == np.isnan(want)
+        if np.isfinite(want):
+            assert got == pytest.approx(want, rel=1e-9, abs=1e-12)
+    # a disc of radius 60 (d_max = 60.5 blocks), its pixels' own chord per bin, and the
+    # chord of a ball 15 blocks wider, as a disc holds both (fine quadrature)
+    d_max, delta = 60.5, 15.0
+    e_max = d_max - 0.5
+    s = (np.arange(n_bins) + 0.5) / n_bins
+    d = (1.0 - (np.arange(n_bins)[:, None] + (np.arange(400) + 0.5) / 400) / n_bins) * d_max
+    e = np.maximum(d - 0.5, 0.0)
+    w = d_max - d
+    ref_sums = (w * np.sqrt(e * (2 * e_max - e))).sum(axis=1)
+    cnt = w.sum(axis=1)
+    ed = e + delta
+    values = (w * np.sqrt(ed * (2 * (e_max + delta) - ed))).sum(axis=1) / cnt
+    assert FK._shape_index(values, cnt, ref_sums, e_max, 0.4) == pytest.approx(0.0, abs=2e-3)
+    # the same profile minus a third of its edge: a core denser than the cut chord
+    dense = values - np.clip(s - 0.4, 0, None) * values[-1]
+    assert FK._shape_index(dense, cnt, ref_sums, e_max, 0.4) < -0.05

@@ -203,9 +203,10 @@ def test_background_plane_removes_a_soft_tissue_gradient():
 
 def test_support_growth_recovers_a_centre_dense_lesion_from_a_tight_mask():
     # a segmentation that cuts a centre-dense lesion at a quarter of its peak loses the
-    # faint margin: on that mask alone the lesion reads uniform; growing the support
-    # (ProfileConfig.grow_sigma for every lesion, regrow_sigma for those that do not read
-    # peripheral, the default) brings it back to central
+    # faint margin: on that mask alone the zonal index reads it uniform (shape band 1:
+    # the zonal index alone decides); growing the support (ProfileConfig.grow_sigma for
+    # every lesion, regrow_sigma for those that do not read peripheral, the default)
+    # brings it back to central
     dr, dc = _grid()
     r2 = dr**2 + dc**2
     radius = 90.0
@@ -213,16 +214,41 @@ def test_support_growth_recovers_a_centre_dense_lesion_from_a_tight_mask():
     rng = np.random.default_rng(5)
     image = proj + BG + rng.normal(0, 0.5, proj.shape)
     tight = proj > 0.25 * proj.max()
-    off = radial_profile(_rg(image), tight, config=ProfileConfig(regrow_sigma=0.0))  # no growth
-    on = radial_profile(_rg(image), tight, config=ProfileConfig(grow_sigma=3.0, regrow_sigma=0.0))
+    zi = {"zonal_shape_band": 1.0}
+    off = radial_profile(_rg(image), tight, config=ProfileConfig(regrow_sigma=0.0, **zi))
+    on = radial_profile(_rg(image), tight,
+                        config=ProfileConfig(grow_sigma=3.0, regrow_sigma=0.0, **zi))
     assert off.zonal_pattern == "uniform" and abs(off.n_pixels - tight.sum()) < 0.01 * tight.sum()
     assert on.zonal_pattern == "central" and on.zonal_index < off.zonal_index
     assert tight.sum() < on.n_pixels < np.pi * radius**2
     assert abs(on.background - BG) < abs(off.background - BG)
     # the default regrows it because it did not read peripheral, and says so
-    auto = radial_profile(_rg(image), tight)
+    auto = radial_profile(_rg(image), tight, config=ProfileConfig(**zi))
     assert auto.zonal_pattern == "central" and "support_regrown" in auto.flags
     assert tight.sum() < auto.n_pixels < np.pi * radius**2
+    # the shape index reads the tight mask central without growth: its edge stands at a
+    # quarter of the peak, far above the edge of a uniform body cut there
+    shape = radial_profile(_rg(image), tight, config=ProfileConfig(regrow_sigma=0.0))
+    assert shape.zonal_pattern == "central" and shape.shape_index < -0.1
+    assert shape.n_pixels == off.n_pixels and shape.zonal_index == off.zonal_index
+
+
+@pytest.mark.parametrize("level", [0.0, 0.15, 0.3])
+def test_uniform_ball_cut_at_an_iso_level_stays_uniform(level):
+    # a mask drawn where a uniform ball's projection falls to `level` of its peak (0: the
+    # outline). The zonal index reads the cut edge as rim; the shape index matches the
+    # reference to the edge level and stays at 0. (Deeper cuts put the background band on
+    # the ball's own flank, and the plane fitted there is no longer the background.)
+    dr, dc = _grid()
+    r2 = dr**2 + dc**2
+    proj = _chord(r2, 100.0)
+    mask = (proj > level * proj.max()) & (r2 < 100.0**2)
+    cfg = ProfileConfig(regrow_sigma=0.0, block_radius_px=1e6)
+    prof = radial_profile(_rg(proj + BG), mask, config=cfg)
+    assert prof.zonal_pattern == "uniform"
+    assert abs(prof.shape_index) < 0.02
+    if level == 0.3:
+        assert prof.zonal_index > 0.1  # what the zonal index alone would read
 
 
 def test_a_rim_dense_lesion_is_not_regrown():

@@ -60,6 +60,7 @@ class LesionFeatures:
     flags: tuple[str, ...] = ()
     spacing_known: bool = True
     width_mm: float = math.nan
+    shape_index: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -113,12 +114,15 @@ def _sigmoid(x: float) -> float:
 
 
 def _zonal_reason(f: LesionFeatures) -> str:
-    # The zonal index (rim and core each against a uniform body of the same outline) is what
-    # decides the pattern; the raw rim/core ratio is below 1 even for many rims, because
-    # projection makes every solid body centre-bright, so it is not quoted here.
+    # The shape and zonal indices (each against a uniform body: the one the mask cuts at
+    # its edge level, and the one of the mask's outline) decide the pattern; the raw
+    # rim/core ratio is below 1 even for many rims, because projection makes every solid
+    # body centre-bright, so it is not quoted here.
     if not _finite(f.zonal_index):
         return "radial profile could not be measured"
     zi = f"zonal index {f.zonal_index:+.2f}"
+    if _finite(f.shape_index):
+        zi += f", shape index {f.shape_index:+.2f}"
     if f.zonal_pattern == "peripheral":
         cont = f", rim continuity {f.rim_continuity:.0%}" if _finite(f.rim_continuity) else ""
         return f"dense peripheral rim ({zi}{cont})"

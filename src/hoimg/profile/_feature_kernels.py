@@ -64,12 +64,108 @@ def _spearman(x, y):
 
 
 @njit(cache=True, error_model="numpy")
+def _chord_ratio(ref_sums, cnt, d_max, delta, core_end, s):
+    """Edge-bin over core mean of the uniform-body chord of an outline ``delta`` blocks
+    outside the mask, and the chord scale per bin (see :func:`_shape_index`).
+
+    A bin's chord sum is scaled by the ratio of the offset outline's chord to the mask's
+    own, each averaged over the bin's distances as a disc holds them (8 points, weighted
+    by the circumference ``d_max - d``): the sums hold the mask's own chord per pixel.
+    """
+    n_bins = cnt.shape[0]
+    e_max = d_max - 0.5
+    scale = np.empty(n_bins)
+    for b in range(n_bins):
+        num = 0.0
+        den = 0.0
+        for k in range(8):
+            d = (1.0 - (b + (k + 0.5) / 8.0) / n_bins) * d_max
+            e = max(d - 0.5, 0.0)
+            w = d_max - d
+            a = e * (2.0 * e_max - e)
+            den += w * np.sqrt(a) if a > 0.0 else 0.0
+            ed = e + delta
+            num += w * np.sqrt(ed * (2.0 * (e_max + delta) - ed))
+        scale[b] = num / den if den > 0.0 else 1.0
+    ref_core = 0.0
+    n_core = 0
+    for b in range(n_bins):
+        if s[b] <= core_end:
+            ref_core += ref_sums[b] * scale[b]
+            n_core += cnt[b]
+    edge = ref_sums[n_bins - 1] * scale[n_bins - 1] / cnt[n_bins - 1]
+    return edge / (ref_core / n_core), scale
+
+
+@njit(cache=True, error_model="numpy")
+def _shape_index(values, cnt, ref_sums, e_max, core_end):
+    """Shape index of one profile: the outer half against the core, each over the chord of
+    the uniform body that the mask cuts at the measured edge level (see
+    :mod:`hoimg.profile.radial`). NaN without a core, an outer half or a positive core.
+
+    ``values`` and ``cnt`` are the bin means and pixel counts, ``ref_sums`` the chord sums
+    of the mask's own outline, ``e_max`` the deepest ``e = d - 1/2`` (blocks).
+    """
+    n_bins = cnt.shape[0]
+    s = (np.arange(n_bins) + 0.5) / n_bins
+    core_sum = 0.0
+    n_core = 0
+    mid_sum = 0.0
+    n_mid = 0
+    for b in range(n_bins):
+        if cnt[b] == 0:
+            return np.nan
+        if s[b] <= core_end:
+            core_sum += values[b] * cnt[b]
+            n_core += cnt[b]
+        elif s[b] >= 0.5 and b < n_bins - 1:
+            mid_sum += values[b] * cnt[b]
+            n_mid += cnt[b]
+    if n_core == 0 or n_mid == 0 or not e_max > 0.0:
+        return np.nan
+    core_mean = core_sum / n_core
+    if not core_mean > 0.0:
+        return np.nan
+    target = values[n_bins - 1] / core_mean
+    d_max = e_max + 0.5
+    ratio, scale = _chord_ratio(ref_sums, cnt, d_max, 0.0, core_end, s)
+    if target > ratio:
+        # the body reaches beyond the mask: the outline offset whose chord falls from the
+        # core to the edge bin as the data does (the ratio rises with the offset towards
+        # 1, a flat chord; a rim denser than the core takes the largest offset)
+        lo = 0.0
+        hi = 50.0 * e_max
+        ratio, scale = _chord_ratio(ref_sums, cnt, d_max, hi, core_end, s)
+        if ratio > target:
+            for _ in range(60):
+                mid = 0.5 * (lo + hi)
+                ratio, scale = _chord_ratio(ref_sums, cnt, d_max, mid, core_end, s)
+                if ratio < target:
+                    lo = mid
+                else:
+                    hi = mid
+            ratio, scale = _chord_ratio(ref_sums, cnt, d_max, hi, core_end, s)
+    ref_core = 0.0
+    ref_mid = 0.0
+    for b in range(n_bins):
+        if s[b] <= core_end:
+            ref_core += ref_sums[b] * scale[b]
+        elif s[b] >= 0.5 and b < n_bins - 1:
+            ref_mid += ref_sums[b] * scale[b]
+    if not (ref_core > 0.0 and ref_mid > 0.0):
+        return np.nan
+    x = max(mid_sum / ref_mid, 0.0)
+    y = core_sum / ref_core
+    return (x - y) / (x + y)
+
+
+@njit(cache=True, error_model="numpy")
 def _lesion_features(sums, counts, ref_sums, stats, rim_start, core_end, rim_sigma,
                      min_pixels_per_bin, out):
-    """The scalar features of one profile into ``out`` (7,): see :func:`_profile_features`
+    """The scalar features of one profile into ``out`` (8,): see :func:`_profile_features`
     (``sums``, ``counts`` (n_sectors, n_bins), ``ref_sums`` (n_bins,), ``stats`` (11,))."""
     n_sec, n_bins = sums.shape
-    for i in range(7):
+    for i in range(8):
         out[i] = np.nan
     s = (np.arange(n_bins) + 0.5) / n_bins
     bg = stats[0]
@@ -168,19 +264,29 @@ def _lesion_features(sums, counts, ref_sums, stats, rim_start, core_end, rim_sig
             ys[j] = values[b]
             j += 1
     out[5] = _spearman(xs, ys)
+    if not np.isnan(bg) and stats[10] > 0:
+        out[7] = _shape_index(values, cnt, ref_sums, stats[2] / stats[10] - 0.5, core_end)
 
 
 @njit(cache=True, error_model="numpy")
-def _zonal_pattern(peak, zonal, band, rim_peak_min):
+def _zonal_pattern(peak, zonal, shape, band, shape_band, rim_peak_min):
     """The zonal pattern (see :mod:`hoimg.profile.radial`) as a code, the index into
-    :data:`hoimg.profile.results.ZONAL_PATTERNS`: 0 "peripheral" (a
-    zonal index of at least ``band``, or of half of it when the profile peaks at ``s >=
-    rim_peak_min``: a projected rim, which no uniform body makes), 1 "central" (``<=
-    -band``), 2 "uniform" (anything else, NaN included).
+    :data:`hoimg.profile.results.ZONAL_PATTERNS`.
+
+    A shape index of at least ``shape_band`` is 0 "peripheral", of at most
+    ``-shape_band`` 1 "central". Within that band (or when it is NaN) the zonal index
+    decides: 0 "peripheral" from ``band``, or from half of it when the profile peaks at
+    ``s >= rim_peak_min`` (a projected rim, which no uniform body makes), 1 "central" at
+    ``-band`` or below, else 2 "uniform" (NaN included). An infinite ``shape_band`` leaves
+    the zonal index alone.
 
     The one definition of the rule: the profile kernel decides regrowth with it and
     returns its codes, which :func:`hoimg.profile.radial.profiles_from_batch` reports.
     """
+    if np.isfinite(shape) and shape >= shape_band:
+        return 0
+    if np.isfinite(shape) and shape <= -shape_band:
+        return 1
     rim_peak = np.isfinite(peak) and peak >= rim_peak_min
     if np.isfinite(zonal) and (zonal >= band or (rim_peak and zonal >= 0.5 * band)):
         return 0
@@ -210,12 +316,12 @@ def _profile_features(sums, counts, ref_sums, stats, rim_start, core_end, rim_si
 
     Returns
     -------
-    (L, 7) float64 ndarray
+    (L, 8) float64 ndarray
         peak_position, rim_core_ratio, zonal_index, rim_continuity, gradient_index,
-        spearman_rho, few_pixels (0 or 1).
+        spearman_rho, few_pixels (0 or 1), shape_index.
     """
     n_les = sums.shape[0]
-    out = np.empty((n_les, 7))
+    out = np.empty((n_les, 8))
     for li in range(n_les):
         _lesion_features(sums[li], counts[li], ref_sums[li], stats[li], rim_start, core_end,
                          rim_sigma, min_pixels_per_bin, out[li])

@@ -240,8 +240,9 @@ def _exclude_halo(cls, hh, ww, h):
 @njit(cache=True, error_model="numpy")
 def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_inner_px,
                     band_outer_px, n_bins, sector_edges, max_samples, grow_sigma, regrow_sigma,
-                    regrow_passes, zonal_band, rim_peak_min, rim_start, core_end, rim_sigma,
-                    min_pixels_per_bin, exclude_halo_px, sums, counts, ref_sums, stats):
+                    regrow_passes, zonal_band, shape_band, rim_peak_min, rim_start, core_end,
+                    rim_sigma, min_pixels_per_bin, exclude_halo_px, sums, counts, ref_sums,
+                    stats):
     """Background-subtracted radial profile sums of one lesion inside a window.
 
     Large lesions are profiled on f x f block means (the caller chooses f, see
@@ -297,7 +298,7 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
         fitted on a band that still lies on the lesion's flank stands above the soft
         tissue, so one growth stops short of the lesion's outline; each pass refits the
         plane further out.
-    zonal_band, rim_peak_min :
+    zonal_band, shape_band, rim_peak_min :
         The zonal-pattern thresholds (:func:`._feature_kernels._zonal_pattern`).
     rim_start, core_end, rim_sigma, min_pixels_per_bin :
         As in :func:`._feature_kernels._profile_features`.
@@ -483,7 +484,7 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
     row_n = np.empty(hh, dtype=np.int64)  # lesion blocks per block row
     # regrowth after the first profile (not with grow_sigma, which grows every lesion)
     regrow = regrow_sigma > 0.0 and regrow_passes > 0 and not grow_sigma > 0.0
-    feats = np.empty(7, dtype=np.float64)
+    feats = np.empty(8, dtype=np.float64)
     # the first measurement, kept while a regrown one is taken (see the end of the loop)
     first_sums = np.empty_like(sums)
     first_counts = np.empty_like(counts)
@@ -1000,7 +1001,8 @@ def _profile_lesion(image, labels, label_id, exclude, r0, c0, r1, c1, f, band_in
         # and its features: the lesion's own mask is reported.
         _lesion_features(sums, counts, ref_sums, stats, rim_start, core_end, rim_sigma,
                          min_pixels_per_bin, feats)
-        pattern = _zonal_pattern(feats[0], feats[2], zonal_band, rim_peak_min)
+        pattern = _zonal_pattern(feats[0], feats[2], feats[7], zonal_band, shape_band,
+                                 rim_peak_min)
         if it == 0:
             if pattern == 0:  # peripheral
                 break
@@ -1047,7 +1049,7 @@ def _clear_measurement(sums, counts, ref_sums, stats):
 def _profile_batch(image, labels, label_ids, exclude, windows, blocks, band_inner_px,
                    band_outer_px, n_bins, n_sectors, sector_edges, max_samples, grow_sigma,
                    rim_start, core_end, rim_sigma, min_pixels_per_bin, regrow_sigma,
-                   regrow_passes, zonal_band, rim_peak_min, exclude_halo_px):
+                   regrow_passes, zonal_band, shape_band, rim_peak_min, exclude_halo_px):
     """Radial profiles and their features for L lesions of one image in one call.
 
     The single-lesion wrapper calls it too, with L = 1 (one compiled specialisation).
@@ -1065,7 +1067,7 @@ def _profile_batch(image, labels, label_ids, exclude, windows, blocks, band_inne
         As in :func:`_profile_lesion`.
     rim_start, core_end, rim_sigma, min_pixels_per_bin :
         As in :func:`hoimg.profile._feature_kernels._profile_features`.
-    regrow_sigma, regrow_passes, zonal_band, rim_peak_min, exclude_halo_px :
+    regrow_sigma, regrow_passes, zonal_band, shape_band, rim_peak_min, exclude_halo_px :
         As in :func:`_profile_lesion`.
 
     Returns
@@ -1075,7 +1077,7 @@ def _profile_batch(image, labels, label_ids, exclude, windows, blocks, band_inne
     ref_sums : (L, n_bins) float64
     stats : (L, 11) float64
         See :func:`_profile_lesion`.
-    features : (L, 7) float64
+    features : (L, 8) float64
         See :func:`hoimg.profile._feature_kernels._profile_features`.
     pattern : (L,) int64
         The zonal pattern of the reported profile as a code (the index into
@@ -1096,8 +1098,8 @@ def _profile_batch(image, labels, label_ids, exclude, windows, blocks, band_inne
         status[i] = _profile_lesion(
             image, labels, label_ids[i], exclude, windows[i, 0], windows[i, 1], windows[i, 2],
             windows[i, 3], blocks[i], band_inner_px, band_outer_px, n_bins, sector_edges,
-            max_samples, grow_sigma, regrow_sigma, regrow_passes, zonal_band, rim_peak_min,
-            rim_start, core_end, rim_sigma, min_pixels_per_bin, exclude_halo_px, sums[i],
+            max_samples, grow_sigma, regrow_sigma, regrow_passes, zonal_band, shape_band,
+            rim_peak_min, rim_start, core_end, rim_sigma, min_pixels_per_bin, exclude_halo_px, sums[i],
             counts[i], ref_sums[i], stats[i])
     features = _profile_features(sums, counts, ref_sums, stats, rim_start, core_end, rim_sigma,
                                  min_pixels_per_bin)
@@ -1105,7 +1107,8 @@ def _profile_batch(image, labels, label_ids, exclude, windows, blocks, band_inne
     pattern = np.empty(n, dtype=np.int64)
     regrown = np.zeros(n, dtype=np.bool_)
     for i in range(n):
-        pattern[i] = _zonal_pattern(features[i, 0], features[i, 2], zonal_band, rim_peak_min)
+        pattern[i] = _zonal_pattern(features[i, 0], features[i, 2], features[i, 7], zonal_band,
+                                    shape_band, rim_peak_min)
         # a lesion without a profile reads "uniform" and counts as regrown (in vain)
         regrown[i] = status[i] == 2 or (status[i] == 0 and regrow and pattern[i] != 0)
     return sums, counts, ref_sums, stats, features, pattern, regrown

@@ -45,13 +45,25 @@ Uniform reference
 Classification rule
     ``zonal_index = (x - y) / (x + y)`` where ``x`` (``y``) is the mean density over the rim
     (core) zone divided by the uniform reference's mean over the same zone. It is 0 for a
-    uniform body of any outline, so a centre-bright uniform ball is not "central".
-    ``zonal_index >= band`` is "peripheral", ``<= -band`` "central", else "uniform"
-    (``band = ProfileConfig.zonal_uniform_band``). A profile whose maximum lies at
-    ``s >= zonal_rim_peak_min`` (a projected rim peak, which no uniform body produces: its
-    projection peaks at the core) is "peripheral" from ``band / 2``. The rule is coded
-    once, in the kernel (:func:`hoimg.profile._feature_kernels._zonal_pattern`), which
-    both decides regrowth with it and reports it.
+    uniform body of the same outline, so a centre-bright uniform ball is not "central".
+    But a mask is an iso-line: a segmentation cuts a lesion where it fades into the
+    noise, so a body that fades (centre-dense) is cut well above zero, and its cut edge
+    stands above the reference, which falls to zero there: the zonal index reads it as
+    rim. So the pattern is decided first by the ``shape_index``, the same ratio over the
+    outer half (``0.5 <= s``, edge bin left out) and the core, against the chord of the
+    uniform body that the mask cuts at the measured edge level: the outline offset
+    outwards until its chord falls from the core to the edge bin as the data do (found by
+    bisection; on each bin the chord ratio is averaged as a disc holds it). It is 0 for a
+    uniform body however deep the mask cuts it, and below 0 when the density falls
+    faster towards the edge than such a body's. ``shape_index >= shape_band`` is
+    "peripheral", ``<= -shape_band`` "central" (``ProfileConfig.zonal_shape_band``).
+    Within that band, the zonal index decides: ``>= band`` "peripheral", ``<= -band``
+    "central", else "uniform" (``band = ProfileConfig.zonal_uniform_band``), and a
+    profile whose maximum lies at ``s >= zonal_rim_peak_min`` (a projected rim peak,
+    which no uniform body produces: its projection peaks at the core) is "peripheral"
+    from ``band / 2``. The rule is coded once, in the kernel
+    (:func:`hoimg.profile._feature_kernels._zonal_pattern`), which both decides regrowth
+    with it and reports it.
 """
 
 from __future__ import annotations
@@ -136,7 +148,7 @@ def profile_args(cfg: ProfileConfig, n_bins: int, n_sectors: int, band_inner_px:
             sector_edges(n_sectors), BAND_MAX_SAMPLES, float(cfg.grow_sigma),
             float(cfg.rim_start), float(cfg.core_end), float(cfg.rim_sigma), MIN_PIXELS_PER_BIN,
             float(cfg.regrow_sigma), int(cfg.regrow_passes), float(cfg.zonal_uniform_band),
-            float(cfg.zonal_rim_peak_min),
+            float(cfg.zonal_shape_band), float(cfg.zonal_rim_peak_min),
             float(mm_to_px(cfg.bone_halo_mm, spacing)))
 
 
@@ -170,7 +182,7 @@ def profiles_from_batch(sums, counts, ref_sums, stats, feats, pattern, regrown,
     for f, st, v, c, sv, rf, pat, rg, npx in zip(feats_l, stats_l, list(values), list(cnt),
                                                  list(sector_values), list(ref), pattern, regrown,
                                                  n_px):
-        peak, rim_core, zonal, continuity, gradient, rho, few = f
+        peak, rim_core, zonal, continuity, gradient, rho, few, shape = f
         out.append(RadialProfile(
             s=s,
             values=v,
@@ -186,6 +198,7 @@ def profiles_from_batch(sums, counts, ref_sums, stats, feats, pattern, regrown,
             gradient_index=gradient,
             spearman_rho=rho,
             zonal_pattern=pat,
+            shape_index=shape,
             flags=_FLAGS[bool(few)][rg],
             d_max_px=st[2],
             n_pixels=int(npx),

@@ -87,8 +87,14 @@ class RadialProfile:
     spearman_rho : float
         Spearman rank correlation of ``values`` with ``s``.
     zonal_pattern : str
-        "peripheral" if ``zonal_index >= band``, "central" if ``<= -band``, else
-        "uniform" (band = ``ProfileConfig.zonal_uniform_band``).
+        "peripheral", "central" or "uniform", decided by ``shape_index`` and, within its
+        band, ``zonal_index`` (the rule: :mod:`hoimg.profile.radial`).
+    shape_index : float
+        In [-1, 1]: ``(x - y) / (x + y)`` with ``x``, ``y`` the outer-half (0.5 <= s, edge
+        bin left out) and core densities each divided by the chord of the uniform body
+        that the mask cuts at its edge level (its outline offset outwards until that
+        chord falls from the core to the edge bin as the data do). 0 for a uniform body
+        however deep the mask cuts it; < 0 a core denser than that, > 0 an outer half.
     flags : tuple of str
     """
 
@@ -106,6 +112,7 @@ class RadialProfile:
     gradient_index: float
     spearman_rho: float
     zonal_pattern: str
+    shape_index: float = float("nan")
     flags: tuple[str, ...] = ()
     d_max_px: float = float("nan")
     n_pixels: int = 0
@@ -133,6 +140,7 @@ class RadialProfile:
             "peak_position",
             "rim_core_ratio",
             "zonal_index",
+            "shape_index",
             "rim_continuity",
             "gradient_index",
             "spearman_rho",
@@ -168,7 +176,8 @@ class RadialProfile:
         ax.set_xlim(0, 1)
         ax.set_xlabel("normalised radius s (0 core, 1 boundary)")
         ax.set_ylabel("density above background")
-        ax.set_title(f"{self.zonal_pattern}, zonal index {self.zonal_index:+.2f}", fontsize=9)
+        ax.set_title(f"{self.zonal_pattern}, zonal index {self.zonal_index:+.2f}, "
+                     f"shape index {self.shape_index:+.2f}", fontsize=9)
         ax.legend(fontsize=7, loc="best")
         return ax
 
