@@ -64,37 +64,14 @@ def _spearman(x, y):
 
 
 @njit(cache=True, error_model="numpy")
-def _chord_ratio(ref_sums, cnt, d_max, delta, core_end, s):
-    """Edge-bin over core mean of the uniform-body chord of an outline ``delta`` blocks
-    outside the mask, and the chord scale per bin (see :func:`_shape_index`).
-
-    A bin's chord sum is scaled by the ratio of the offset outline's chord to the mask's
-    own, each averaged over the bin's distances as a disc holds them (8 points, weighted
-    by the circumference ``d_max - d``): the sums hold the mask's own chord per pixel.
-    """
-    n_bins = cnt.shape[0]
-    e_max = d_max - 0.5
-    scale = np.empty(n_bins)
-    for b in range(n_bins):
-        num = 0.0
-        den = 0.0
-        for k in range(8):
-            d = (1.0 - (b + (k + 0.5) / 8.0) / n_bins) * d_max
-            e = max(d - 0.5, 0.0)
-            w = d_max - d
-            a = e * (2.0 * e_max - e)
-            den += w * np.sqrt(a) if a > 0.0 else 0.0
-            ed = e + delta
-            num += w * np.sqrt(ed * (2.0 * (e_max + delta) - ed))
-        scale[b] = num / den if den > 0.0 else 1.0
-    ref_core = 0.0
-    n_core = 0
-    for b in range(n_bins):
-        if s[b] <= core_end:
-            ref_core += ref_sums[b] * scale[b]
-            n_core += cnt[b]
-    edge = ref_sums[n_bins - 1] * scale[n_bins - 1] / cnt[n_bins - 1]
-    return edge / (ref_core / n_core), scale
+def _offset_chord(e, w, e_max, delta, b):
+    """Bin ``b``'s chord of the outline ``delta`` blocks outside the mask, at its
+    quadrature nodes ``e[b]`` with weights ``w[b]`` (see :func:`_shape_index`)."""
+    acc = 0.0
+    for k in range(e.shape[1]):
+        ed = e[b, k] + delta
+        acc += w[b, k] * np.sqrt(ed * (2.0 * (e_max + delta) - ed))
+    return acc
 
 
 @njit(cache=True, error_model="numpy")
@@ -104,7 +81,10 @@ def _shape_index(values, cnt, ref_sums, e_max, core_end):
     :mod:`hoimg.profile.radial`). NaN without a core, an outer half or a positive core.
 
     ``values`` and ``cnt`` are the bin means and pixel counts, ``ref_sums`` the chord sums
-    of the mask's own outline, ``e_max`` the deepest ``e = d - 1/2`` (blocks).
+    of the mask's own outline, ``e_max`` the deepest ``e = d - 1/2`` (blocks). A bin's
+    chord sum is scaled by the offset outline's chord over the mask's own, each averaged
+    over the bin's distances as a disc holds them (8 nodes, weighted by the circumference
+    ``d_max - d``).
     """
     n_bins = cnt.shape[0]
     s = (np.arange(n_bins) + 0.5) / n_bins
@@ -121,42 +101,77 @@ def _shape_index(values, cnt, ref_sums, e_max, core_end):
         elif s[b] >= 0.5 and b < n_bins - 1:
             mid_sum += values[b] * cnt[b]
             n_mid += cnt[b]
-    if n_core == 0 or n_mid == 0 or not e_max > 0.0:
+    if n_core == 0 or n_mid == 0 or not e_max > 0.0 or not core_sum > 0.0:
         return np.nan
-    core_mean = core_sum / n_core
-    if not core_mean > 0.0:
-        return np.nan
-    target = values[n_bins - 1] / core_mean
+    last = n_bins - 1
+    target = values[last] / (core_sum / n_core)
     d_max = e_max + 0.5
-    ratio, scale = _chord_ratio(ref_sums, cnt, d_max, 0.0, core_end, s)
-    if target > ratio:
-        # the body reaches beyond the mask: the outline offset whose chord falls from the
-        # core to the edge bin as the data does (the ratio rises with the offset towards
-        # 1, a flat chord; a rim denser than the core takes the largest offset)
+    e = np.empty((n_bins, 8))
+    w = np.empty((n_bins, 8))
+    own = np.empty(n_bins)
+    for b in range(n_bins):
+        acc = 0.0
+        for k in range(8):
+            d = (1.0 - (b + (k + 0.5) / 8.0) / n_bins) * d_max
+            e[b, k] = max(d - 0.5, 0.0)
+            w[b, k] = d_max - d
+            a = e[b, k] * (2.0 * e_max - e[b, k])
+            if a > 0.0:
+                acc += w[b, k] * np.sqrt(a)
+        own[b] = acc
+    # the offset whose chord falls from the core to the edge bin as the data do; the ratio
+    # rises with the offset towards 1 (a flat chord), so a rim denser than the core takes
+    # the largest offset, and an edge below the mask's own chord none
+    ref_core = 0.0
+    for b in range(n_bins):
+        if s[b] <= core_end:
+            ref_core += ref_sums[b]
+    delta = 0.0
+    if target > ref_sums[last] / cnt[last] / (ref_core / n_core):
         lo = 0.0
         hi = 50.0 * e_max
-        ratio, scale = _chord_ratio(ref_sums, cnt, d_max, hi, core_end, s)
-        if ratio > target:
-            for _ in range(60):
+        if _edge_core_ratio(ref_sums, cnt, e, w, own, e_max, hi, s, core_end) > target:
+            for _ in range(40):
                 mid = 0.5 * (lo + hi)
-                ratio, scale = _chord_ratio(ref_sums, cnt, d_max, mid, core_end, s)
-                if ratio < target:
+                if _edge_core_ratio(ref_sums, cnt, e, w, own, e_max, mid, s, core_end) < target:
                     lo = mid
                 else:
                     hi = mid
-            ratio, scale = _chord_ratio(ref_sums, cnt, d_max, hi, core_end, s)
+        delta = hi
     ref_core = 0.0
     ref_mid = 0.0
     for b in range(n_bins):
-        if s[b] <= core_end:
-            ref_core += ref_sums[b] * scale[b]
-        elif s[b] >= 0.5 and b < n_bins - 1:
-            ref_mid += ref_sums[b] * scale[b]
+        in_core = s[b] <= core_end
+        in_mid = not in_core and s[b] >= 0.5 and b < last
+        if in_core or in_mid:
+            scale = 1.0
+            if delta > 0.0 and own[b] > 0.0:
+                scale = _offset_chord(e, w, e_max, delta, b) / own[b]
+            if in_core:
+                ref_core += ref_sums[b] * scale
+            else:
+                ref_mid += ref_sums[b] * scale
     if not (ref_core > 0.0 and ref_mid > 0.0):
         return np.nan
     x = max(mid_sum / ref_mid, 0.0)
     y = core_sum / ref_core
     return (x - y) / (x + y)
+
+
+@njit(cache=True, error_model="numpy")
+def _edge_core_ratio(ref_sums, cnt, e, w, own, e_max, delta, s, core_end):
+    """Edge-bin over core mean of the offset outline's chord (:func:`_shape_index`)."""
+    n_bins = cnt.shape[0]
+    ref_core = 0.0
+    n_core = 0
+    for b in range(n_bins):
+        if s[b] <= core_end:
+            scale = _offset_chord(e, w, e_max, delta, b) / own[b] if own[b] > 0.0 else 1.0
+            ref_core += ref_sums[b] * scale
+            n_core += cnt[b]
+    last = n_bins - 1
+    scale = _offset_chord(e, w, e_max, delta, last) / own[last] if own[last] > 0.0 else 1.0
+    return ref_sums[last] * scale / cnt[last] / (ref_core / n_core)
 
 
 @njit(cache=True, error_model="numpy")
