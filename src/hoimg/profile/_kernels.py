@@ -1099,8 +1099,8 @@ def _profile_batch(image, labels, label_ids, exclude, windows, blocks, band_inne
             image, labels, label_ids[i], exclude, windows[i, 0], windows[i, 1], windows[i, 2],
             windows[i, 3], blocks[i], band_inner_px, band_outer_px, n_bins, sector_edges,
             max_samples, grow_sigma, regrow_sigma, regrow_passes, zonal_band, shape_band,
-            rim_peak_min, rim_start, core_end, rim_sigma, min_pixels_per_bin, exclude_halo_px, sums[i],
-            counts[i], ref_sums[i], stats[i])
+            rim_peak_min, rim_start, core_end, rim_sigma, min_pixels_per_bin, exclude_halo_px,
+            sums[i], counts[i], ref_sums[i], stats[i])
     features = _profile_features(sums, counts, ref_sums, stats, rim_start, core_end, rim_sigma,
                                  min_pixels_per_bin)
     regrow = regrow_sigma > 0.0 and regrow_passes > 0 and not grow_sigma > 0.0
