@@ -109,6 +109,8 @@ class Lesion:
                 "s": [float(v) for v in p.s],
                 "values": [float(v) if math.isfinite(v) else None for v in p.values],
                 "counts": [int(v) for v in p.counts],
+                # what decided zonal_pattern along with zonal_index (hoimg.profile.radial)
+                "shape_index": float(p.shape_index) if math.isfinite(p.shape_index) else None,
             }
         return out
 

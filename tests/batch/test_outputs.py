@@ -25,7 +25,7 @@ def _entries():
         {"file": "a.dcm", "image": image_record("a.dcm", status="ok", n_lesions=2, seconds=0.5),
          "lesions": [_lesion("a.dcm", 2, 0.1 + 0.2), _lesion("a.dcm", 1, 1 / 3)],
          "profiles": [{"lesion_id": 1, "s": [0.25, 0.75], "values": [1.0, math.nan],
-                       "counts": [3, 4]}]},
+                       "counts": [3, 4], "shape_index": -0.125}]},
         {"file": "b.txt", "image": image_record("b.txt", status="skipped", error="not DICOM"),
          "lesions": [], "profiles": []},
     ]
@@ -63,6 +63,7 @@ def test_jsonl_lesions_carry_profiles_with_nan_as_null(tmp_path):
     write_tables(str(tmp_path), "jsonl", _entries())
     rows = [json.loads(line) for line in (tmp_path / "lesions.jsonl").read_text().splitlines()]
     assert [r["lesion_id"] for r in rows] == [1, 2]
-    assert rows[0]["profile"] == {"s": [0.25, 0.75], "values": [1.0, None], "counts": [3, 4]}
-    assert rows[1]["profile"] == {"s": None, "values": None, "counts": None}
+    assert rows[0]["profile"] == {"s": [0.25, 0.75], "values": [1.0, None], "counts": [3, 4],
+                                  "shape_index": -0.125}
+    assert rows[1]["profile"] == {"s": None, "values": None, "counts": None, "shape_index": None}
     assert rows[0]["area_mm2"] is None

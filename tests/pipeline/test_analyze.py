@@ -49,9 +49,11 @@ def test_to_dict_is_strict_json_without_identifiers(calibrated):
     d = json.loads(text)
     assert d["image"]["spacing_source"] == "pixel_spacing"
     assert len(d["lesions"]) == len(calibrated.lesions)
-    for les in d["lesions"]:
+    for les, lesion in zip(d["lesions"], calibrated.lesions, strict=True):
         assert math.isclose(sum(les["probabilities"].values()), 1.0, abs_tol=1e-9)
         assert len(les["profile"]["s"]) == hoimg.AnalysisConfig().profile.n_bins
+        # the shape index that decided the pattern travels with the profile
+        assert les["profile"]["shape_index"] == lesion.profile.shape_index
 
 
 def test_repr_html_shows_thumbnail_and_table(calibrated):

@@ -18,6 +18,9 @@ from typing import Any
 __all__ = ["FORMATS", "table_paths", "write_tables", "atomic_write_text"]
 
 FORMATS = ("csv", "parquet", "jsonl")
+# A jsonl lesion row's ``profile``: the radial profile and the shape index that decided its
+# zonal pattern (journals written before it was recorded give None).
+PROFILE_KEYS = ("s", "values", "counts", "shape_index")
 _CHUNK_ROWS = 5000
 
 
@@ -141,7 +144,7 @@ def write_tables(
             for row in sorted(entry.get("lesions") or (), key=lambda r: r["lesion_id"]):
                 if fmt == "jsonl":
                     prof = profiles.get(row["lesion_id"], {})
-                    row = {**row, "profile": {k: prof.get(k) for k in ("s", "values", "counts")}}
+                    row = {**row, "profile": {k: prof.get(k) for k in PROFILE_KEYS}}
                 lesions.add(row)
                 n_lesions += 1
         images.close()

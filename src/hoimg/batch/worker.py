@@ -81,6 +81,9 @@ def _profile_dict(lesion) -> dict[str, Any]:
     for name in ("s", "values", "counts"):
         value = getattr(prof, name, None)
         out[name] = None if value is None else np.asarray(value).tolist()
+    # what decided the zonal pattern along with zonal_index (hoimg.profile.radial)
+    shape = getattr(prof, "shape_index", None)
+    out["shape_index"] = float(shape) if shape is not None and math.isfinite(shape) else None
     return out
 
 
