@@ -75,36 +75,19 @@ def _offset_chord(e, w, e_max, delta, b):
 
 
 @njit(cache=True, error_model="numpy")
-def _shape_index(values, cnt, ref_sums, e_max, core_end):
-    """Shape index of one profile: the outer half against the core, each over the chord of
-    the uniform body that the mask cuts at the measured edge level (see
-    :mod:`hoimg.profile.radial`). NaN without a core, an outer half or a positive core.
+def _scaled_ref(ref_sums, e, w, own, e_max, delta, b):
+    """Bin ``b``'s chord sum for the outline ``delta`` blocks outside the mask: the mask's
+    own sum scaled by the offset outline's chord over the mask's (unscaled for no offset
+    or a bin without chord, where the nodes are not read)."""
+    if delta == 0.0 or own[b] <= 0.0:
+        return ref_sums[b]
+    return ref_sums[b] * (_offset_chord(e, w, e_max, delta, b) / own[b])
 
-    ``values`` and ``cnt`` are the bin means and pixel counts, ``ref_sums`` the chord sums
-    of the mask's own outline, ``e_max`` the deepest ``e = d - 1/2`` (blocks). A bin's
-    chord sum is scaled by the offset outline's chord over the mask's own, each averaged
-    over the bin's distances as a disc holds them (8 nodes, weighted by the circumference
-    ``d_max - d``).
-    """
-    n_bins = cnt.shape[0]
-    s = (np.arange(n_bins) + 0.5) / n_bins
-    core_sum = 0.0
-    n_core = 0
-    mid_sum = 0.0
-    n_mid = 0
-    for b in range(n_bins):
-        if cnt[b] == 0:
-            return np.nan
-        if s[b] <= core_end:
-            core_sum += values[b] * cnt[b]
-            n_core += cnt[b]
-        elif s[b] >= 0.5 and b < n_bins - 1:
-            mid_sum += values[b] * cnt[b]
-            n_mid += cnt[b]
-    if n_core == 0 or n_mid == 0 or not e_max > 0.0 or not core_sum > 0.0:
-        return np.nan
-    last = n_bins - 1
-    target = values[last] / (core_sum / n_core)
+
+@njit(cache=True, error_model="numpy")
+def _chord_nodes(n_bins, e_max):
+    """Quadrature nodes ``e`` (n_bins, 8), weights ``w`` and the mask's own chord per bin:
+    8 distances per bin, weighted by a disc's circumference ``d_max - d`` there."""
     d_max = e_max + 0.5
     e = np.empty((n_bins, 8))
     w = np.empty((n_bins, 8))
@@ -119,15 +102,62 @@ def _shape_index(values, cnt, ref_sums, e_max, core_end):
             if a > 0.0:
                 acc += w[b, k] * np.sqrt(a)
         own[b] = acc
-    # the offset whose chord falls from the core to the edge bin as the data do; the ratio
-    # rises with the offset towards 1 (a flat chord), so a rim denser than the core takes
-    # the largest offset, and an edge below the mask's own chord none
+    return e, w, own
+
+
+@njit(cache=True, error_model="numpy")
+def _edge_core_ratio(ref_sums, cnt, e, w, own, e_max, delta, s, core_end):
+    """Edge-bin over core mean of the offset outline's chord (:func:`_shape_index`)."""
+    n_bins = cnt.shape[0]
     ref_core = 0.0
+    n_core = 0
     for b in range(n_bins):
         if s[b] <= core_end:
-            ref_core += ref_sums[b]
+            ref_core += _scaled_ref(ref_sums, e, w, own, e_max, delta, b)
+            n_core += cnt[b]
+    last = n_bins - 1
+    return _scaled_ref(ref_sums, e, w, own, e_max, delta, last) / cnt[last] / (ref_core / n_core)
+
+
+@njit(cache=True, error_model="numpy")
+def _shape_index(values, cnt, ref_sums, e_max, core_end):
+    """Shape index of one profile: the outer half against the core, each over the chord of
+    the uniform body that the mask cuts at the measured edge level (see
+    :mod:`hoimg.profile.radial`). NaN without a core, an outer half or a positive core.
+
+    ``values`` and ``cnt`` are the bin means and pixel counts, ``ref_sums`` the chord sums
+    of the mask's own outline, ``e_max`` the deepest ``e = d - 1/2`` (blocks). A bin's
+    chord sum is scaled by the offset outline's chord over the mask's own, each averaged
+    over the bin's distances as a disc holds them (:func:`_chord_nodes`).
+    """
+    n_bins = cnt.shape[0]
+    s = (np.arange(n_bins) + 0.5) / n_bins
+    last = n_bins - 1
+    core_sum = 0.0
+    n_core = 0
+    mid_sum = 0.0
+    n_mid = 0
+    for b in range(n_bins):
+        if cnt[b] == 0:
+            return np.nan
+        if s[b] <= core_end:
+            core_sum += values[b] * cnt[b]
+            n_core += cnt[b]
+        elif s[b] >= 0.5 and b < last:
+            mid_sum += values[b] * cnt[b]
+            n_mid += cnt[b]
+    if n_core == 0 or n_mid == 0 or not e_max > 0.0 or not core_sum > 0.0:
+        return np.nan
+    target = values[last] / (core_sum / n_core)
+    # the offset whose chord falls from the core to the edge bin as the data do; the ratio
+    # rises with the offset towards 1 (a flat chord), so a rim denser than the core takes
+    # the largest offset, and an edge below the mask's own chord none (and no nodes)
+    e = np.empty((0, 8))
+    w = np.empty((0, 8))
+    own = np.empty(0)
     delta = 0.0
-    if target > ref_sums[last] / cnt[last] / (ref_core / n_core):
+    if target > _edge_core_ratio(ref_sums, cnt, e, w, own, e_max, 0.0, s, core_end):
+        e, w, own = _chord_nodes(n_bins, e_max)
         lo = 0.0
         hi = 50.0 * e_max
         if _edge_core_ratio(ref_sums, cnt, e, w, own, e_max, hi, s, core_end) > target:
@@ -141,37 +171,15 @@ def _shape_index(values, cnt, ref_sums, e_max, core_end):
     ref_core = 0.0
     ref_mid = 0.0
     for b in range(n_bins):
-        in_core = s[b] <= core_end
-        in_mid = not in_core and s[b] >= 0.5 and b < last
-        if in_core or in_mid:
-            scale = 1.0
-            if delta > 0.0 and own[b] > 0.0:
-                scale = _offset_chord(e, w, e_max, delta, b) / own[b]
-            if in_core:
-                ref_core += ref_sums[b] * scale
-            else:
-                ref_mid += ref_sums[b] * scale
+        if s[b] <= core_end:
+            ref_core += _scaled_ref(ref_sums, e, w, own, e_max, delta, b)
+        elif s[b] >= 0.5 and b < last:
+            ref_mid += _scaled_ref(ref_sums, e, w, own, e_max, delta, b)
     if not (ref_core > 0.0 and ref_mid > 0.0):
         return np.nan
     x = max(mid_sum / ref_mid, 0.0)
     y = core_sum / ref_core
     return (x - y) / (x + y)
-
-
-@njit(cache=True, error_model="numpy")
-def _edge_core_ratio(ref_sums, cnt, e, w, own, e_max, delta, s, core_end):
-    """Edge-bin over core mean of the offset outline's chord (:func:`_shape_index`)."""
-    n_bins = cnt.shape[0]
-    ref_core = 0.0
-    n_core = 0
-    for b in range(n_bins):
-        if s[b] <= core_end:
-            scale = _offset_chord(e, w, e_max, delta, b) / own[b] if own[b] > 0.0 else 1.0
-            ref_core += ref_sums[b] * scale
-            n_core += cnt[b]
-    last = n_bins - 1
-    scale = _offset_chord(e, w, e_max, delta, last) / own[last] if own[last] > 0.0 else 1.0
-    return ref_sums[last] * scale / cnt[last] / (ref_core / n_core)
 
 
 @njit(cache=True, error_model="numpy")
