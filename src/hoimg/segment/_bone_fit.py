@@ -8,6 +8,13 @@ by a polynomial with *one-sided* robust trimming: juxtacortical mineral can only
 apparent edge outwards, so outward bulges are outliers and are replaced by the fit. That
 is what keeps a parosteal osteosarcoma (attached to the cortex by definition) out of the
 bone.
+
+Before the per-side fits, each row is checked against the shaft's symmetry
+(:func:`_cap_asymmetry`): a shaft projects symmetrically about its axis, flares included,
+so a row whose one side stands much further from the axis than the other has mineral on
+that side, which is replaced by the mirror image of the other. That holds where a
+polynomial per side cannot tell, such as a lesion over the last third of the visible
+shaft.
 """
 
 from __future__ import annotations
@@ -301,6 +308,11 @@ def fit_frame(
     gap[max(rows[0] - ext, 0) : rows[0]] = True
     gap[rows[-1] + 1 : min(rows[-1] + 1 + ext, h)] = True
     x_gap = np.nonzero(gap)[0].astype(np.float64)
+    measured = np.zeros(h, bool)
+    measured[rows] = True
+    mirrored_lo = np.zeros(h, bool)
+    mirrored_hi = np.zeros(h, bool)
+    _cap_asymmetry(lo, hi, measured, mirrored_lo, mirrored_hi, tol, 1 if length_mm < 100 else 2)
     fit_hi, s_hi, gap_hi = _robust_trend(x, hi[rows], deg, tol, x_gap)
     fit_lo, s_lo, gap_lo = _robust_trend(x, -lo[rows], deg, tol, x_gap)
     bulge_hi = np.zeros(h, bool)
@@ -320,8 +332,8 @@ def fit_frame(
         out_hi & (dev_hi > 0), out_lo & (dev_lo > 0), out_hi, out_lo, wide_hi, wide_lo,
         _FLARE_EXCESS_MM / px_mm,
     )
-    bulge_hi[rows] = out_hi
-    bulge_lo[rows] = out_lo
+    bulge_hi[rows] = out_hi | mirrored_hi[rows]
+    bulge_lo[rows] = out_lo | mirrored_lo[rows]
     # Under a lump on a flaring end the bone still flares: the edge there is the measured
     # one less the lump's excess over the other side's widening (the flare mirrored),
     # never inside the trend.
@@ -351,6 +363,65 @@ def fit_frame(
     thick_lo = np.where(thick_lo >= 0, thick_lo, np.nan)
     thick_hi = np.where(thick_hi >= 0, thick_hi, np.nan)
     return FrameFit(center, along, across, u0, v0, lo, hi, bulge_lo, bulge_hi, thick_lo, thick_hi)
+
+
+def _cap_asymmetry(lo: np.ndarray, hi: np.ndarray, measured: np.ndarray, bulge_lo: np.ndarray,
+                   bulge_hi: np.ndarray, tol: float, deg: int) -> None:
+    """Pull in, in place, the side of a row that stands further from the shaft's axis.
+
+    A shaft projects symmetrically about its axis, flares included (they widen both
+    sides alike), whereas mineral on the cortex pushes one side out. The per-side trends
+    cannot always tell: a lesion at the end of the visible shaft bends a cubic out to
+    it, and the lesion's dense base is drawn into the bone. The axis is a robust
+    polynomial (degree ``deg``) through the rows' midpoints, trimmed symmetrically (a
+    lesion shifts the midpoint of its rows by half its bulge); in every row whose two
+    half-widths differ by more than ``tol`` plus twice the midpoints' scatter, the wider
+    side is set to the mirror image of the other and marked as a bulge.
+    """
+    rows = np.nonzero(measured & np.isfinite(lo) & np.isfinite(hi))[0]
+    if rows.size < deg + 4:
+        return
+    x = rows.astype(np.float64)
+    x0, span = x.mean(), max(np.ptp(x), 1.0)
+    xs = (x - x0) / span
+    mid = 0.5 * (lo[rows] + hi[rows])
+    from scipy.stats import siegelslopes
+
+    # Start from a repeated-median line (robust to a lesion over up to half the rows;
+    # a least-squares polynomial bends to one at an end of the shaft), then refit the
+    # polynomial on the rows near it, so a bowed shaft is followed and a lesion is not.
+    # (On at most ~200 rows: its cost grows with the square of their number.)
+    sub = slice(None, None, max(rows.size // 200, 1))
+    slope, icpt = siegelslopes(mid[sub], xs[sub])
+    coef = np.array([slope, icpt])
+    res = mid - np.polyval(coef, xs)
+    scale = robust_sigma(res)
+    keep = np.abs(res) <= 0.5 * tol + 2.5 * scale
+    for _ in range(8):
+        if keep.sum() <= deg + 2:
+            break
+        coef = np.polyfit(xs[keep], mid[keep], deg)
+        res = mid - np.polyval(coef, xs)
+        scale = robust_sigma(res[keep])
+        new = np.abs(res) <= 0.5 * tol + 2.5 * scale
+        if np.array_equal(new, keep):
+            break
+        keep = new
+    limit = tol + 2.0 * scale
+    # Measured rows only: beyond them both edges are extrapolated trends, and a side
+    # whose own half-width is implausibly small (an edge lost inside the bone) is no
+    # mirror for the other.
+    every = rows
+    axis = np.polyval(coef, xs)
+    out_hi = hi[every] - axis
+    out_lo = axis - lo[every]
+    typical = float(np.median(np.abs(hi[every] - lo[every]))) * 0.5
+    wide_hi = (out_hi > out_lo + limit) & (out_lo > 0.5 * typical)
+    wide_lo = (out_lo > out_hi + limit) & (out_hi > 0.5 * typical)
+    hi[every[wide_hi]] = axis[wide_hi] + out_lo[wide_hi]
+    lo[every[wide_lo]] = axis[wide_lo] - out_hi[wide_lo]
+    bulge_hi[every[wide_hi]] = True
+    bulge_lo[every[wide_lo]] = True
 
 
 def _side_edges(img: np.ndarray, rows: np.ndarray, ext: np.ndarray, j: np.ndarray, thr: np.ndarray,
