@@ -13,8 +13,9 @@ Before the per-side fits, each row is checked against the shaft's symmetry
 (:func:`_cap_asymmetry`): a shaft projects symmetrically about its axis, flares included,
 so a row whose one side stands much further from the axis than the other has mineral on
 that side, which is replaced by the mirror image of the other. That holds where a
-polynomial per side cannot tell, such as a lesion over the last third of the visible
-shaft.
+polynomial per side cannot tell: a large lesion bends a cubic out to it. A one-sided
+widening that runs on to the end of the measured shaft is left to the per-side fits (it
+may be a flare whose other side the edge rule missed).
 """
 
 from __future__ import annotations
@@ -371,13 +372,16 @@ def _cap_asymmetry(lo: np.ndarray, hi: np.ndarray, measured: np.ndarray, bulge_l
 
     A shaft projects symmetrically about its axis, flares included (they widen both
     sides alike), whereas mineral on the cortex pushes one side out. The per-side trends
-    cannot always tell: a lesion at the end of the visible shaft bends a cubic out to
-    it, and the lesion's dense base is drawn into the bone. The axis is a robust
-    polynomial (degree ``deg``) through the rows' midpoints, trimmed symmetrically (a
-    lesion shifts the midpoint of its rows by half its bulge); in every row whose two
-    half-widths differ by more than ``tol`` plus twice the midpoints' scatter, the wider
-    side is set to the mirror image of the other and marked as a bulge.
+    cannot always tell: a large lesion bends a cubic out to it, and the lesion's dense
+    base is drawn into the bone. The axis is a robust polynomial (degree ``deg``)
+    through the rows' midpoints, trimmed symmetrically (a lesion shifts the midpoint of
+    its rows by half its bulge); in every row whose two half-widths differ by more than
+    ``tol`` plus twice the midpoints' scatter, the wider side is set to the mirror image
+    of the other and marked as a bulge, unless its run of such rows reaches an end of
+    the measured rows (:func:`_inner_runs`).
     """
+    from scipy.stats import siegelslopes
+
     rows = np.nonzero(measured & np.isfinite(lo) & np.isfinite(hi))[0]
     if rows.size < deg + 4:
         return
@@ -385,8 +389,6 @@ def _cap_asymmetry(lo: np.ndarray, hi: np.ndarray, measured: np.ndarray, bulge_l
     x0, span = x.mean(), max(np.ptp(x), 1.0)
     xs = (x - x0) / span
     mid = 0.5 * (lo[rows] + hi[rows])
-    from scipy.stats import siegelslopes
-
     # Start from a repeated-median line (robust to a lesion over up to half the rows;
     # a least-squares polynomial bends to one at an end of the shaft), then refit the
     # polynomial on the rows near it, so a bowed shaft is followed and a lesion is not.
@@ -408,20 +410,42 @@ def _cap_asymmetry(lo: np.ndarray, hi: np.ndarray, measured: np.ndarray, bulge_l
             break
         keep = new
     limit = tol + 2.0 * scale
-    # Measured rows only: beyond them both edges are extrapolated trends, and a side
-    # whose own half-width is implausibly small (an edge lost inside the bone) is no
-    # mirror for the other.
-    every = rows
+    # Measured rows only (beyond them both edges are extrapolated trends); a side whose
+    # own half-width is implausibly small (an edge lost inside the bone) is no mirror for
+    # the other.
     axis = np.polyval(coef, xs)
-    out_hi = hi[every] - axis
-    out_lo = axis - lo[every]
-    typical = float(np.median(np.abs(hi[every] - lo[every]))) * 0.5
-    wide_hi = (out_hi > out_lo + limit) & (out_lo > 0.5 * typical)
-    wide_lo = (out_lo > out_hi + limit) & (out_hi > 0.5 * typical)
-    hi[every[wide_hi]] = axis[wide_hi] + out_lo[wide_hi]
-    lo[every[wide_lo]] = axis[wide_lo] - out_hi[wide_lo]
-    bulge_hi[every[wide_hi]] = True
-    bulge_lo[every[wide_lo]] = True
+    out_hi = hi[rows] - axis
+    out_lo = axis - lo[rows]
+    typical = float(np.median(np.abs(hi[rows] - lo[rows]))) * 0.5
+    wide_hi = _inner_runs((out_hi > out_lo + limit) & (out_lo > 0.5 * typical))
+    wide_lo = _inner_runs((out_lo > out_hi + limit) & (out_hi > 0.5 * typical))
+    hi[rows[wide_hi]] = axis[wide_hi] + out_lo[wide_hi]
+    lo[rows[wide_lo]] = axis[wide_lo] - out_hi[wide_lo]
+    bulge_hi[rows[wide_hi]] = True
+    bulge_lo[rows[wide_lo]] = True
+
+
+def _inner_runs(mask: np.ndarray) -> np.ndarray:
+    """``mask`` less its runs that reach either end.
+
+    A one-sided widening that runs on to the end of the measured shaft may be a flare
+    whose other side the half-maximum rule missed (a thin metaphyseal cortex); mineral
+    on the cortex is a bump the edge returns from.
+    """
+    out = mask.copy()
+    # Runs a few rows apart (noise on the edge) count as one.
+    bridge = max(mask.size // 20, 3)
+    runs = contiguous_runs(mask, min_len=1)
+    merged: list[list[int]] = []
+    for a, b in runs:
+        if merged and a - merged[-1][1] <= bridge:
+            merged[-1][1] = b
+        else:
+            merged.append([a, b])
+    for a, b in merged:
+        if a <= bridge or b >= mask.size - bridge:
+            out[a:b] = False
+    return out
 
 
 def _side_edges(img: np.ndarray, rows: np.ndarray, ext: np.ndarray, j: np.ndarray, thr: np.ndarray,
