@@ -204,10 +204,8 @@ def test_the_wider_side_of_an_asymmetric_row_is_mirrored_about_the_axis():
     lump[120:220] = 20.0 * np.sin(np.linspace(0.0, np.pi, 100)) ** 0.5
     one_sided = np.clip(30.0 - x, 0.0, None) * 0.4
     hi_seen, lo_seen = hi + lump, lo - one_sided
-    measured = np.ones(n, bool)
     lo_out, hi_out = lo_seen.copy(), hi_seen.copy()
-    bulge_lo, bulge_hi = np.zeros(n, bool), np.zeros(n, bool)
-    _cap_asymmetry(lo_out, hi_out, measured, bulge_lo, bulge_hi, 2.5, 2)
+    bulge_lo, bulge_hi = _cap_asymmetry(lo_out, hi_out, np.arange(n), 2.5, 2)
     # Rows the lump raises past the tolerance are the mirror of the other side: the shaft.
     wide = lump > 2.5
     assert np.array_equal(bulge_hi, wide)

@@ -309,11 +309,7 @@ def fit_frame(
     gap[max(rows[0] - ext, 0) : rows[0]] = True
     gap[rows[-1] + 1 : min(rows[-1] + 1 + ext, h)] = True
     x_gap = np.nonzero(gap)[0].astype(np.float64)
-    measured = np.zeros(h, bool)
-    measured[rows] = True
-    mirrored_lo = np.zeros(h, bool)
-    mirrored_hi = np.zeros(h, bool)
-    _cap_asymmetry(lo, hi, measured, mirrored_lo, mirrored_hi, tol, 1 if length_mm < 100 else 2)
+    mirrored_lo, mirrored_hi = _cap_asymmetry(lo, hi, rows, tol, 1 if length_mm < 100 else 2)
     fit_hi, s_hi, gap_hi = _robust_trend(x, hi[rows], deg, tol, x_gap)
     fit_lo, s_lo, gap_lo = _robust_trend(x, -lo[rows], deg, tol, x_gap)
     bulge_hi = np.zeros(h, bool)
@@ -333,8 +329,8 @@ def fit_frame(
         out_hi & (dev_hi > 0), out_lo & (dev_lo > 0), out_hi, out_lo, wide_hi, wide_lo,
         _FLARE_EXCESS_MM / px_mm,
     )
-    bulge_hi[rows] = out_hi | mirrored_hi[rows]
-    bulge_lo[rows] = out_lo | mirrored_lo[rows]
+    bulge_hi[rows] = out_hi | mirrored_hi
+    bulge_lo[rows] = out_lo | mirrored_lo
     # Under a lump on a flaring end the bone still flares: the edge there is the measured
     # one less the lump's excess over the other side's widening (the flare mirrored),
     # never inside the trend.
@@ -366,8 +362,8 @@ def fit_frame(
     return FrameFit(center, along, across, u0, v0, lo, hi, bulge_lo, bulge_hi, thick_lo, thick_hi)
 
 
-def _cap_asymmetry(lo: np.ndarray, hi: np.ndarray, measured: np.ndarray, bulge_lo: np.ndarray,
-                   bulge_hi: np.ndarray, tol: float, deg: int) -> None:
+def _cap_asymmetry(lo: np.ndarray, hi: np.ndarray, rows: np.ndarray, tol: float,
+                   deg: int) -> tuple[np.ndarray, np.ndarray]:
     """Pull in, in place, the side of a row that stands further from the shaft's axis.
 
     A shaft projects symmetrically about its axis, flares included (they widen both
@@ -377,14 +373,18 @@ def _cap_asymmetry(lo: np.ndarray, hi: np.ndarray, measured: np.ndarray, bulge_l
     through the rows' midpoints, trimmed symmetrically (a lesion shifts the midpoint of
     its rows by half its bulge); in every row whose two half-widths differ by more than
     ``tol`` plus twice the midpoints' scatter, the wider side is set to the mirror image
-    of the other and marked as a bulge, unless its run of such rows reaches an end of
-    the measured rows (:func:`_inner_runs`).
+    of the other, unless its run of such rows reaches an end of the measured ``rows``
+    (:func:`_inner_runs`). Returns which of ``rows`` had their lo and their hi side
+    mirrored.
     """
     from scipy.stats import siegelslopes
 
-    rows = np.nonzero(measured & np.isfinite(lo) & np.isfinite(hi))[0]
+    wide_lo = np.zeros(rows.size, bool)
+    wide_hi = np.zeros(rows.size, bool)
+    ok = np.isfinite(lo[rows]) & np.isfinite(hi[rows])
+    all_rows, rows = rows, rows[ok]
     if rows.size < deg + 4:
-        return
+        return wide_lo, wide_hi
     x = rows.astype(np.float64)
     x0, span = x.mean(), max(np.ptp(x), 1.0)
     xs = (x - x0) / span
@@ -417,12 +417,11 @@ def _cap_asymmetry(lo: np.ndarray, hi: np.ndarray, measured: np.ndarray, bulge_l
     out_hi = hi[rows] - axis
     out_lo = axis - lo[rows]
     typical = float(np.median(np.abs(hi[rows] - lo[rows]))) * 0.5
-    wide_hi = _inner_runs((out_hi > out_lo + limit) & (out_lo > 0.5 * typical))
-    wide_lo = _inner_runs((out_lo > out_hi + limit) & (out_hi > 0.5 * typical))
-    hi[rows[wide_hi]] = axis[wide_hi] + out_lo[wide_hi]
-    lo[rows[wide_lo]] = axis[wide_lo] - out_hi[wide_lo]
-    bulge_hi[rows[wide_hi]] = True
-    bulge_lo[rows[wide_lo]] = True
+    wide_hi[ok] = _inner_runs((out_hi > out_lo + limit) & (out_lo > 0.5 * typical))
+    wide_lo[ok] = _inner_runs((out_lo > out_hi + limit) & (out_hi > 0.5 * typical))
+    hi[all_rows[wide_hi]] = axis[wide_hi[ok]] + out_lo[wide_hi[ok]]
+    lo[all_rows[wide_lo]] = axis[wide_lo[ok]] - out_hi[wide_lo[ok]]
+    return wide_lo, wide_hi
 
 
 def _inner_runs(mask: np.ndarray) -> np.ndarray:
