@@ -80,7 +80,8 @@ def candidates_from_truth(lesion_labels: np.ndarray) -> LesionCandidates:
     return LesionCandidates(np.ascontiguousarray(lesion_labels, dtype=np.int32), tuple(records))
 
 
-def _group(les: dict) -> str:
+def group_of(les: dict) -> str:
+    """"HO <stage>", "POS" or "other" for a truth lesion."""
     if les["class"] == "heterotopic_ossification":
         return f"HO {les.get('stage')}"
     if les["class"] == "parosteal_osteosarcoma":
@@ -88,7 +89,14 @@ def _group(les: dict) -> str:
     return "other"
 
 
-def _measure_case(ph, detected: bool, cfg):
+def measure_case(ph, detected: bool, cfg):
+    """Profile and cleft scan of each truth lesion of phantom ``ph``.
+
+    With ``detected``, of the candidates ``find_bone`` and ``find_lesions`` found, matched
+    to truth by ``hoimg.evaluate.match_lesions``; else of the phantom's own bone and
+    lesion labels. Returns ``([(truth lesion, (profile, scan) or None), ...], number of
+    candidates matching no truth lesion)``.
+    """
     truth = ph.truth["lesions"]
     rg = ph.radiograph
     if detected:
@@ -99,14 +107,14 @@ def _measure_case(ph, detected: bool, cfg):
         cands = find_lesions(rg, bone, config=cfg)
         measured = measure_lesions(rg, bone, cands, config=cfg)
         spacing = math.sqrt(rg.spacing_mm[0] * rg.spacing_mm[1]) if rg.spacing_mm else None
-        t2d, _, _ = match_lesions([r.centroid_rc for r in cands.records], truth, spacing)
-        return [(les, measured[t2d[i]] if t2d[i] is not None else None)
-                for i, les in enumerate(truth)]
+        t2d, d2t, _ = match_lesions([r.centroid_rc for r in cands.records], truth, spacing)
+        return ([(les, measured[t2d[i]] if t2d[i] is not None else None)
+                 for i, les in enumerate(truth)], sum(1 for d in d2t if d is None))
     bone = bone_from_labels(ph.bone_labels)
     cands = candidates_from_truth(ph.lesion_labels)
     measured = dict(zip([r.id for r in cands.records],
                         measure_lesions(rg, bone, cands, config=cfg), strict=True))
-    return [(les, measured.get(i + 1)) for i, les in enumerate(truth)]
+    return [(les, measured.get(i + 1)) for i, les in enumerate(truth)], 0
 
 
 def main(argv=None) -> int:
@@ -128,8 +136,8 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     for idx in range(args.start, args.start + args.n):
         ph = generate(args.seed, idx)
-        for les, res in _measure_case(ph, args.detected, cfg):
-            group = _group(les)
+        for les, res in measure_case(ph, args.detected, cfg)[0]:
+            group = group_of(les)
             if group == "other":
                 continue
             if res is None:

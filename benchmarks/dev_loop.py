@@ -41,55 +41,26 @@ os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(_HERE, "..", ".venv", "num
 ACCEPTANCE_SEEDS = frozenset({1000, 2000, 3000})
 
 
-def group_of(les: dict) -> str:
-    """"HO <stage>", "POS" or "other" for a truth lesion (or a saved row)."""
-    if les["class"] == "heterotopic_ossification":
-        return f"HO {les.get('stage')}"
-    if les["class"] == "parosteal_osteosarcoma":
-        return "POS"
-    return "other"
-
-
 def run_cases(seed: int, indices: list[int], truth_masks: bool) -> dict:
     """Rows (one per truth lesion) and false-positive counts of the given cases."""
     sys.path.insert(0, _HERE)
+    from accept_profile import group_of, measure_case
+
     from hoimg.config import AnalysisConfig
-    from hoimg.evaluate import match_lesions
     from hoimg.phantom import generate
-    from hoimg.profile import measure_lesions
-    from hoimg.segment import find_bone, find_lesions
 
     cfg = AnalysisConfig()
     rows, fps = [], []
     for idx in indices:
-        ph = generate(seed, idx)
-        rad = ph.radiograph
-        truth = ph.truth["lesions"]
-        if truth_masks:
-            from accept_profile import bone_from_labels, candidates_from_truth
-
-            bone = bone_from_labels(ph.bone_labels)
-            cands = candidates_from_truth(ph.lesion_labels)
-            ids = [r.id for r in cands.records]
-            t2d = [ids.index(i + 1) if (i + 1) in ids else None for i in range(len(truth))]
-            n_fp = 0
-        else:
-            bone = find_bone(rad, config=cfg)
-            cands = find_lesions(rad, bone, config=cfg)
-            spacing = math.sqrt(rad.spacing_mm[0] * rad.spacing_mm[1]) if rad.spacing_mm else None
-            t2d, d2t, _ = match_lesions([r.centroid_rc for r in cands.records], truth, spacing)
-            n_fp = sum(1 for d in d2t if d is None)
-        measured = measure_lesions(rad, bone, cands, config=cfg)
+        pairs, n_fp = measure_case(generate(seed, idx), not truth_masks, cfg)
         fps.append([idx, n_fp])
-        for li, les in enumerate(truth):
-            j = t2d[li]
+        for li, (les, res) in enumerate(pairs):
             row = dict(seed=seed, idx=idx, li=li, group=group_of(les), zonal=les.get("zonal"),
-                       cleft=les.get("cleft"), gap=les.get("gap_mm"), found=j is not None)
-            if j is not None:
-                prof, scan = measured[j]
+                       cleft=les.get("cleft"), gap=les.get("gap_mm"), found=res is not None)
+            if res is not None:
+                prof, scan = res
                 row.update(pattern=prof.zonal_pattern, category=scan.category,
-                           width=_finite(scan.cleft_width_mm), fraction=_finite(scan.cleft_fraction),
-                           flags=list(cands.records[j].flags))
+                           width=_finite(scan.cleft_width_mm), fraction=_finite(scan.cleft_fraction))
             rows.append(row)
     return dict(rows=rows, fps=fps)
 
