@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hoimg.segment._bone_detect import _join_collinear, _same_shaft
+from hoimg.segment._bone_detect import _join_collinear, _same_shaft, limb_direction, limb_gradients
 from hoimg.segment._grid import WorkGrid
 from hoimg.segment._prepare import along_limb_background
 
@@ -43,6 +43,22 @@ def test_along_limb_background_follows_bands_and_ignores_a_compact_lesion():
     assert abs(float(bg[300, 170] - img[300, 170])) < 1.0
     resid = (img + lesion) - bg
     assert float(resid[300, 170]) == pytest.approx(25.0, abs=1.0)
+
+
+def test_limb_gradients_computed_once_give_the_same_axis_and_background():
+    # prepare() computes the gradients once for the field's axis and the soft tissue's;
+    # the results must be those of computing them in each call.
+    img = _limb()
+    img[:, 300:] += np.linspace(0.0, 30.0, 600, dtype=np.float32)[:, None]  # tilt one band
+    grid = _grid(img.shape)
+    weight = np.ones(img.shape, bool)
+    weight[:, 250:] = False
+    grads = limb_gradients(img, grid)
+    assert np.array_equal(limb_direction(img, weight, grid, grads), limb_direction(img, weight, grid))
+    np.testing.assert_array_equal(along_limb_background(img, weight, grid, gradients=grads),
+                                  along_limb_background(img, weight, grid))
+    # the axis runs along the bands: (1, 0) for this vertical limb
+    np.testing.assert_allclose(limb_direction(img, weight, grid, grads), [1.0, 0.0], atol=1e-6)
 
 
 def test_along_limb_background_declines_without_tissue():

@@ -47,18 +47,24 @@ _RIDER_MIN_SHARE = 0.8
 _RIDER_MAX_LENGTH_RATIO = 0.7
 
 
-def limb_direction(smooth: np.ndarray, valid: np.ndarray, grid: WorkGrid) -> np.ndarray:
-    """Unit (row, col) vector along the dominant edges (the limb / shaft axis)."""
+def limb_gradients(smooth: np.ndarray, grid: WorkGrid) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column derivatives of ``smooth`` blurred over 1 mm, for :func:`limb_direction`."""
     import cv2
 
     s = gaussian(smooth, grid.px(1.0))
-    gr = cv2.Sobel(s, cv2.CV_32F, 0, 1, ksize=3)
-    gc = cv2.Sobel(s, cv2.CV_32F, 1, 0, ksize=3)
+    return cv2.Sobel(s, cv2.CV_32F, 0, 1, ksize=3), cv2.Sobel(s, cv2.CV_32F, 1, 0, ksize=3)
+
+
+def limb_direction(smooth: np.ndarray, valid: np.ndarray, grid: WorkGrid,
+                   gradients: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Unit (row, col) vector along the dominant edges (the limb / shaft axis) of the
+    ``valid`` pixels; ``gradients`` are :func:`limb_gradients` of ``smooth`` if already known."""
+    gr, gc = limb_gradients(smooth, grid) if gradients is None else gradients
     m = valid & np.isfinite(gr) & np.isfinite(gc)
     gr, gc = gr[m].astype(np.float64), gc[m].astype(np.float64)
     if gr.size < 10:
         return np.array([1.0, 0.0])
-    mag = np.hypot(gr, gc)
+    mag = np.sqrt(gr * gr + gc * gc)  # float32 inputs: the squares are exact in float64
     # Strong edges only, and capped, so one marker or lesion cannot steer the tensor.
     # Both percentiles from one selection.
     p90, cap = np.percentile(mag, [90.0, 99.0])

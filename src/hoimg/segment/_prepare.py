@@ -17,7 +17,7 @@ import numpy as np
 from ..config import LoadConfig, SegmentConfig
 from ..radiograph import Radiograph
 from ._background import running_percentile, soft_tissue_background
-from ._bone_detect import bone_blobs, limb_direction
+from ._bone_detect import bone_blobs, limb_direction, limb_gradients
 from ._field import flat_mask, outside_mask, plateau_mask, saturated_mask
 from ._grid import WorkGrid, components_touching, downsample, ellipse, gaussian, make_grid, morphology
 
@@ -105,10 +105,16 @@ def _compute(radiograph: Radiograph, seg: SegmentConfig, load: LoadConfig) -> Pr
         closing_mm=seg.rim_closing_mm,
         max_hole_mm2=seg.max_hole_mm2,
     )
+    # Bone bands find their axis on a coarser copy (bone_blobs). The limb axis of the
+    # whole field (noise blocks) and of the soft tissue alone (the along-limb background:
+    # off the bone, the fat planes and the skin set it) come from one set of gradients.
+    # Bone detection is sensitive to its axis: a tenth of a degree moves a band's block
+    # medians enough to lose a lesion on a cortex (dev seed 45), so each keeps its own.
     blobs = bone_blobs(smooth, valid, grid, seg)
-    limb_axis = limb_direction(smooth, valid, grid)
+    gradients = limb_gradients(smooth, grid)
+    limb_axis = limb_direction(smooth, valid, grid, gradients)
     bone_zone = morphology(blobs > 0, cv2.MORPH_DILATE, ellipse(grid.px(1.0))) > 0
-    along = along_limb_background(smooth, valid & ~bone_zone, grid)
+    along = along_limb_background(smooth, valid & ~bone_zone, grid, gradients=gradients)
     exclude = bone_zone | _large_faint(smooth, valid, bone_zone, along, limb_axis, grid, seg)
     background, noise, seed_noise, dense = soft_tissue_background(
         smooth, valid, grid, exclude=exclude, iterations=2, along=limb_axis,
@@ -173,6 +179,7 @@ def along_limb_background(
     window_mm: float = 120.0,
     block_mm: float = 4.0,
     percentile: float = 30.0,
+    gradients: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray | None:
     """Soft tissue as it runs along the limb: a low running percentile along the limb axis.
 
@@ -183,7 +190,8 @@ def along_limb_background(
     In the limb's frame, the ``percentile`` of ``block_mm`` block means over ``window_mm``
     along the axis follows all of them and ignores a compact lesion shorter than ~70% of
     the window. Returns None when there is too little tissue to tell, and NaN where a
-    pixel's run is too short to trust.
+    pixel's run is too short to trust. The limb axis is that of ``weight``'s
+    pixels (:func:`limb_direction`; ``gradients`` as there).
     """
     import cv2
 
@@ -191,7 +199,7 @@ def along_limb_background(
 
     if weight.sum() < 100:
         return None
-    along = limb_direction(smooth, weight, grid)
+    along = limb_direction(smooth, weight, grid, gradients)
     m, (h, w), *_ = limb_frame(smooth.shape, along)
     inv = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
     wt = weight.astype(np.float32)
