@@ -104,14 +104,7 @@ class Lesion:
             flags=list(self.flags),
         )
         if profiles:
-            p = self.profile
-            out["profile"] = {
-                "s": [float(v) for v in p.s],
-                "values": [float(v) if math.isfinite(v) else None for v in p.values],
-                "counts": [int(v) for v in p.counts],
-                # what decided zonal_pattern along with zonal_index (hoimg.profile.radial)
-                "shape_index": float(p.shape_index) if math.isfinite(p.shape_index) else None,
-            }
+            out["profile"] = profile_record(self.profile)
         return out
 
     def plot_profile(self, ax=None):
@@ -236,6 +229,29 @@ class Analysis:
     def __repr__(self) -> str:
         labels = ", ".join(f"{les.id}:{les.label}" for les in self.lesions) or "no lesions"
         return f"Analysis({self.image!r}, {labels})"
+
+
+def profile_record(profile) -> dict[str, Any]:
+    """The JSON form of a radial profile, shared by ``Lesion.to_dict`` and the batch
+    journal: ``s``, ``values`` (NaN as None), ``counts`` and the ``shape_index`` that
+    decided the zonal pattern along with the zonal index; None for what ``profile`` (which
+    may be None) does not carry."""
+
+    def number(v):
+        v = float(v)
+        return v if math.isfinite(v) else None
+
+    def listed(name, cast):
+        value = getattr(profile, name, None)
+        return None if value is None else [cast(v) for v in value]
+
+    shape = getattr(profile, "shape_index", None)
+    return {
+        "s": listed("s", float),
+        "values": listed("values", number),
+        "counts": listed("counts", int),
+        "shape_index": None if shape is None else number(shape),
+    }
 
 
 def _coerce_config(config) -> AnalysisConfig:

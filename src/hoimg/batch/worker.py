@@ -74,17 +74,9 @@ def _one_line_error(exc: BaseException, task: dict[str, Any]) -> str:
 
 
 def _profile_dict(lesion) -> dict[str, Any]:
-    import numpy as np
+    from ..pipeline import profile_record
 
-    prof = getattr(lesion, "profile", None)
-    out: dict[str, Any] = {"lesion_id": int(lesion.id)}
-    for name in ("s", "values", "counts"):
-        value = getattr(prof, name, None)
-        out[name] = None if value is None else np.asarray(value).tolist()
-    # what decided the zonal pattern along with zonal_index (hoimg.profile.radial)
-    shape = getattr(prof, "shape_index", None)
-    out["shape_index"] = float(shape) if shape is not None and math.isfinite(shape) else None
-    return out
+    return {"lesion_id": int(lesion.id), **profile_record(getattr(lesion, "profile", None))}
 
 
 def analyze_task(task: dict[str, Any]) -> dict[str, Any]:
