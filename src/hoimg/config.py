@@ -124,6 +124,14 @@ class SegmentConfig:
     # above that fraction. A body's own flank adds less area at a fair share of its peak.
     refine_runaway_ratio: float = 4.0
     refine_runaway_fraction: float = 0.2
+    # Growth leaves a core only through pixels within refine_gate_mm outside it whose
+    # density (fine map) keeps this fraction of the densest core pixel within twice that
+    # distance: a flank cut short or a rim going on does (dev POS: median 0.6), while
+    # beyond a mature shell's sharp edge the density falls to the soft tissue's (95th
+    # percentile 0.15-0.22), where misfit and scatter would otherwise grow lobes and
+    # bridge the cleft to the bone.
+    refine_gate_mm: float = 1.0
+    refine_gate_fraction: float = 0.25
     # Growth also runs on a map smoothed to this width (mm): between the fine map (a faint
     # flank lost in noise) and the coarse one (a sharp rim blurred 2 mm outwards).
     refine_medium_smoothing_mm: float = 1.0
@@ -305,7 +313,7 @@ _UNIT_INTERVAL = {
     "rim_start", "core_end", "min_confidence", "zonal_uniform_band", "zonal_shape_band",
     "zonal_rim_peak_min", "cleft_complete_fraction", "cleft_partial_min_fraction",
     "cleft_contrast_fraction", "cleft_edge_fraction", "cleft_width_quantile",
-    "refine_peak_fraction", "refine_runaway_fraction",
+    "refine_peak_fraction", "refine_runaway_fraction", "refine_gate_fraction",
 }
 _STRICTLY_POSITIVE = {
     "max_megapixels", "fallback_spacing_mm", "working_pixel_mm", "background_scale_mm",

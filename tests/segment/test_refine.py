@@ -141,3 +141,40 @@ def test_runaway_keeps_other_grown_regions_untouched():
     grown = dot | plateau | other
     out = _rein_in_runaway(grown, dot | other_core, residual, 4.0, 0.2)
     assert np.array_equal(out, dot | other)
+
+
+def _radius(shape=(100, 100), centre=(50, 50)):
+    r, c = np.mgrid[0 : shape[0], 0 : shape[1]]
+    return np.hypot(r - centre[0], c - centre[1]), r, c
+
+
+def test_growth_beyond_a_shell_edge_is_cut_off_at_the_gate():
+    from hoimg.segment._refine import _gate_growth
+
+    d, r, c = _radius()
+    # A mature shell: rim 40 between radii 18 and 22, lucent centre 10; its core runs a
+    # pixel into the halo. A lobe of background misfit (3, 7.5% of the rim) touches it.
+    density = np.where(d <= 22, np.where(d >= 18, 40.0, 10.0), 0.0).astype(np.float32)
+    core = d <= 23
+    lobe = (np.abs(r - 50) <= 4) & (c > 50) & (c < 90) & ~core
+    density[lobe] = 3.0
+    grow = core | lobe
+    out = _gate_growth(grow, core, density, ring_px=2.5, fraction=0.25)
+    near = (cv2.dilate(core.astype(np.uint8), ellipse(2.5)) > 0) & ~core
+    # Exactly the lobe's pixels within the ring go: 3 < 0.25 * 40.
+    assert np.array_equal(out, grow & ~(near & lobe))
+    # ... so what is left of the lobe no longer touches the core.
+    _, lab = cv2.connectedComponents(out.astype(np.uint8), connectivity=8)
+    assert not (lab[lobe & out] == lab[50, 50]).any()
+
+
+def test_a_flank_that_carries_on_passes_the_gate():
+    from hoimg.segment._refine import _gate_growth
+
+    d, _, _ = _radius()
+    # A centre-dense body 40 (1 - (d/30)^2)^2 cut at 28 (radius 12): 1 to 2.5 px outside
+    # the cut the flank is >= 23.5, the densest core pixel within 5 px <= 40 * 0.9^2.
+    density = np.where(d < 30, 40.0 * (1 - (d / 30.0) ** 2) ** 2, 0.0).astype(np.float32)
+    core = d <= 12
+    grow = d < 30
+    assert np.array_equal(_gate_growth(grow, core, density, ring_px=2.5, fraction=0.25), grow)

@@ -189,6 +189,7 @@ def _refine_window(
     gain = s_med / s_fine
     z_med = gaussian(z_fine, extra) * gain if extra > 0 else z_fine
     grow |= (z_med > np.maximum(seg.lesion_grow_sigma, gain * floor / noise)) & soft
+    grow = _gate_growth(grow, cores, residual, grid.px(seg.refine_gate_mm), seg.refine_gate_fraction)
     reach = morphology(core8, cv2.MORPH_DILATE, ellipse(grid.px(seg.refine_margin_mm))) > 0
     grow = _rein_in_runaway((grow & reach) | cores, cores, residual,
                             seg.refine_runaway_ratio, seg.refine_runaway_fraction)
@@ -205,6 +206,33 @@ def _refine_window(
     mask = _creep_band(mask, z_fine, band, steps, seg.lesion_grow_sigma, seg.refine_band_ratio)
     return _peel_halo(mask, z_fine, grid.px(seg.refine_edge_mm), seg.refine_edge_fraction,
                       grid.px(seg.refine_peel_depth_mm))
+
+
+def _gate_growth(
+    grow: np.ndarray, cores: np.ndarray, density: np.ndarray, ring_px: float, fraction: float
+) -> np.ndarray:
+    """Let growth leave a core only where the core's density carries on outward.
+
+    Growth exists for lesions the first pass cut short: a centre-dense body cut at about
+    half its peak, whose flank goes on falling smoothly, and rim fragments, whose rim goes
+    on at a fair share of their density. Where a core already holds its whole lesion (a
+    mature shell, whose hysteresis core runs out into the blur halo), the density
+    ``ring_px`` outside it is the soft tissue's, a small share of the rim's, and whatever
+    the growth maps find beyond is background misfit or scatter: blocky lobes and, worst,
+    a bridge over the cleft to the bone. A pixel within ``ring_px`` outside a core is
+    removed from ``grow`` when its ``density`` is below ``fraction`` of the densest core
+    pixel within ``2 ring_px`` (far enough in to reach a rim's crest from its halo);
+    growth that can only reach the core through such pixels is then cut off from it.
+    """
+    import cv2
+
+    core8 = cores.astype(np.uint8)
+    near = (cv2.dilate(core8, ellipse(ring_px)) > 0) & ~cores
+    if not near.any():
+        return grow
+    dens = density.astype(np.float32)
+    level = cv2.dilate(np.where(cores, dens, np.float32(-1e9)), ellipse(2 * ring_px))
+    return grow & ~(near & (dens < fraction * level))
 
 
 def _rein_in_runaway(
