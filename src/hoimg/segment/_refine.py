@@ -231,8 +231,16 @@ def _gate_growth(
     if not near.any():
         return grow
     dens = density.astype(np.float32)
-    level = cv2.dilate(np.where(cores, dens, np.float32(-1e9)), ellipse(2 * ring_px))
+    level = _densest_within(cores, dens, ellipse(2 * ring_px))
     return grow & ~(near & (dens < fraction * level))
+
+
+def _densest_within(mask: np.ndarray, values: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """Per pixel, the largest float32 ``values`` of a ``mask`` pixel under ``kernel``
+    centred there (-1e9 where there is none): the local level a lesion's edge is judged by."""
+    import cv2
+
+    return cv2.dilate(np.where(mask, values, np.float32(-1e9)), kernel)
 
 
 def _rein_in_runaway(
@@ -326,7 +334,7 @@ def _peel_halo(
     # Judged on a map smoothed over the reach: the noise maximum of single pixels would
     # otherwise set the level and peel faint flanks.
     zz = gaussian(z.astype(np.float32), 0.5 * reach_px)
-    level = cv2.dilate(np.where(mask, zz, np.float32(-1e9)), ellipse(reach_px))
+    level = _densest_within(mask, zz, ellipse(reach_px))
     weak = mask & (zz < fraction * level)
     if not weak.any():
         return mask
@@ -361,12 +369,11 @@ def _creep_band(
     k = np.ones((3, 3), np.uint8)
     out = mask.copy()
     zz = z.astype(np.float32)
-    low = np.float32(-1e9)
     for _ in range(steps):
         front = (cv2.dilate(out.astype(np.uint8), k) > 0) & band & ~out
         if not front.any():
             break
-        near = cv2.dilate(np.where(out, zz, low), k)
+        near = _densest_within(out, zz, k)
         add = front & (zz > floor) & (zz >= ratio * near)
         if not add.any():
             break
