@@ -98,23 +98,90 @@ def test_join_collinear_needs_two_blocks_each_and_a_short_gap():
     assert len(joined) == 3
 
 
-def test_bone_end_remnant_is_told_from_a_lesion_beside_the_shaft():
+def _bone_end_scene():
     from hoimg.segment._grid import WorkGrid
-    from hoimg.segment.lesions import _is_bone_end
     from hoimg.segment.model import BoneModel, ShaftAxis
 
     # Input grid 0.2 mm, working grid 0.4 mm: a vertical shaft 20 mm wide whose fitted mask
-    # spans input rows 500..1500 (200 mm) around column 1000.
+    # spans input rows 500..1500 (200 mm) around column 1000 (working column 500).
     grid = WorkGrid((2000, 2000), (0.2, 0.2), 0.4, (1000, 1000), False)
     axis = ShaftAxis(1, (1000.0, 1000.0), (1.0, 0.0), 200.0, 20.0)
     bone = BoneModel(labels=np.zeros((2000, 2000), np.int32), axes=(axis,))
-    # Beyond the mask's end, in the shaft's corridor (a flaring metaphysis 30 mm wide).
-    remnant = np.zeros((100, 75), bool)
-    remnant[:, :] = True
-    assert _is_bone_end(remnant, (150, 463), bone, grid)
-    # Beside the shaft, half-way along it: a lesion on the cortex.
+    return grid, bone
+
+
+def test_bone_end_remnant_is_told_from_a_lesion_beside_the_shaft():
+    from hoimg.segment.lesions import _bone_end_keep
+
+    grid, bone = _bone_end_scene()
+    mask = np.zeros(grid.shape, bool)
+    # Beyond the mask's end, in the shaft's corridor (a flaring metaphysis 30 mm wide):
+    # dropped whole (it straddles the axis, so it has no twin).
+    remnant = np.ones((100, 75), bool)
+    mask[150:250, 463:538] = remnant
+    keep = _bone_end_keep(remnant, (150, 463), bone, mask, grid)
+    assert keep is not None and not keep.any()
+    # Beside the shaft, half-way along it: a lesion on the cortex, not a remnant.
     beside = np.ones((60, 40), bool)
-    assert not _is_bone_end(beside, (470, 525), bone, grid)
+    assert _bone_end_keep(beside, (470, 525), bone, mask, grid) is None
+
+
+def test_bone_end_remnant_gives_back_what_stands_beyond_its_twin():
+    from hoimg.segment.lesions import _bone_end_keep
+
+    grid, bone = _bone_end_scene()
+    # The shaft's two edges run on past the mask's end (working rows 150..250) as strips
+    # 10-14 mm from the axis (working columns 525..534 and 466..475); a lesion joins the
+    # right-hand strip and reaches 24 mm from the axis (column 560).
+    mask = np.zeros(grid.shape, bool)
+    mask[150:250, 466:476] = True  # the twin, left
+    right = np.zeros((100, 36), bool)  # columns 525..560
+    right[:, :10] = True  # the strip, 10..13.6 mm
+    right[30:80, 10:] = True  # the lesion, 14..24 mm
+    mask[150:250, 525:561] = right
+    keep = _bone_end_keep(right, (150, 525), bone, mask, grid)
+    # The axis is at working column 499.75 (input pixel centres map to 2 c + 0.5); the
+    # twin reaches 33.75 px from it (column 466), so what lies more than 33.75 + 2.5 px
+    # (1 mm) from it is kept: columns 537.. (local 12..), all of them lesion.
+    cols = np.nonzero(keep.any(axis=0))[0]
+    assert keep[30:80, 12:].all() and cols.min() == 12
+    assert not keep[:30].any() and not keep[80:].any()
+    # Without the twin, the whole strip and lesion are the remnant.
+    mask[150:250, 466:476] = False
+    keep = _bone_end_keep(right, (150, 525), bone, mask, grid)
+    assert keep is not None and not keep.any()
+    # A piece that lies wholly beyond the twin is not a remnant (no endless re-test).
+    mask[150:250, 466:476] = True
+    assert _bone_end_keep(keep_piece := right[30:80, 12:], (180, 537), bone, mask, grid) is None
+    assert keep_piece.all()
+
+
+def test_bone_end_remnant_of_two_shafts_must_stand_beyond_both_twins():
+    from hoimg.segment._grid import WorkGrid
+    from hoimg.segment.lesions import _bone_end_keep
+    from hoimg.segment.model import BoneModel, ShaftAxis
+
+    # A leg: a tibia 30 mm wide (axis at working column 499.75) and a fibula 10 mm wide
+    # whose axis runs 28 mm (70 px) to its left (working column 429.75), both fitted over
+    # input rows 500..1500. Past their masks' end (working rows 150..249) the tibia's
+    # right edge runs on as a strip 15-19 mm from its axis (columns 537..547), and a
+    # candidate covers columns 420..470: the fibula's remnant and the tibia's left edge.
+    grid = WorkGrid((2000, 2000), (0.2, 0.2), 0.4, (1000, 1000), False)
+    tibia = ShaftAxis(1, (1000.0, 1000.0), (1.0, 0.0), 200.0, 30.0)
+    fibula = ShaftAxis(2, (1000.0, 860.0), (1.0, 0.0), 200.0, 10.0)
+    mask = np.zeros(grid.shape, bool)
+    mask[150:250, 537:548] = True
+    comp = np.ones((100, 51), bool)
+    mask[150:250, 420:471] = comp
+    # Against the tibia alone, what lies beyond its twin's reach (47.25 px) plus 1 mm
+    # (2.5 px) is given back: columns 420..449.
+    alone = BoneModel(labels=np.zeros((2000, 2000), np.int32), axes=(tibia,))
+    keep = _bone_end_keep(comp, (150, 420), alone, mask, grid)
+    assert keep[:, :30].all() and not keep[:, 30:].any()
+    # But that is the fibula's own remnant, which straddles its axis (no twin): all dropped.
+    both = BoneModel(labels=np.zeros((2000, 2000), np.int32), axes=(tibia, fibula))
+    keep = _bone_end_keep(comp, (150, 420), both, mask, grid)
+    assert keep is not None and not keep.any()
 
 
 def test_marker_over_uneven_tissue_is_a_marker_and_a_dense_dome_is_not():

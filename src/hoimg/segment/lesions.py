@@ -202,9 +202,13 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
             continue
         if "touches_bone" in flags and _is_bone_sliver(comp, bone, grid):
             continue
-        if ("touches_bone" in flags and float(edge_dist.min()) <= grid.px(6.0)
-                and _is_bone_end(comp, (y0, x0), bone, grid)):
-            continue
+        if "touches_bone" in flags and float(edge_dist.min()) <= grid.px(6.0):
+            keep = _bone_end_keep(comp, (y0, x0), bone, mask, grid)
+            if keep is not None:
+                # A remnant: drop it, but what stands out beyond its twin (a lesion on
+                # the shaft's last stretch, which stopped the mask) is tested on its own.
+                queue.extend(_components(keep, min_px, level, (y0, x0)))
+                continue
         if _is_anatomical_line(comp, bone, grid):
             continue
         accepted[box] |= comp
@@ -509,7 +513,8 @@ def _is_bone_sliver(comp: np.ndarray, bone: BoneModel, grid: WorkGrid) -> bool:
     return _along_a_shaft(major, bone, 15.0)
 
 
-def _is_bone_end(comp: np.ndarray, origin: tuple[int, int], bone: BoneModel, grid: WorkGrid) -> bool:
+def _bone_end_keep(comp: np.ndarray, origin: tuple[int, int], bone: BoneModel,
+                   mask: np.ndarray, grid: WorkGrid) -> np.ndarray | None:
     """The rest of a shaft between the end of its fitted mask and the field edge.
 
     Where a bone runs out of the field through a metaphysis, its flare and trabecular
@@ -518,12 +523,26 @@ def _is_bone_end(comp: np.ndarray, origin: tuple[int, int], bone: BoneModel, gri
     (the caller checks) it touches the bone and reaches the field edge, and at least 70%
     of it lies in the shaft's own corridor (a metaphysis up to twice the shaft's width,
     plus 4 mm, around the axis) beyond the last 10 mm of the mask.
+
+    The remnant is the shaft's two edges, one on each side of the axis. A lesion on that
+    last stretch (where it often is the reason the mask stopped: its density hides the
+    cortex's edge) joins one of them. So when the candidate lies on one side and the
+    ``mask`` holds its twin on the other side over the same stretch, the part of the
+    candidate more than 1 mm beyond the twin's mirrored reach (its 98th percentile
+    distance from the axis) is not the shaft's. A candidate in the corridors of several
+    shafts must stand beyond the twins of all of them.
+
+    Returns
+    -------
+    None when the candidate is not a remnant (or all of it lies beyond its twin), else
+    the part of ``comp`` to test on its own (empty: drop it all).
     """
     ys, xs = np.nonzero(comp)
     if ys.size == 0:
-        return False
+        return None
     pts = np.stack([ys + origin[0], xs + origin[1]], axis=1).astype(np.float64)
     sr, sc = grid.scale_rc
+    keep = None
     for ax in bone.axes:
         ctr = grid.to_work_rc(np.asarray(ax.center_rc, dtype=np.float64)[None])[0]
         d = np.array([ax.direction_rc[0] * sr, ax.direction_rc[1] * sc])
@@ -531,12 +550,60 @@ def _is_bone_end(comp: np.ndarray, origin: tuple[int, int], bone: BoneModel, gri
         n = np.array([-d[1], d[0]])
         along = (pts - ctr) @ d
         across = (pts - ctr) @ n
-        inside = (np.abs(across) <= grid.px(ax.width_mm + 4.0)) & (
+        corridor = grid.px(ax.width_mm + 4.0)
+        inside = (np.abs(across) <= corridor) & (
             np.abs(along) >= grid.px(0.5 * ax.length_mm - 10.0)
         )
-        if float(inside.mean()) >= 0.7:
-            return True
-    return False
+        if float(inside.mean()) < 0.7:
+            continue
+        reach = _twin_reach(pts, across, along, ctr, d, n, corridor, mask, grid)
+        beyond = np.zeros(ys.size, dtype=bool)
+        if reach is not None:
+            beyond = across * np.sign(np.median(across)) > reach + grid.px(1.0)
+        # a remnant of several shafts (a forearm's, a leg's) keeps only what stands
+        # beyond the twins of all of them
+        keep = beyond if keep is None else keep & beyond
+    if keep is None or keep.all():
+        return None
+    out = np.zeros_like(comp)
+    out[ys[keep], xs[keep]] = True
+    return out
+
+
+# A shaft edge's remnant is a strip of tens of mm2 or more: less is no twin.
+_TWIN_MIN_MM2 = 20.0
+
+
+def _twin_reach(pts, across, along, ctr, d, n, corridor: float, mask: np.ndarray,
+                grid: WorkGrid) -> float | None:
+    """How far from the axis the shaft's other edge reaches beside a one-sided remnant.
+
+    The ``mask`` pixels in the corridor on the other side of the axis over the same
+    stretch along it (at least ``_TWIN_MIN_MM2`` of them): their 98th
+    percentile distance from the axis. None when the remnant straddles the axis or has
+    no such twin.
+    """
+    side = np.sign(np.median(across))
+    if side == 0 or float(np.mean(across * side > 0)) < 0.9:
+        return None
+    mirror = pts - 2.0 * across[:, None] * n[None, :]
+    pad = grid.px(2.0)
+    r0, c0 = (int(max(v, 0)) for v in np.floor(mirror.min(axis=0) - pad))
+    r1 = int(min(np.ceil(mirror[:, 0].max() + pad) + 1, mask.shape[0]))
+    c1 = int(min(np.ceil(mirror[:, 1].max() + pad) + 1, mask.shape[1]))
+    if r1 <= r0 or c1 <= c0:
+        return None
+    ty, tx = np.nonzero(mask[r0:r1, c0:c1])
+    if ty.size == 0:
+        return None
+    tp = np.stack([ty + r0, tx + c0], axis=1).astype(np.float64) - ctr
+    t_across = tp @ n
+    t_along = tp @ d
+    twin = ((t_across * side < 0) & (np.abs(t_across) <= corridor)
+            & (t_along >= along.min()) & (t_along <= along.max()))
+    if np.count_nonzero(twin) * grid.pixel_mm**2 < _TWIN_MIN_MM2:
+        return None
+    return float(np.percentile(np.abs(t_across[twin]), 98.0))
 
 
 def _fragment_flags(fragments: np.ndarray, grid: WorkGrid) -> list[str]:
