@@ -151,6 +151,7 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
     # What is not mineral is dropped on the first-pass cores, before they grow: growth
     # would widen a sliver or a line and enlarge a noise speck past the tests below.
     accepted = np.zeros_like(mask)
+    shaft_rest = np.zeros_like(mask)  # remnants of shafts beyond their masks: bone too
     queue = _components(mask, min_px, seg.lesion_threshold_sigma)
     while queue:
         comp, (y0, x0), level = queue.pop()
@@ -208,6 +209,7 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
                 # A remnant: drop it, but what stands out beyond its twin (a lesion on
                 # the shaft's last stretch, which stopped the mask) is tested on its own.
                 queue.extend(_components(keep, min_px, level, (y0, x0)))
+                shaft_rest[box] |= comp & ~keep
                 continue
         if _is_anatomical_line(comp, bone, grid):
             continue
@@ -215,8 +217,10 @@ def find_lesions(radiograph: Radiograph, bone: BoneModel, config=None) -> Lesion
 
     # The first pass finds cores; grow them to whole lesions against a background
     # refitted without them (:mod:`._refine`).
-    mask = refine_masks(accepted, prep.smooth, coarse_map, sigma_coarse,
-                        prep.noise, weight, bone_near & prep.valid, bone_w | field, grid, seg)
+    # (growth stops at the bone, the field and a shaft's remnant: a lesion given back from
+    # one would otherwise run along its edge)
+    mask = refine_masks(accepted, prep.smooth, coarse_map, sigma_coarse, prep.noise, weight,
+                        bone_near & prep.valid, bone_w | field | shaft_rest, grid, seg)
     n, lab, stats = label_with_stats(mask)
     # A cut (bone, field, the zone boundary between cores) can break a grown lesion into
     # pieces: each core keeps its largest piece, so growth adds no candidates.
