@@ -560,10 +560,11 @@ def _bone_end_keep(comp: np.ndarray, origin: tuple[int, int], bone: BoneModel,
         )
         if float(inside.mean()) < 0.7:
             continue
-        reach = _twin_reach(pts, across, along, ctr, d, n, corridor, mask, grid)
+        side = np.sign(np.median(across))  # the side of the axis the candidate is on
+        reach = _twin_reach(pts, across, along, side, (ctr, d, n), corridor, mask, grid)
         beyond = np.zeros(ys.size, dtype=bool)
         if reach is not None:
-            beyond = across * np.sign(np.median(across)) > reach + grid.px(1.0)
+            beyond = across * side > reach + grid.px(1.0)
         # a remnant of several shafts (a forearm's, a leg's) keeps only what stands
         # beyond the twins of all of them
         keep = beyond if keep is None else keep & beyond
@@ -578,16 +579,18 @@ def _bone_end_keep(comp: np.ndarray, origin: tuple[int, int], bone: BoneModel,
 _TWIN_MIN_MM2 = 20.0
 
 
-def _twin_reach(pts, across, along, ctr, d, n, corridor: float, mask: np.ndarray,
+def _twin_reach(pts, across, along, side: float, frame, corridor: float, mask: np.ndarray,
                 grid: WorkGrid) -> float | None:
     """How far from the axis the shaft's other edge reaches beside a one-sided remnant.
 
     The ``mask`` pixels in the corridor on the other side of the axis over the same
     stretch along it (at least ``_TWIN_MIN_MM2`` of them): their 98th
     percentile distance from the axis. None when the remnant straddles the axis or has
-    no such twin.
+    no such twin. ``frame`` is the axis's centre, direction and normal (working grid),
+    ``across`` and ``along`` the candidate's ``pts`` in it, ``side`` the sign of their
+    median ``across``.
     """
-    side = np.sign(np.median(across))
+    ctr, d, n = frame
     if side == 0 or float(np.mean(across * side > 0)) < 0.9:
         return None
     mirror = pts - 2.0 * across[:, None] * n[None, :]
