@@ -125,13 +125,19 @@ class SegmentConfig:
     refine_runaway_ratio: float = 4.0
     refine_runaway_fraction: float = 0.2
     # Growth leaves a core only through pixels within refine_gate_mm outside it whose
-    # density (fine map) keeps this fraction of the densest core pixel within twice that
-    # distance: a flank cut short or a rim going on does (dev POS: median 0.6), while
-    # beyond a mature shell's sharp edge the density falls to the soft tissue's (95th
-    # percentile 0.15-0.22), where misfit and scatter would otherwise grow lobes and
-    # bridge the cleft to the bone.
+    # density (fine map) keeps this fraction of the densest core pixel within
+    # refine_gate_mm + refine_gate_reach_mm: a flank cut short or a rim going on does (dev
+    # POS: median 0.6, read within 2 mm), while beyond a mature shell's edge the density
+    # falls to the soft tissue's (95th percentile 0.15-0.22 within 2 mm), where misfit and
+    # scatter would otherwise grow lobes and bridge the cleft to the bone. The reach is the
+    # thickest wall expected: a projected shell is brightest a wall's thickness inside its
+    # edge (DOMAIN.md), mature walls run to ~5 mm, and read within 2 mm a thick wall's
+    # gentle outer slope set the level, so a misfit plateau beside it passed (dev 45/1,
+    # 12/26: the mask grew a lobe and the shell read central).
     refine_gate_mm: float = 1.0
     refine_gate_fraction: float = 0.25
+    refine_gate_reach_mm: float = 4.0
+    refine_gate_reach_mm: float = 4.0
     # Growth also runs on a map smoothed to this width (mm): between the fine map (a faint
     # flank lost in noise) and the coarse one (a sharp rim blurred 2 mm outwards).
     refine_medium_smoothing_mm: float = 1.0

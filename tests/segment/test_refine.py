@@ -159,13 +159,36 @@ def test_growth_beyond_a_shell_edge_is_cut_off_at_the_gate():
     lobe = (np.abs(r - 50) <= 4) & (c > 50) & (c < 90) & ~core
     density[lobe] = 3.0
     grow = core | lobe
-    out = _gate_growth(grow, core, density, ring_px=2.5, fraction=0.25)
+    out = _gate_growth(grow, core, density, ring_px=2.5, level_px=5.0, fraction=0.25)
     near = (cv2.dilate(core.astype(np.uint8), ellipse(2.5)) > 0) & ~core
     # Exactly the lobe's pixels within the ring go: 3 < 0.25 * 40.
     assert np.array_equal(out, grow & ~(near & lobe))
     # ... so what is left of the lobe no longer touches the core.
     _, lab = cv2.connectedComponents(out.astype(np.uint8), connectivity=8)
     assert not (lab[lobe & out] == lab[50, 50]).any()
+
+
+def test_the_gate_judges_a_thick_shell_by_its_crest_a_wall_inside_the_edge():
+    from hoimg.segment._refine import _gate_growth
+
+    d, r, c = _radius()
+    # A projected sphere shell, outer radius 30 px, wall 10 px: the chord peaks at the
+    # inner radius (2 sqrt(30^2 - 20^2) = 44.7), a wall's thickness inside the edge, and
+    # its outer slope is gentle (at 27 px, 26: 0.58 of the crest).
+    chord = 2 * (np.sqrt(np.clip(900.0 - d**2, 0, None)) - np.sqrt(np.clip(400.0 - d**2, 0, None)))
+    density = chord.astype(np.float32)
+    core = d <= 29.5
+    # Soft-tissue misfit beside it at 0.22 of the crest: above a quarter of the densest
+    # core pixel within 5 px of any ring pixel (<= 34.3), below a quarter of the crest.
+    lobe = (np.abs(r - 50) <= 4) & (c > 50) & ~core
+    density[lobe] = np.float32(0.22 * 44.72)
+    grow = core | lobe
+    near = (cv2.dilate(core.astype(np.uint8), ellipse(2.5)) > 0) & ~core
+    # Judged within 5 px (ring 2.5 px, level twice that) the lobe passes ...
+    assert np.array_equal(_gate_growth(grow, core, density, ring_px=2.5, level_px=5.0, fraction=0.25), grow)
+    # ... judged within the ring plus a wall (12.5 px) the crest sets the level: it goes.
+    out = _gate_growth(grow, core, density, ring_px=2.5, level_px=12.5, fraction=0.25)
+    assert np.array_equal(out, grow & ~(near & lobe))
 
 
 def test_a_flank_that_carries_on_passes_the_gate():
@@ -177,4 +200,4 @@ def test_a_flank_that_carries_on_passes_the_gate():
     density = np.where(d < 30, 40.0 * (1 - (d / 30.0) ** 2) ** 2, 0.0).astype(np.float32)
     core = d <= 12
     grow = d < 30
-    assert np.array_equal(_gate_growth(grow, core, density, ring_px=2.5, fraction=0.25), grow)
+    assert np.array_equal(_gate_growth(grow, core, density, ring_px=2.5, level_px=5.0, fraction=0.25), grow)

@@ -189,7 +189,8 @@ def _refine_window(
     gain = s_med / s_fine
     z_med = gaussian(z_fine, extra) * gain if extra > 0 else z_fine
     grow |= (z_med > np.maximum(seg.lesion_grow_sigma, gain * floor / noise)) & soft
-    grow = _gate_growth(grow, cores, residual, grid.px(seg.refine_gate_mm), seg.refine_gate_fraction)
+    grow = _gate_growth(grow, cores, residual, grid.px(seg.refine_gate_mm),
+                        grid.px(seg.refine_gate_mm + seg.refine_gate_reach_mm), seg.refine_gate_fraction)
     reach = morphology(core8, cv2.MORPH_DILATE, ellipse(grid.px(seg.refine_margin_mm))) > 0
     grow = _rein_in_runaway((grow & reach) | cores, cores, residual,
                             seg.refine_runaway_ratio, seg.refine_runaway_fraction)
@@ -209,7 +210,8 @@ def _refine_window(
 
 
 def _gate_growth(
-    grow: np.ndarray, cores: np.ndarray, density: np.ndarray, ring_px: float, fraction: float
+    grow: np.ndarray, cores: np.ndarray, density: np.ndarray, ring_px: float, level_px: float,
+    fraction: float,
 ) -> np.ndarray:
     """Let growth leave a core only where the core's density carries on outward.
 
@@ -221,8 +223,11 @@ def _gate_growth(
     the growth maps find beyond is background misfit or scatter: blocky lobes and, worst,
     a bridge over the cleft to the bone. A pixel within ``ring_px`` outside a core is
     removed from ``grow`` when its ``density`` is below ``fraction`` of the densest core
-    pixel within ``2 ring_px`` (far enough in to reach a rim's crest from its halo);
-    growth that can only reach the core through such pixels is then cut off from it.
+    pixel within ``level_px``; growth that can only reach the core through such pixels is
+    then cut off from it. ``level_px`` must reach a rim's crest from its halo: a projected
+    shell is brightest at its inner surface, a wall's thickness inside its outer edge, and
+    a thick wall's outer slope is gentle, so a level read nearer the edge lets a plateau
+    of misfit at a tenth or a fifth of the crest pass.
     """
     import cv2
 
@@ -231,7 +236,7 @@ def _gate_growth(
     if not near.any():
         return grow
     dens = density.astype(np.float32)
-    level = _densest_within(cores, dens, ellipse(2 * ring_px))
+    level = _densest_within(cores, dens, ellipse(level_px))
     return grow & ~(near & (dens < fraction * level))
 
 
